@@ -1,0 +1,174 @@
+"""Shegong settings. Everything that differs between machines comes from the environment.
+
+DATABASE_URL          default sqlite:///<repo>/var/shegong.sqlite3 (WAL mode)
+SHEGONG_SECRET_KEY    Django secret key
+SHEGONG_FIELD_KEY     Fernet key that encrypts ID numbers and phones at rest
+SHEGONG_HASH_KEY      HMAC key of the search hashes of ID numbers and phones
+SHEGONG_DEBUG         "1" for debug pages
+SHEGONG_ALLOWED_HOSTS comma-separated
+
+When a key is not set, a random one is generated once and kept in var/keys.json (mode 600), so
+`make run` works on a fresh machine; a real deployment sets all three in the environment.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("SHEGONG_VAR_DIR", BASE_DIR / "var"))
+
+
+def _local_keys() -> dict[str, str]:
+    path = VAR_DIR / "keys.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    keys = {
+        "SHEGONG_SECRET_KEY": secrets.token_urlsafe(50),
+        "SHEGONG_FIELD_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "SHEGONG_HASH_KEY": secrets.token_urlsafe(32),
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(keys, fh)
+    return keys
+
+
+def _key(name: str) -> str:
+    value = os.environ.get(name)
+    if value:
+        return value
+    return _local_keys()[name]
+
+
+SECRET_KEY = _key("SHEGONG_SECRET_KEY")
+FIELD_ENCRYPTION_KEY = _key("SHEGONG_FIELD_KEY")
+SEARCH_HASH_KEY = _key("SHEGONG_HASH_KEY")
+
+DEBUG = os.environ.get("SHEGONG_DEBUG", "") == "1"
+ALLOWED_HOSTS = [h for h in os.environ.get("SHEGONG_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("SHEGONG_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "simple_history",
+    "ninja",
+    "shegong.common",
+    "shegong.accounts",
+    "shegong.org",
+    "shegong.people",
+    "shegong.staffing",
+    "shegong.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+_default_sqlite = VAR_DIR / "shegong.sqlite3"
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{_default_sqlite}"), conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets readers and one writer work at once; IMMEDIATE avoids upgrade deadlocks.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Failed logins: after this many failures for one username (or one address) within the window,
+# further attempts are refused until the window passes.
+LOGIN_THROTTLE_FAILURES = int(os.environ.get("SHEGONG_LOGIN_THROTTLE_FAILURES", "5"))
+LOGIN_THROTTLE_WINDOW = int(os.environ.get("SHEGONG_LOGIN_THROTTLE_WINDOW", "900"))
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "shegong" / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 8 * 3600
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+NINJA_PAGINATION_PER_PAGE = 50
+NINJA_PAGINATION_MAX_LIMIT = 500
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"shegong": {"handlers": ["console"], "level": os.environ.get("SHEGONG_LOG_LEVEL", "INFO")}},
+}

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AccessLog(models.Model):
+    """Every reveal of personal data (and later: every archive opening or download) — who, when, what."""
+
+    class Action(models.TextChoices):
+        REVEAL_ID = "reveal_id_number", "查看完整身份证号"
+        REVEAL_PHONE = "reveal_phone", "查看完整联系电话"
+        FULL_EXPORT = "full_export", "导出未脱敏数据"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="用户")
+    action = models.CharField("操作", max_length=32, choices=Action.choices)
+    object_type = models.CharField("对象类型", max_length=64)
+    object_id = models.CharField("对象", max_length=64)
+    object_label = models.CharField("对象名称", max_length=200, blank=True)
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    ip = models.GenericIPAddressField("IP 地址", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "访问日志"
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.action} {self.object_type}:{self.object_id}"

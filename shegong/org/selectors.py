@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from shegong.org.codes import DivisionCodeError, ancestor_codes, normalize_code
+from shegong.org.models import Division
+
+
+def division_get(*, user: Any, code: str, action: str = "view") -> Division:
+    """The division by any form of its code, within scope; Division.DoesNotExist otherwise."""
+    try:
+        code = normalize_code(code)
+    except DivisionCodeError as exc:
+        raise Division.DoesNotExist(str(exc)) from exc
+    return Division.objects.restrict(user, action).get(code=code)
+
+
+def division_list(*, user: Any, parent: Division | None = None, level: str | None = None,
+                  q: str = "") -> QuerySet[Division]:
+    qs = Division.objects.restrict(user, "view").filter(is_active=True)
+    if parent is not None:
+        qs = qs.filter(parent=parent)
+    if level:
+        qs = qs.filter(level=level)
+    if q:
+        q = q.strip()
+        code_q = Q()
+        try:
+            code_q = Q(code__startswith=normalize_code(q))
+        except DivisionCodeError:
+            code_q = Q(pk__in=[])
+        qs = qs.filter(Q(name__contains=q) | code_q)
+    return qs.order_by("code")
+
+
+def division_ancestors(*, division: Division) -> list[Division]:
+    """Breadcrumb names above a division (names only; scope is checked on the division itself)."""
+    codes = ancestor_codes(division.code)
+    by_code = {d.code: d for d in Division.objects.filter(code__in=codes)}
+    return [by_code[c] for c in codes if c in by_code]
+
+
+def division_roots(*, user: Any) -> QuerySet[Division]:
+    """The top divisions of a user's scope: those whose parent is outside it."""
+    visible = Division.objects.restrict(user, "view").filter(is_active=True)
+    if getattr(user, "is_superuser", False):
+        return visible.filter(parent__isnull=True)
+    from shegong.accounts.selectors import user_grants
+
+    codes = {g.division.code for g in user_grants(user)}
+    return visible.filter(code__in=codes)
+
+
+def community_counts(*, divisions: list[Division], user: Any) -> dict[str, dict[str, int]]:
+    """For each division: communities and households below it, in one aggregate query."""
+    result: dict[str, dict[str, int]] = {d.code: {"communities": 0, "households": 0} for d in divisions}
+    if not divisions:
+        return result
+    rows = (
+        Division.objects.restrict(user, "view")
+        .filter(level=Division.Level.COMMUNITY, is_active=True)
+        .filter(Q(*[Q(code__startswith=d.code) for d in divisions], _connector=Q.OR))
+        .values_list("code", "households")
+    )
+    for code, households in rows:
+        for d in divisions:
+            if code.startswith(d.code):
+                result[d.code]["communities"] += 1
+                result[d.code]["households"] += households or 0
+    return result
+
+
+def communities_count(*, user: Any) -> int:
+    return Division.objects.restrict(user, "view").filter(level=Division.Level.COMMUNITY, is_active=True).count()
+
+
+def community_annotated(qs: QuerySet[Division]) -> QuerySet[Division]:
+    return qs.annotate(worker_count=Count("workers", filter=Q(workers__status="在岗"), distinct=True))

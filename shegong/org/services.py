@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from shegong.common.errors import ApplicationError
+from shegong.common.history import stamp
+from shegong.org.codes import (
+    DivisionCodeError,
+    ancestor_codes,
+    level_of,
+    normalize_code,
+    parent_code,
+    reference_names,
+)
+from shegong.org.models import Division
+
+LABELS = {f.name: str(f.verbose_name) for f in Division._meta.fields}
+COMMUNITY_FIELDS = ("households", "resident_population", "party_org_type", "address")
+
+
+def _save(division: Division, *, actor: Any, reason: str) -> Division:
+    try:
+        division.full_clean()
+    except ValidationError as exc:
+        raise ApplicationError.from_validation_error(exc, LABELS) from exc
+    stamp(division, actor=actor, reason=reason)
+    division.save()
+    return division
+
+
+def _code(value: str) -> str:
+    try:
+        return normalize_code(value)
+    except DivisionCodeError as exc:
+        raise ApplicationError(str(exc), field="code") from exc
+
+
+@transaction.atomic
+def division_ensure_ancestors(*, code: str, actor: Any = None, reason: str = "",
+                              names: dict[str, str] | None = None) -> Division | None:
+    """Make sure every division above `code` exists; return its parent.
+
+    Province, city and county come from the shipped GB/T 2260 table; a street needs its name in
+    `names` (an import gives it) unless it exists already.
+    """
+    code = _code(code)
+    names = names or {}
+    reference = reference_names()
+    codes = ancestor_codes(code)
+    existing = {d.code: d for d in Division.objects.filter(code__in=codes)}
+    parent: Division | None = None
+    for c in codes:
+        division = existing.get(c)
+        if division is None:
+            name = names.get(c) or reference.get(c)
+            if not name:
+                raise ApplicationError(
+                    f"上级区划 {c} 不存在,且 GB/T 2260 吉林省代码表中没有它;请先建立{Division.Level(level_of(c)).label}",
+                    field="code",
+                )
+            division = _save(Division(code=c, name=name, parent=parent), actor=actor, reason=reason)
+        parent = division
+    return parent
+
+
+@transaction.atomic
+def division_create(*, code: str, name: str, actor: Any = None, reason: str = "",
+                    parent_names: dict[str, str] | None = None, **attrs: Any) -> Division:
+    code = _code(code)
+    if Division.objects.filter(code=code).exists():
+        raise ApplicationError(f"区划代码 {code} 已存在", field="code")
+    parent = division_ensure_ancestors(code=code, actor=actor, reason=reason, names=parent_names)
+    unknown = set(attrs) - set(COMMUNITY_FIELDS)
+    if unknown:
+        raise ApplicationError(f"未知字段:{', '.join(sorted(unknown))}")
+    division = Division(code=code, name=(name or "").strip(), parent=parent, **attrs)
+    return _save(division, actor=actor, reason=reason or "创建区划")
+
+
+@transaction.atomic
+def division_update(*, division: Division, actor: Any = None, reason: str = "", **attrs: Any) -> Division:
+    allowed = {"name", "is_active", *COMMUNITY_FIELDS}
+    unknown = set(attrs) - allowed
+    if unknown:
+        raise ApplicationError(f"不能修改字段:{', '.join(sorted(unknown))}")
+    changed = False
+    for key, value in attrs.items():
+        if getattr(division, key) != value:
+            setattr(division, key, value)
+            changed = True
+    if not changed:
+        return division
+    return _save(division, actor=actor, reason=reason or "修改区划")
+
+
+@transaction.atomic
+def division_load_reference(*, prefix: str = "", actor: Any = None) -> int:
+    """Create the shipped GB/T 2260 divisions of Jilin (province, cities, counties) that are missing."""
+    reference = reference_names()
+    existing = set(Division.objects.filter(code__in=list(reference)).values_list("code", flat=True))
+    created = 0
+    by_code = {d.code: d for d in Division.objects.filter(code__in=list(reference))}
+    for code in sorted(reference, key=lambda c: (len(c), c)):
+        if prefix and not code.startswith(prefix[: len(code)]) and not code.startswith(prefix):
+            continue
+        if code in existing:
+            continue
+        pc = parent_code(code)
+        division = _save(Division(code=code, name=reference[code], parent=by_code.get(pc) if pc else None),
+                         actor=actor, reason="载入 GB/T 2260 区划代码")
+        by_code[code] = division
+        created += 1
+    return created

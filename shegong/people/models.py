@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
+from shegong.common.scoping import RestrictedQuerySet
+
+
+def _sixteenth_birthday(birth: dt.date) -> dt.date:
+    try:
+        return birth.replace(year=birth.year + 16)
+    except ValueError:  # 29 February
+        return birth.replace(year=birth.year + 16, day=28)
+
+
+class Worker(models.Model):
+    """A community worker (3.2) or a person on a public-welfare post, who is on the roster but is not one."""
+
+    class Gender(models.TextChoices):
+        MALE = "男", "男"
+        FEMALE = "女", "女"
+
+    class Category(models.TextChoices):
+        FULL_TIME = "专职社区工作者", "专职社区工作者"
+        PUBLIC_WELFARE = "公益性岗位", "公益性岗位"
+        PART_TIME = "兼职", "兼职"
+
+    class Status(models.TextChoices):
+        ACTIVE = "在岗", "在岗"
+        AWAY = "离岗", "离岗"
+        RETIRED = "退休", "退休"
+        RESIGNED = "辞职", "辞职"
+        DISMISSED = "解聘", "解聘"
+
+    name = models.CharField("姓名", max_length=50, db_index=True)
+    id_number_encrypted = models.TextField("公民身份号码(密文)")
+    id_number_hash = models.CharField("公民身份号码摘要", max_length=64, unique=True)
+    id_number_masked = models.CharField("公民身份号码", max_length=18)
+    gender = models.CharField("性别", max_length=2, choices=Gender.choices)
+    birth_date = models.DateField("出生日期")
+    ethnicity = models.CharField("民族", max_length=2, choices=ETHNICITY.choices, blank=True)
+    political_status = models.CharField("政治面貌", max_length=2, choices=POLITICAL_STATUS.choices, blank=True)
+    education = models.CharField("学历", max_length=2, choices=EDUCATION.choices, blank=True)
+    phone_encrypted = models.TextField("联系电话(密文)", blank=True)
+    phone_hash = models.CharField("联系电话摘要", max_length=64, blank=True, db_index=True)
+    phone_masked = models.CharField("联系电话", max_length=20, blank=True)
+    category = models.CharField("人员类别", max_length=16, choices=Category.choices, default=Category.FULL_TIME)
+    status = models.CharField("状态", max_length=4, choices=Status.choices, default=Status.ACTIVE)
+    work_start_date = models.DateField("参加工作日期", null=True, blank=True)
+    post_start_date = models.DateField("社工岗入职日期", null=True, blank=True)
+    community = models.ForeignKey("org.Division", on_delete=models.PROTECT, related_name="workers",
+                                  verbose_name="所在社区")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["id_number_encrypted", "phone_encrypted", "updated_at"])
+    objects = RestrictedQuerySet.as_manager()
+
+    scope_field = "community__code"
+    owner_field = "pk"
+
+    class Meta:
+        verbose_name = "社区工作者"
+        ordering = ["community_id", "name", "id"]
+        indexes = [models.Index(fields=["community", "status"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def age(self) -> int:
+        today = dt.date.today()
+        b = self.birth_date
+        return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        today = dt.date.today()
+        if not (self.name or "").strip():
+            errors["name"] = "姓名不能为空"
+        if self.community_id is not None and self.community.level != "community":
+            errors["community"] = f"“{self.community.name}”不是社区;所在社区必须是社区一级的区划"
+        for field in ("work_start_date", "post_start_date"):
+            value = getattr(self, field)
+            label = self._meta.get_field(field).verbose_name
+            if value is None:
+                continue
+            if value > today:
+                errors[field] = f"{label} {value.isoformat()} 晚于今天"
+            elif self.birth_date and value < _sixteenth_birthday(self.birth_date):
+                errors[field] = f"{label} {value.isoformat()} 早于本人年满 16 周岁"
+        if self.work_start_date and self.post_start_date and self.post_start_date < self.work_start_date:
+            errors["post_start_date"] = "社工岗入职日期不能早于参加工作日期"
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from shegong.common.codes import (
+    CATEGORY_ALIASES,
+    EDUCATION,
+    ETHNICITY,
+    POLITICAL_STATUS,
+    STATUS_ALIASES,
+    choice_lookup,
+    normalize_text,
+)
+from shegong.common.crypto import decrypt, encrypt, mask_id_number, mask_phone, search_hash
+from shegong.common.errors import ApplicationError
+from shegong.common.history import stamp
+from shegong.common.models import AccessLog
+from shegong.common.scoping import user_can
+from shegong.org.models import Division
+from shegong.people.idnumber import IdNumberError, parse_id_number
+from shegong.people.models import Worker
+
+LABELS = {f.name: str(f.verbose_name) for f in Worker._meta.fields}
+LABELS["id_number"] = "公民身份号码"
+LABELS["phone"] = "联系电话"
+
+EDITABLE = ("name", "id_number", "phone", "gender", "birth_date", "ethnicity", "political_status", "education",
+            "category", "status", "work_start_date", "post_start_date", "community")
+
+
+def normalize_phone(raw: object) -> str:
+    """Digits, and a hyphen for landlines; a mobile number must be 11 digits starting with 1."""
+    text = normalize_text(raw).replace("(", "").replace(")", "")
+    if text.endswith(".0"):
+        text = text[:-2]
+    if text.startswith("+86"):
+        text = text[3:]
+    if not text:
+        return ""
+    if not all(c.isdigit() or c == "-" for c in text):
+        raise ApplicationError(f"联系电话“{text}”只能包含数字和连字符", field="phone")
+    digits = text.replace("-", "")
+    if digits.startswith("1") and len(digits) != 11:
+        raise ApplicationError(f"手机号码“{text}”应为 11 位", field="phone")
+    if not 7 <= len(digits) <= 12:
+        raise ApplicationError(f"联系电话“{text}”位数不对(固定电话 7–12 位,手机 11 位)", field="phone")
+    return text
+
+
+def _code_field(table: Any, field: str, value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    try:
+        return table.lookup(value)
+    except ValueError as exc:
+        raise ApplicationError(str(exc), field=field) from exc
+
+
+def _choice(field: str, value: Any, aliases: dict[str, str]) -> str:
+    f = Worker._meta.get_field(field)
+    try:
+        return choice_lookup(value, list(f.choices), aliases, str(f.verbose_name))
+    except ValueError as exc:
+        raise ApplicationError(str(exc), field=field) from exc
+
+
+def _apply(worker: Worker, data: dict[str, Any]) -> None:
+    """Normalise the given fields onto worker; ID number drives 性别 and 出生日期 (GB 11643)."""
+    if "name" in data:
+        worker.name = normalize_text(data["name"])
+    if "id_number" in data:
+        try:
+            parsed = parse_id_number(data["id_number"])
+        except IdNumberError as exc:
+            raise ApplicationError(str(exc), field="id_number") from exc
+        worker.id_number_hash = search_hash(parsed.value)
+        worker.id_number_masked = mask_id_number(parsed.value)
+        worker.id_number_encrypted = encrypt(parsed.value)
+        given_gender = data.get("gender")
+        if given_gender not in (None, "") and normalize_text(given_gender) != parsed.gender:
+            raise ApplicationError(f"性别“{given_gender}”与公民身份号码不符(号码显示为{parsed.gender})", field="gender")
+        given_birth = data.get("birth_date")
+        if given_birth not in (None, "") and given_birth != parsed.birth_date:
+            raise ApplicationError(
+                f"出生日期 {given_birth} 与公民身份号码不符(号码显示为 {parsed.birth_date.isoformat()})",
+                field="birth_date")
+        worker.gender = parsed.gender
+        worker.birth_date = parsed.birth_date
+    if "phone" in data:
+        phone = normalize_phone(data["phone"])
+        worker.phone_encrypted = encrypt(phone)
+        worker.phone_hash = search_hash(phone.replace("-", ""))
+        worker.phone_masked = mask_phone(phone)
+    if "ethnicity" in data:
+        worker.ethnicity = _code_field(ETHNICITY, "ethnicity", data["ethnicity"])
+    if "political_status" in data:
+        worker.political_status = _code_field(POLITICAL_STATUS, "political_status", data["political_status"])
+    if "education" in data:
+        worker.education = _code_field(EDUCATION, "education", data["education"])
+    if "category" in data:
+        worker.category = _choice("category", data["category"], CATEGORY_ALIASES)
+    if "status" in data:
+        worker.status = _choice("status", data["status"], STATUS_ALIASES)
+    for field in ("work_start_date", "post_start_date"):
+        if field in data:
+            value = data[field]
+            if value not in (None, "") and not isinstance(value, dt.date):
+                raise ApplicationError(f"{LABELS[field]}不是日期", field=field)
+            setattr(worker, field, value or None)
+    if "community" in data:
+        community = data["community"]
+        if not isinstance(community, Division):
+            raise ApplicationError("所在社区无效", field="community")
+        worker.community = community
+
+
+def _check_scope(actor: Any, community: Division) -> None:
+    if actor is not None and not user_can(actor, "change", community):
+        raise ApplicationError(f"您无权在“{community.name}”管理社区工作者", field="community")
+
+
+def _save(worker: Worker, *, actor: Any, reason: str) -> Worker:
+    duplicate = Worker.objects.filter(id_number_hash=worker.id_number_hash).exclude(pk=worker.pk)
+    if duplicate.exists():
+        raise ApplicationError("该公民身份号码已登记在另一名社区工作者名下", field="id_number")
+    try:
+        worker.full_clean(exclude=["id_number_encrypted", "id_number_hash", "id_number_masked"])
+    except ValidationError as exc:
+        raise ApplicationError.from_validation_error(exc, LABELS) from exc
+    stamp(worker, actor=actor, reason=reason)
+    worker.save()
+    return worker
+
+
+@transaction.atomic
+def worker_create(*, actor: Any = None, reason: str = "", **data: Any) -> Worker:
+    """Register a worker. `actor` None means a system command (no scope check)."""
+    unknown = set(data) - set(EDITABLE)
+    if unknown:
+        raise ApplicationError(f"未知字段:{', '.join(sorted(unknown))}")
+    for required in ("name", "id_number", "community"):
+        if data.get(required) in (None, ""):
+            raise ApplicationError(f"{LABELS[required]}不能为空", field=required)
+    worker = Worker()
+    _apply(worker, data)
+    _check_scope(actor, worker.community)
+    return _save(worker, actor=actor, reason=reason or "登记社区工作者")
+
+
+@transaction.atomic
+def worker_update(*, worker: Worker, actor: Any = None, reason: str = "", **data: Any) -> Worker:
+    unknown = set(data) - set(EDITABLE)
+    if unknown:
+        raise ApplicationError(f"未知字段:{', '.join(sorted(unknown))}")
+    _check_scope(actor, worker.community)
+    old_hash, old_phone_hash = worker.id_number_hash, worker.phone_hash
+    old_id_enc, old_phone_enc = worker.id_number_encrypted, worker.phone_encrypted
+    if "id_number" not in data and ("gender" in data or "birth_date" in data):
+        data = {**data, "id_number": decrypt(worker.id_number_encrypted)}
+    _apply(worker, data)
+    # Keep the old ciphertext when the value is the same, so history shows no change.
+    if worker.id_number_hash == old_hash:
+        worker.id_number_encrypted = old_id_enc
+    if worker.phone_hash == old_phone_hash:
+        worker.phone_encrypted = old_phone_enc
+    if "community" in data:
+        _check_scope(actor, worker.community)
+    return _save(worker, actor=actor, reason=reason or "修改社区工作者信息")
+
+
+def worker_reveal(*, worker: Worker, actor: Any, field: str, ip: str | None = None) -> str:
+    """The full ID number or phone, for a user whose scope allows `reveal`; every reveal is logged."""
+    if field not in ("id_number", "phone"):
+        raise ApplicationError("只能查看公民身份号码或联系电话", field="field")
+    if not user_can(actor, "reveal", worker):
+        raise ApplicationError("您无权查看完整信息", field=field)
+    token = worker.id_number_encrypted if field == "id_number" else worker.phone_encrypted
+    action = AccessLog.Action.REVEAL_ID if field == "id_number" else AccessLog.Action.REVEAL_PHONE
+    AccessLog.objects.create(user=actor, action=action, object_type="people.worker", object_id=str(worker.pk),
+                             object_label=worker.name, ip=ip)
+    return decrypt(token)

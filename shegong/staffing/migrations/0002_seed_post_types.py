@@ -1,0 +1,16 @@
+import json
+
+from django.db import migrations
+
+from shegong.staffing.services import POST_TYPES_FILE
+
+
+def seed(apps, schema_editor):
+    PostType = apps.get_model("staffing", "PostType")
+    for row in json.loads(POST_TYPES_FILE.read_text(encoding="utf-8")):
+        PostType.objects.update_or_create(code=row["code"], defaults={k: v for k, v in row.items() if k != "code"})
+
+
+class Migration(migrations.Migration):
+    dependencies = [("staffing", "0001_initial")]
+    operations = [migrations.RunPython(seed, migrations.RunPython.noop)]
