@@ -22,6 +22,8 @@ COMMUNITY_FIELDS = ("households", "resident_population", "party_org_type", "addr
 
 
 def _save(division: Division, *, actor: Any, reason: str) -> Division:
+    division.code = _code(division.code)
+    division.level = level_of(division.code)
     try:
         division.full_clean()
     except ValidationError as exc:

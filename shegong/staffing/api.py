@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from shegong.common.scoping import user_can
+from shegong.org.selectors import division_get
+from shegong.people.selectors import worker_get
+from shegong.staffing.models import PostType
+from shegong.staffing.selectors import appointment_get, appointment_list
+from shegong.staffing.services import appointment_create, appointment_end
+
+router = Router(tags=["岗位与任职"])
+
+
+class PostTypeOut(Schema):
+    code: str
+    name: str
+    aliases: list[str]
+    category: str
+    layer: str
+    clause: str
+    duties_clause: str
+    duties: list[list[str]]
+
+
+class AppointmentOut(Schema):
+    id: int
+    worker_id: int
+    worker_name: str
+    community_code: str
+    community_name: str
+    post_type: str = Field(description="岗位代码")
+    post_name: str
+    method: str = Field(description="任职方式")
+    start_date: dt.date
+    end_date: dt.date | None
+    end_reason: str
+    is_current: bool
+
+    @staticmethod
+    def resolve_worker_name(obj) -> str:
+        return obj.worker.name
+
+    @staticmethod
+    def resolve_community_code(obj) -> str:
+        return obj.community.code
+
+    @staticmethod
+    def resolve_community_name(obj) -> str:
+        return obj.community.name
+
+    @staticmethod
+    def resolve_post_type(obj) -> str:
+        return obj.post_type.code
+
+    @staticmethod
+    def resolve_post_name(obj) -> str:
+        return obj.post_type.name
+
+
+class AppointmentIn(Schema):
+    worker_id: int
+    community: str = Field(description="社区区划代码")
+    post_type: str = Field(description="岗位代码、名称或常用简称(如 书记、主任)")
+    method: str = Field(description="选举 / 组织指派 / 聘用 / 兼任")
+    start_date: dt.date
+    note: str = ""
+
+
+class AppointmentEndIn(Schema):
+    end_date: dt.date
+    end_reason: str = ""
+
+
+@router.get("/post-types", response=list[PostTypeOut], summary="岗位类型(第 4–6 章)", auth=None)
+def post_types(request: HttpRequest):
+    return PostType.objects.all()
+
+
+@router.get("/appointments", response=list[AppointmentOut], summary="任职列表")
+@paginate(LimitOffsetPagination)
+def appointments(request: HttpRequest, community: str = "", worker_id: int | None = None, post_type: str = "",
+                 current: bool | None = None):
+    return appointment_list(user=request.user, community=community, worker_id=worker_id, post_type=post_type,
+                            current=current)
+
+
+@router.get("/appointments/{appointment_id}", response=AppointmentOut, summary="任职详情")
+def appointment(request: HttpRequest, appointment_id: int):
+    return appointment_get(user=request.user, pk=appointment_id)
+
+
+@router.post("/appointments", response={201: AppointmentOut}, summary="任命岗位")
+def appointment_post(request: HttpRequest, payload: AppointmentIn):
+    worker = worker_get(user=request.user, pk=payload.worker_id)
+    community = division_get(user=request.user, code=payload.community)
+    obj = appointment_create(worker=worker, community=community, post_type=payload.post_type,
+                             method=payload.method, start_date=payload.start_date, note=payload.note,
+                             actor=request.user, reason="API 任命")
+    return 201, appointment_get(user=request.user, pk=obj.pk)
+
+
+@router.post("/appointments/{appointment_id}/end", response=AppointmentOut, summary="离任(任职记录保留)")
+def appointment_end_api(request: HttpRequest, appointment_id: int, payload: AppointmentEndIn):
+    obj = appointment_get(user=request.user, pk=appointment_id)
+    if not user_can(request.user, "change", obj):
+        raise PermissionDenied("您可以查看但无权变更这项任职")
+    appointment_end(appointment=obj, end_date=payload.end_date, end_reason=payload.end_reason,
+                    actor=request.user, reason="API 离任")
+    return appointment_get(user=request.user, pk=appointment_id)

@@ -1,0 +1,177 @@
+"""The demo city: 长春市 with its real district codes, six streets, 40 communities and about 600 people.
+
+Deterministic (seeded), built through the same services as the web and the API, so history and
+validation apply. It carries three deliberate problems for the compliance work to find:
+a community with no 党组织书记, one over its 社工岗 quota (4.1) and one with three 居委会副主任 (4.3.2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from shegong.accounts.services import user_create
+from shegong.org.models import Division
+from shegong.org.services import division_create, division_load_reference
+from shegong.people.idnumber import make_id_number
+from shegong.people.models import Worker
+from shegong.people.services import worker_create
+from shegong.staffing.models import PostType
+from shegong.staffing.services import appointment_create, post_types_sync
+
+REASON = "演示数据(shegong demo)"
+DEMO_PASSWORD = "Shegong@2021"
+
+STREETS = [
+    ("220102001", "自强街道", 7), ("220102002", "民康街道", 7), ("220103001", "新发街道", 7),
+    ("220104001", "重庆街道", 7), ("220104002", "南湖街道", 6), ("220106001", "正阳街道", 6),
+]
+COMMUNITY_NAMES = (
+    "东风 幸福 明珠 春光 和平 繁荣 阳光 富裕 长青 文化 胜利 安康 新华 光明 永安 锦绣 南湖 清华 红旗 兴隆 "
+    "华阳 欣园 民丰 青年 丰收 桃源 松苑 芳草 福祉 平安 春城 湖滨 柳影 北安 东盛 西苑 汇泉 翠林 朝晖 友谊"
+).split()
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍鹏建华红梅宇浩凯莉晶丹玲颖雪琳博文亮欣怡佳慧婷"
+
+NO_SECRETARY = 4       # community index with no 党组织书记
+OVER_QUOTA = 11        # community index with more full-time workers than 4.1 allows
+THREE_DEPUTIES = 19    # community index with three 居委会副主任
+
+
+@dataclass
+class DemoResult:
+    communities: int = 0
+    workers: int = 0
+    appointments: int = 0
+    accounts: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def quota_range(households: int) -> tuple[int, int]:
+    # Only for shaping believable demo staffing; compliance reads its numbers from the rule set (4.1).
+    extra = max(0, households - 3000)
+    return 10 + extra // 500, 15 + extra // 300
+
+
+class _People:
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.seq: dict[tuple[str, dt.date], int] = {}
+
+    def name(self) -> str:
+        given = self.rng.choice(GIVEN) + (self.rng.choice(GIVEN) if self.rng.random() < 0.7 else "")
+        return self.rng.choice(SURNAMES) + given
+
+    def id_number(self, region: str, birth: dt.date, gender: str) -> str:
+        n = self.seq.get((region, birth), 0)
+        self.seq[(region, birth)] = n + 1
+        return make_id_number(region, birth, n * 2 + (0 if gender == "女" else 1) + 10, gender)
+
+    def phone(self) -> str:
+        return self.rng.choice(["138", "139", "135", "186", "158", "131", "177"]) + f"{self.rng.randrange(10**8):08d}"
+
+    def date_between(self, start: dt.date, end: dt.date) -> dt.date:
+        return start + dt.timedelta(days=self.rng.randrange((end - start).days + 1))
+
+
+@transaction.atomic
+def build_demo(*, seed: int = 2021) -> DemoResult:
+    rng = random.Random(seed)
+    people = _People(rng)
+    post_types_sync()
+    division_load_reference()
+    posts = {p.code: p for p in PostType.objects.all()}
+    result = DemoResult()
+    first_community: Division | None = None
+    account_worker: Worker | None = None
+    index = 0
+    today = dt.date.today()
+    for street_code, street_name, n_communities in STREETS:
+        for i in range(n_communities):
+            households = rng.randrange(800, 6001)
+            if index == OVER_QUOTA:
+                households = 1200
+            community = division_create(
+                code=f"{street_code}{i + 1:03d}", name=f"{COMMUNITY_NAMES[index]}社区", reason=REASON,
+                parent_names={street_code: street_name}, households=households,
+                resident_population=int(households * rng.uniform(2.3, 2.9)),
+                party_org_type="党委" if households > 3000 else rng.choice(["党总支", "党支部"]),
+                address=f"长春市{street_name}{COMMUNITY_NAMES[index]}路{rng.randrange(1, 999)}号",
+            )
+            first_community = first_community or community
+            lo, hi = quota_range(households)
+            n_full = hi + 5 if index == OVER_QUOTA else rng.randrange(lo, (lo + hi) // 2 + 1)
+            region = community.code[:6]
+
+            def person(category: str = "专职社区工作者", community: Division = community, region: str = region,
+                       young: bool = False) -> Worker:
+                gender = rng.choice(["男", "女", "女"])
+                birth = people.date_between(dt.date(1968 if not young else 1988, 1, 1), dt.date(1998, 12, 31))
+                work_start = people.date_between(birth.replace(year=birth.year + 20, day=1),
+                                                 min(today, birth.replace(year=birth.year + 26, day=1)))
+                return worker_create(
+                    name=people.name(), id_number=people.id_number(region, birth, gender), phone=people.phone(),
+                    ethnicity=rng.choice(["01"] * 12 + ["10", "11", "03", "02"]),
+                    political_status=rng.choice(["01", "01", "01", "03", "13", "13"]),
+                    education=rng.choice(["21", "21", "21", "31", "31", "14", "61"]),
+                    category=category, work_start_date=work_start,
+                    post_start_date=people.date_between(max(work_start, dt.date(2012, 1, 1)),
+                                                        max(work_start, dt.date(2023, 6, 30))),
+                    community=community, reason=REASON)
+
+            staff = [person() for _ in range(n_full)]
+            result.workers += n_full
+
+            def appoint(w: Worker, code: str, method: str, community: Division = community) -> None:
+                start = max(w.post_start_date or dt.date(2021, 1, 1), dt.date(2021, 1, 5))
+                appointment_create(worker=w, community=community, post_type=posts[code], method=method,
+                                   start_date=start, reason=REASON)
+                result.appointments += 1
+
+            if index != NO_SECRETARY:
+                appoint(staff[0], "party_secretary", "选举")
+                appoint(staff[0], "service_center_director", "兼任")
+            appoint(staff[0], "rc_director", "选举")
+            appoint(staff[1], "party_deputy_secretary", "选举")
+            appoint(staff[1], "supervision_director", "兼任")
+            for w in staff[2:5]:
+                appoint(w, "party_committee_member", "选举")
+            deputies = staff[2:5] if index == THREE_DEPUTIES else staff[2:3 + (households > 3000)]
+            for w in deputies:
+                appoint(w, "rc_deputy_director", "选举")
+            for w in staff[3:7]:
+                appoint(w, "rc_member", "选举")
+            appoint(staff[7], "party_building_worker", "聘用")
+            for w in staff[8:]:
+                appoint(w, "social_worker", "聘用")
+            for w in staff[7 : 7 + max(2, households // 1500)]:
+                appoint(w, "grid_leader", "兼任")
+            if community.party_org_type == "党委":
+                for _ in range(3):
+                    part_timer = person(category="兼职")
+                    result.workers += 1
+                    appoint(part_timer, "party_parttime_member", "兼任")
+            for _ in range(rng.randrange(0, 3)):
+                person(category="公益性岗位", young=True)
+                result.workers += 1
+            if index == 2:
+                account_worker = staff[9]
+            index += 1
+            result.communities += 1
+    assert first_community is not None and account_worker is not None
+    street = first_community.parent
+    assert street is not None
+    accounts = [
+        ("minzheng", "civil_affairs", "2201", "长春市民政局 管理员", None),
+        ("jiedao", "street_admin", street.code, f"{street.name} 管理员", None),
+        ("shequ", "community_admin", first_community.code, f"{first_community.name} 书记", None),
+        ("peixun", "training_admin", "2201", "长春市社区工作者培训中心", None),
+        ("shegong", "worker", account_worker.community.code, account_worker.name, account_worker),
+    ]
+    for username, role, scope, display, worker in accounts:
+        user_create(username=username, password=DEMO_PASSWORD, role=role, scope=scope, display_name=display,
+                    worker=worker, validate=False)
+        result.accounts.append((username, role, display))
+    return result
