@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from shegong.accounts.models import User
+from shegong.accounts.services import token_create
+from shegong.org.models import Division
+from shegong.people.models import Worker
+from tests import factories
+
+
+def pytest_configure(config):
+    # Tests render templates without running collectstatic.
+    settings.STORAGES = {**settings.STORAGES,
+                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.WHITENOISE_AUTOREFRESH = True
+    # Argon2 is the production hasher (tested in test_accounts); tests log in faster with MD5.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
+                                 "django.contrib.auth.hashers.Argon2PasswordHasher"]
+
+
+@dataclass
+class World:
+    """Two cities. Inside 长春 (2201): district 220102, streets 001 and 002, three communities.
+    Outside: 吉林市 (2202) with one community. One worker per community; one user per role."""
+
+    c1: Division      # 220102001001 (street 220102001)
+    c2: Division      # 220102001002 (street 220102001)
+    c3: Division      # 220102002001 (street 220102002)
+    other: Division   # 220202001001 (吉林市, outside every grant but civil_affairs@22)
+    w1: Worker
+    w2: Worker
+    w3: Worker
+    w_other: Worker
+    users: dict[str, User]
+
+
+@pytest.fixture
+def world(db) -> World:
+    c1 = factories.community("220102001001", "东风社区")
+    c2 = factories.community("220102001002", "幸福社区")
+    c3 = factories.community("220102002001", "春光社区")
+    other = factories.community("220202001001", "吉林测试社区")
+    w1 = factories.WorkerFactory(name="张三", community=c1)
+    w2 = factories.WorkerFactory(name="李四", community=c2)
+    w3 = factories.WorkerFactory(name="王五", community=c3)
+    w_other = factories.WorkerFactory(name="赵六", community=other, id_number=factories.id_number("220202"))
+    users = {
+        "province": factories.user("province", "civil_affairs", "22"),
+        "city": factories.user("city", "civil_affairs", "2201"),
+        "street": factories.user("street", "street_admin", "220102001"),
+        "community": factories.user("community", "community_admin", "220102001001"),
+        "training": factories.user("training", "training_admin", "2201"),
+        "worker": factories.user("worker", "worker", "220102001001", worker=w1),
+        "nobody": User.objects.create_user("nobody", password="Test-pass-2021"),
+    }
+    return World(c1, c2, c3, other, w1, w2, w3, w_other, users)
+
+
+def api_client(user: User) -> Client:
+    """A test client that sends the user's bearer token on every request."""
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token_create(user=user)}")
+
+
+@pytest.fixture
+def api():
+    return api_client
