@@ -14,7 +14,6 @@ from django.utils import timezone
 from shegong.accounts.models import ApiToken, Grant, LoginFailure, Role, User
 from shegong.common.errors import ApplicationError
 from shegong.org.models import Division
-from shegong.org.selectors import division_get
 
 
 def _token_hash(token: str) -> str:

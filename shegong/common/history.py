@@ -37,6 +37,7 @@ class HistoryEntry:
     kind: str
     reason: str
     changes: list[Change]
+    subject: str = ""
 
 
 _KIND = {"+": "创建", "~": "修改", "-": "删除"}
@@ -53,7 +54,7 @@ def _display(record: Any, field: models.Field, related: dict[str, dict[Any, Any]
     return str(value)
 
 
-def history_entries(records: list[Any], model: type[models.Model]) -> list[HistoryEntry]:
+def history_entries(records: list[Any], model: type[models.Model], subject: str = "") -> list[HistoryEntry]:
     """Newest first; each entry lists the fields that changed against the record before it.
 
     `records` are historical rows of one object ordered oldest first, with history_user selected.
@@ -77,7 +78,7 @@ def history_entries(records: list[Any], model: type[models.Model]) -> list[Histo
                 changes.append(Change(f.name, str(f.verbose_name), old, new))
         who = rec.history_user.username if rec.history_user_id else "系统"
         entries.append(HistoryEntry(rec.history_date, who, _KIND.get(rec.history_type, rec.history_type),
-                                    rec.history_change_reason or "", changes))
+                                    rec.history_change_reason or "", changes, subject))
         previous = rec
     entries.reverse()
     return entries

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from django import forms
+
+from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
+from shegong.people.models import Worker
+from shegong.staffing.models import Appointment, PostType
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+def _blank(choices):
+    return [("", "—")] + list(choices)
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(label="用户名", max_length=150,
+                               widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}))
+    password = forms.CharField(label="密码", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+
+class WorkerForm(forms.Form):
+    name = forms.CharField(label="姓名", max_length=50)
+    id_number = forms.CharField(label="公民身份号码", max_length=30,
+                                help_text="18 位;性别和出生日期由号码自动得出")
+    community = forms.ChoiceField(label="所在社区")
+    phone = forms.CharField(label="联系电话", max_length=20, required=False)
+    ethnicity = forms.ChoiceField(label="民族", choices=_blank(ETHNICITY.choices), required=False)
+    political_status = forms.ChoiceField(label="政治面貌", choices=_blank(POLITICAL_STATUS.choices), required=False)
+    education = forms.ChoiceField(label="学历", choices=_blank(EDUCATION.choices), required=False)
+    category = forms.ChoiceField(label="人员类别", choices=Worker.Category.choices,
+                                 help_text="公益性岗位人员不属于城市社区工作者(3.2)")
+    status = forms.ChoiceField(label="状态", choices=Worker.Status.choices)
+    work_start_date = forms.DateField(label="参加工作日期", required=False, widget=DATE)
+    post_start_date = forms.DateField(label="社工岗入职日期", required=False, widget=DATE)
+
+    def __init__(self, *args, communities: list[tuple[str, str]], editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community"].choices = communities
+        if editing:
+            self.fields["id_number"].required = False
+            self.fields["id_number"].help_text = "留空则不修改;已登记号码为脱敏显示"
+            self.fields["phone"].help_text = "留空则不修改"
+
+
+class AppointForm(forms.Form):
+    post_type = forms.ModelChoiceField(label="岗位", queryset=PostType.objects.all(), to_field_name="code")
+    community = forms.ChoiceField(label="社区")
+    method = forms.ChoiceField(label="任职方式", choices=Appointment.Method.choices)
+    start_date = forms.DateField(label="任职日期", widget=DATE)
+    note = forms.CharField(label="备注", max_length=200, required=False)
+
+    def __init__(self, *args, communities: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community"].choices = communities
+
+
+class EndForm(forms.Form):
+    end_date = forms.DateField(label="离任日期", widget=DATE)
+    end_reason = forms.CharField(label="离任原因", max_length=200, required=False)

@@ -1,0 +1,34 @@
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from shegong.accounts.models import User
+from shegong.web.demo import DEMO_PASSWORD
+
+
+class Command(BaseCommand):
+    help = "用生产级 WSGI 服务器(waitress)提供网页服务,静态文件由 WhiteNoise 提供"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--threads", type=int, default=8)
+
+    def handle(self, *args, **opts):
+        call_command("collectstatic", interactive=False, verbosity=0)
+        url = f"http://{opts['host']}:{opts['port']}"
+        demo = list(User.objects.filter(username__in=["minzheng", "jiedao", "shequ", "peixun", "shegong"])
+                    .prefetch_related("grants__role", "grants__division").order_by("id"))
+        self.stdout.write(self.style.SUCCESS(f"\n社工 Shegong 已启动:{url}"))
+        if demo:
+            self.stdout.write(f"演示账号(密码均为 {DEMO_PASSWORD}):")
+            for u in demo:
+                grants = ", ".join(f"{g.role.name} @ {g.division.name}" for g in u.grants.all())
+                self.stdout.write(f"  {u.username:<10} {grants}")
+        self.stdout.write(f"API 文档:{url}/api/v1/docs   数据库:{settings.DATABASES['default']['NAME']}")
+        self.stdout.write("按 Ctrl+C 停止。\n")
+        from waitress import serve
+
+        from config.wsgi import application
+
+        serve(application, host=opts["host"], port=opts["port"], threads=opts["threads"], ident="shegong")
