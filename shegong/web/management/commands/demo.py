@@ -19,6 +19,6 @@ class Command(BaseCommand):
             raise CommandError("数据库已有社区工作者;演示数据只载入空数据库(或使用 --if-empty)")
         result = build_demo(seed=opts["seed"])
         self.stdout.write(f"已载入演示数据:{result.communities} 个社区,{result.workers} 人,{result.appointments} 条任职。")
-        self.stdout.write("演示账号(密码均为 %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"演示账号(密码均为 {DEMO_PASSWORD}):")
         for username, role, display in result.accounts:
             self.stdout.write(f"  {username:<10} {role:<16} {display}")
