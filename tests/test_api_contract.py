@@ -351,7 +351,8 @@ def test_create_worker_with_short_forms(world, prov):
     assert (out["ethnicity"], out["ethnicity_name"]) == ("01", "汉族")
     assert (out["political_status"], out["political_status_name"]) == ("01", "中国共产党党员")
     assert (out["education"], out["education_name"]) == ("21", "大学本科")
-    assert out["gender"] == "女" and out["birth_date"] == "1990-06-01"   # derived from the ID number
+    idn = body["id_number"]                                              # 性别 and 出生日期 come from it
+    assert out["gender"] == "女" and out["birth_date"] == f"{idn[6:10]}-{idn[10:12]}-{idn[12:14]}"
     assert out["community_code"] == "220102001002" and out["community_name"] == "幸福社区"
     assert out["category"] == "专职社区工作者" and out["status"] == "在岗"
     worker = Worker.objects.get(pk=out["id"])
@@ -392,6 +393,7 @@ def test_create_worker_missing_field_is_422_naming_it(world, prov, missing):
 
 
 def test_create_worker_invalid_json_is_chinese_error(world, prov):
+    """DESIGN habit 2: error messages in Chinese (api.py even maps pydantic's json_invalid to 'JSON 格式错误')."""
     resp = prov.post(BASE + "/workers", data="{not json", content_type="application/json")
     assert resp.status_code in (400, 422)
     assert HAN.search(resp.json()["message"])

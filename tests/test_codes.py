@@ -75,6 +75,13 @@ def test_grid_code_kept_as_is():
     assert level_of("220102001001001") == "grid"
 
 
+@pytest.mark.parametrize("grid", ["000000000000001", "220102000001001", "220000000000007"])
+def test_grid_code_needs_a_valid_community_part(grid):
+    # A grid "extends a community's code": its first 12 digits must be a valid community code.
+    with pytest.raises(DivisionCodeError):
+        normalize_code(grid)
+
+
 @pytest.mark.parametrize(
     ("raw", "fragment"),
     [

@@ -19,8 +19,9 @@ def worker_find_by_id_number(*, id_number: str) -> Worker | None:
 
 
 def worker_list(*, user: Any, community: str = "", post_type: str = "", category: str = "", status: str = "",
-                q: str = "") -> QuerySet[Worker]:
-    """Workers in scope, filtered. `q` is a name fragment or a full ID number (matched by its hash)."""
+                q: str = "", id_hash: str = "") -> QuerySet[Worker]:
+    """Workers in scope, filtered. `q` is a name fragment or a full ID number (matched by its hash);
+    `id_hash` is the keyed hash of an ID number (the web list puts it in URLs instead of the number)."""
     from shegong.staffing.models import Appointment
 
     qs = Worker.objects.restrict(user, "view").select_related("community")
@@ -40,6 +41,8 @@ def worker_list(*, user: Any, community: str = "", post_type: str = "", category
         active = Appointment.objects.filter(worker=OuterRef("pk"), post_type__code=post_type,
                                             start_date__lte=today).exclude(end_date__lte=today)
         qs = qs.filter(Exists(active))
+    if id_hash:
+        qs = qs.filter(id_number_hash=id_hash)
     q = (q or "").strip()
     if q:
         try:

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from shegong.accounts.selectors import user_has_action, user_role_names
 from shegong.accounts.services import login_failure_record, login_success, login_throttled
 from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
+from shegong.common.crypto import search_hash
 from shegong.common.errors import ApplicationError
 from shegong.common.history import history_entries
 from shegong.common.scoping import user_can
@@ -32,6 +33,7 @@ from shegong.org.selectors import (
     division_list,
     division_roots,
 )
+from shegong.people.idnumber import IdNumberError, parse_id_number
 from shegong.people.models import Worker
 from shegong.people.selectors import worker_get, worker_list
 from shegong.people.services import worker_create, worker_reveal, worker_update
@@ -163,10 +165,25 @@ def _community_page(request: HttpRequest, community: Division) -> HttpResponse:
 # ---- workers --------------------------------------------------------------------------------------
 
 
+FILTERS = ("community", "post_type", "category", "status", "q", "idh")
+
+
 @login_required
 def worker_index(request: HttpRequest) -> HttpResponse:
-    params = {k: request.GET.get(k, "").strip() for k in ("community", "post_type", "category", "status", "q")}
-    qs = worker_list(user=request.user, **params)
+    if request.method == "POST":
+        # The filter form posts, so that a full ID number never appears in a URL or an access log:
+        # it is replaced by its keyed hash before the redirect to the GET list.
+        params = {k: request.POST.get(k, "").strip() for k in FILTERS}
+        try:
+            params["idh"] = search_hash(parse_id_number(params["q"]).value)
+            params["q"] = ""
+        except IdNumberError:
+            pass
+        query = urlencode({k: v for k, v in params.items() if v})
+        return redirect(f"{reverse('worker_index')}?{query}" if query else reverse("worker_index"))
+    params = {k: request.GET.get(k, "").strip() for k in FILTERS}
+    qs = worker_list(user=request.user, community=params["community"], post_type=params["post_type"],
+                     category=params["category"], status=params["status"], q=params["q"], id_hash=params["idh"])
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     communities = list(division_list(user=request.user, level=Division.Level.COMMUNITY)
                        .values_list("code", "name")[:2000])
