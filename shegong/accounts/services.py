@@ -29,11 +29,7 @@ def user_create(*, username: str, password: str, role: str, scope: str, display_
         raise ApplicationError("用户名不能为空", field="username")
     if User.objects.filter(username=username).exists():
         raise ApplicationError(f"用户名 {username} 已存在", field="username")
-    try:
-        role_obj = Role.objects.get(code=role)
-    except Role.DoesNotExist as exc:
-        codes = ", ".join(Role.objects.values_list("code", flat=True))
-        raise ApplicationError(f"角色 {role} 不存在;可用角色:{codes}", field="role") from exc
+    role_obj = _role(role)
     division = _scope_division(scope)
     if role_obj.self_only and worker is None:
         raise ApplicationError("社区工作者账号必须关联一名社区工作者", field="worker")
@@ -48,6 +44,14 @@ def user_create(*, username: str, password: str, role: str, scope: str, display_
     user.save()
     Grant.objects.create(user=user, role=role_obj, division=division)
     return user
+
+
+def _role(code: str) -> Role:
+    try:
+        return Role.objects.get(code=code)
+    except Role.DoesNotExist as exc:
+        codes = ", ".join(Role.objects.values_list("code", flat=True))
+        raise ApplicationError(f"角色 {code} 不存在;可用角色:{codes}", field="role") from exc
 
 
 def _scope_division(scope: str) -> Division:
@@ -65,7 +69,7 @@ def _scope_division(scope: str) -> Division:
 
 @transaction.atomic
 def grant_add(*, user: User, role: str, scope: str) -> Grant:
-    role_obj = Role.objects.get(code=role)
+    role_obj = _role(role)
     grant, _ = Grant.objects.get_or_create(user=user, role=role_obj, division=_scope_division(scope))
     return grant
 

@@ -82,13 +82,13 @@ _MSG = {
 
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request, exc: NinjaValidationError):
-    errors = []
+    errors: list[dict[str, str | None]] = []
     for err in exc.errors:
         loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "path")]
         field = ".".join(loc) or None
         errors.append({"field": field, "message": _MSG.get(err.get("type", ""), err.get("msg", "无效"))})
     first = errors[0] if errors else {"field": None, "message": "请求数据无效"}
-    message = ";".join(f"{e['field']}:{e['message']}" if e["field"] else e["message"] for e in errors)
+    message = ";".join(f"{e['field']}:{e['message']}" if e["field"] else str(e["message"]) for e in errors)
     return api.create_response(request, {"message": f"请求数据无效:{message}", "field": first["field"],
                                          "errors": errors}, status=422)
 

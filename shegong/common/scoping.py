@@ -8,7 +8,7 @@ matching grant gets an empty queryset: scope fails closed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from django.db import models
 from django.db.models import Q
@@ -48,5 +48,5 @@ def user_can(user: User | Any, action: str, obj: models.Model) -> bool:
 
 
 class RestrictedQuerySet(models.QuerySet):
-    def restrict(self, user: Any, action: str = "view") -> RestrictedQuerySet:
+    def restrict(self, user: Any, action: str = "view") -> Self:
         return self.filter(scope_q(user, action, self.model))

@@ -30,8 +30,14 @@ def normalize_code(value: object) -> str:
         raise DivisionCodeError("区划代码不能为空")
     if not text.isdigit():
         raise DivisionCodeError(f"区划代码“{text}”只能由数字组成")
-    if len(text) > 12:
-        return text  # a grid: the community code and the grid's own digits
+    if len(text) > 12:  # a grid: a community's 12 digits, then the grid's own
+        try:
+            community = normalize_code(text[:12])
+        except DivisionCodeError as exc:
+            raise DivisionCodeError(f"网格代码“{text}”的前 12 位不是有效的社区代码:{exc}") from exc
+        if len(community) != 12:
+            raise DivisionCodeError(f"网格代码“{text}”的前 12 位应为社区代码")
+        return text
     if len(text) == 12:
         parts = []
         pos = 0

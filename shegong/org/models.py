@@ -68,7 +68,7 @@ class Division(models.Model):
             raise ValidationError({"code": str(exc)}) from exc
         self.level = level_of(self.code)
         expected_parent = parent_code(self.code)
-        if expected_parent and self.parent_id is not None and self.parent.code != expected_parent:
+        if expected_parent and self.parent is not None and self.parent.code != expected_parent:
             errors["parent"] = f"区划代码 {self.code} 应属于上级 {expected_parent},而不是 {self.parent.code}"
         if not self.name.strip():
             errors["name"] = "名称不能为空"

@@ -86,7 +86,7 @@ class Worker(models.Model):
             errors["community"] = f"“{self.community.name}”不是社区;所在社区必须是社区一级的区划"
         for field in ("work_start_date", "post_start_date"):
             value = getattr(self, field)
-            label = self._meta.get_field(field).verbose_name
+            label = {"work_start_date": "参加工作日期", "post_start_date": "社工岗入职日期"}[field]
             if value is None:
                 continue
             if value > today:

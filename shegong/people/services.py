@@ -61,9 +61,9 @@ def _code_field(table: Any, field: str, value: Any) -> str:
 
 
 def _choice(field: str, value: Any, aliases: dict[str, str]) -> str:
-    f = Worker._meta.get_field(field)
+    choices = {"category": Worker.Category.choices, "status": Worker.Status.choices}[field]
     try:
-        return choice_lookup(value, list(f.choices), aliases, str(f.verbose_name))
+        return choice_lookup(value, list(choices), aliases, LABELS[field])
     except ValueError as exc:
         raise ApplicationError(str(exc), field=field) from exc
 

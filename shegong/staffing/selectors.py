@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from shegong.org.models import Division
@@ -47,7 +47,7 @@ def vacancies(*, user: Any, day: dt.date | None = None, limit: int = 50) -> tupl
         annotations[f"has_{code}"] = Exists(
             Appointment.objects.active_on(day).filter(community=OuterRef("pk"), post_type__code=code))
     qs = qs.annotate(**annotations)
-    missing = qs.filter(has_party_secretary=False) | qs.filter(has_rc_director=False)
+    missing = qs.filter(Q(*[Q(**{f"has_{c}": False}) for c in VACANCY_POSTS], _connector=Q.OR))
     names = dict(PostType.objects.filter(code__in=VACANCY_POSTS).values_list("code", "name"))
     rows = []
     for d in missing.select_related("parent").order_by("code")[:limit]:

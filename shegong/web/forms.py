@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
@@ -36,7 +38,7 @@ class WorkerForm(forms.Form):
 
     def __init__(self, *args, communities: list[tuple[str, str]], editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["community"].choices = communities
+        cast(forms.ChoiceField, self.fields["community"]).choices = communities
         if editing:
             self.fields["id_number"].required = False
             self.fields["id_number"].help_text = "留空则不修改;已登记号码为脱敏显示"
@@ -52,7 +54,7 @@ class AppointForm(forms.Form):
 
     def __init__(self, *args, communities: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["community"].choices = communities
+        cast(forms.ChoiceField, self.fields["community"]).choices = communities
 
 
 class EndForm(forms.Form):
