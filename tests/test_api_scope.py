@@ -7,17 +7,15 @@ call each endpoint on a target. The cases are the product of the two; outside al
 
 Fixture objects (world from conftest plus `objs` below):
 
-    far      210102001001  辽宁 — outside every grant, the province admin's "outside"
     c1       220102001001  w1 张三 (a1 书记), w_peer 钱七 (a_peer 主任) — w_peer shares w1's community
     c2       220102001002  w2 李四 (a2 书记)
     c3       220102002001  w3 王五 (a3 书记)
     other    220202001001  w_other 赵六 (a_other 书记)
-    far      210102001001  w_far 孙八 (a_far 书记)
+    far      210102001001  w_far 孙八 (a_far 书记) — 辽宁, outside every grant (the province admin's outside)
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -378,11 +376,29 @@ def test_patch_cannot_move_a_worker_out_of_scope(objs, api, role_name, worker, c
 
 
 @pytest.mark.parametrize(("role_name", "worker", "community"), [
+    ("street", "w1", "c2"),
+    ("city", "w3", "c1"),
+    ("province", "w_other", "c1"),
+])
+def test_patch_can_move_a_worker_within_scope(objs, api, role_name, worker, community):
+    """The positive control for the test above: the same request inside scope succeeds."""
+    w = objs.workers[worker]
+    resp = call(api(objs.users[role_name]), "patch", f"/workers/{w.pk}", {"community": COMMUNITY_CODES[community]})
+    assert resp.status_code == 200, resp.content.decode()
+    assert resp.json()["community_code"] == COMMUNITY_CODES[community]
+    w.refresh_from_db()
+    assert w.community.code == COMMUNITY_CODES[community]
+
+
+@pytest.mark.parametrize(("role_name", "worker", "community"), [
     ("street", "w1", "c3"),        # own worker, foreign community
     ("community", "w1", "c2"),
     ("city", "w3", "other"),
+    ("street", "w3", "c1"),        # foreign worker, own community
+    ("community", "w2", "c1"),
+    ("city", "w_other", "c1"),
 ])
-def test_cannot_appoint_into_a_community_out_of_scope(objs, api, role_name, worker, community):
+def test_appointment_needs_worker_and_community_in_scope(objs, api, role_name, worker, community):
     before = Appointment.objects.count()
     resp = call(api(objs.users[role_name]), "post", "/appointments", {
         "worker_id": objs.workers[worker].pk, "community": COMMUNITY_CODES[community], "post_type": "社工",

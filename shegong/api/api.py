@@ -67,9 +67,17 @@ def _unauthorized(request, exc):
         request, {"message": "未认证:请在 Authorization 头中提供有效的 Bearer 令牌", "field": None}, status=401)
 
 
+_HTTP_MESSAGES = {
+    "Cannot parse request body": "请求体无法解析:不是有效的 JSON",
+    "Method not allowed": "不支持的请求方法",
+}
+
+
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    return api.create_response(request, {"message": str(exc), "field": None}, status=exc.status_code)
+    text = str(exc)
+    message = _HTTP_MESSAGES.get(text) or (text if any("\u4e00" <= ch <= "\u9fff" for ch in text) else f"请求失败:{text}")
+    return api.create_response(request, {"message": message, "field": None}, status=exc.status_code)
 
 
 _MSG = {

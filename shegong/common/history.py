@@ -54,10 +54,13 @@ def _display(record: Any, field: models.Field, related: dict[str, dict[Any, Any]
     return str(value)
 
 
-def history_entries(records: list[Any], model: type[models.Model], subject: str = "") -> list[HistoryEntry]:
-    """Newest first; each entry lists the fields that changed against the record before it.
+def history_entries(records: list[Any], model: type[models.Model],
+                    subject: str | dict[Any, str] = "") -> list[HistoryEntry]:
+    """Newest first; each entry lists the fields that changed against the object's record before it.
 
-    `records` are historical rows of one object ordered oldest first, with history_user selected.
+    `records` are historical rows of one or more objects ordered oldest first, with history_user
+    selected. `subject` labels the entries: one label, or a label per object id. Related names are
+    loaded once for all records (a fixed number of queries, whatever the number of objects).
     """
     fields = [f for f in model._meta.concrete_fields if f.name not in HIDDEN_FIELDS and f.name != "id"]
     related: dict[str, dict[Any, Any]] = {}
@@ -66,8 +69,9 @@ def history_entries(records: list[Any], model: type[models.Model], subject: str 
             ids = {getattr(r, f.attname) for r in records} - {None}
             related[f.name] = f.related_model._default_manager.in_bulk(ids) if ids else {}
     entries: list[HistoryEntry] = []
-    previous = None
+    last: dict[Any, Any] = {}
     for rec in records:
+        previous = last.get(rec.id)
         changes: list[Change] = []
         for f in fields:
             new = _display(rec, f, related)
@@ -77,8 +81,9 @@ def history_entries(records: list[Any], model: type[models.Model], subject: str 
             if old != new:
                 changes.append(Change(f.name, str(f.verbose_name), old, new))
         who = rec.history_user.username if rec.history_user_id else "系统"
+        label = subject.get(rec.id, "") if isinstance(subject, dict) else subject
         entries.append(HistoryEntry(rec.history_date, who, _KIND.get(rec.history_type, rec.history_type),
-                                    rec.history_change_reason or "", changes, subject))
-        previous = rec
+                                    rec.history_change_reason or "", changes, label))
+        last[rec.id] = rec
     entries.reverse()
     return entries

@@ -5,7 +5,7 @@ from typing import Literal
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
@@ -123,7 +123,7 @@ def worker(request: HttpRequest, worker_id: int):
 @router.post("/workers", response={201: WorkerOut}, summary="登记社区工作者")
 def worker_post(request: HttpRequest, payload: WorkerIn):
     data = _data(request, payload, exclude_unset=False)
-    return 201, worker_create(actor=request.user, reason="API 登记", **data)
+    return Status(201, worker_create(actor=request.user, reason="API 登记", **data))
 
 
 @router.patch("/workers/{worker_id}", response=WorkerOut, summary="修改社区工作者")

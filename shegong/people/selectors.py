@@ -37,8 +37,10 @@ def worker_list(*, user: Any, community: str = "", post_type: str = "", category
     if status:
         qs = qs.filter(status=status)
     if post_type:
+        from shegong.staffing.services import post_type_code
+
         today = timezone.localdate()
-        active = Appointment.objects.filter(worker=OuterRef("pk"), post_type__code=post_type,
+        active = Appointment.objects.filter(worker=OuterRef("pk"), post_type__code=post_type_code(post_type),
                                             start_date__lte=today).exclude(end_date__lte=today)
         qs = qs.filter(Exists(active))
     if id_hash:

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from shegong.common.scoping import user_can
@@ -102,7 +102,7 @@ def appointment_post(request: HttpRequest, payload: AppointmentIn):
     obj = appointment_create(worker=worker, community=community, post_type=payload.post_type,
                              method=payload.method, start_date=payload.start_date, note=payload.note,
                              actor=request.user, reason="API 任命")
-    return 201, appointment_get(user=request.user, pk=obj.pk)
+    return Status(201, appointment_get(user=request.user, pk=obj.pk))
 
 
 @router.post("/appointments/{appointment_id}/end", response=AppointmentOut, summary="离任(任职记录保留)")

@@ -26,7 +26,9 @@ def appointment_list(*, user: Any, community: str = "", worker_id: int | None = 
     if worker_id is not None:
         qs = qs.filter(worker_id=worker_id)
     if post_type:
-        qs = qs.filter(post_type__code=post_type)
+        from shegong.staffing.services import post_type_code
+
+        qs = qs.filter(post_type__code=post_type_code(post_type))
     if current is True:
         qs = qs.active_on(timezone.localdate())
     elif current is False:
@@ -56,7 +58,7 @@ def vacancies(*, user: Any, day: dt.date | None = None, limit: int = 50) -> tupl
     return rows, missing.count()
 
 
-def posts_held(*, community: Division, day: dt.date | None = None) -> list[Appointment]:
+def posts_held(*, user: Any, community: Division, day: dt.date | None = None) -> list[Appointment]:
     day = day or timezone.localdate()
-    return list(Appointment.objects.active_on(day).filter(community=community)
+    return list(Appointment.objects.restrict(user, "view").active_on(day).filter(community=community)
                 .select_related("worker", "post_type").order_by("post_type__sort", "start_date", "id"))

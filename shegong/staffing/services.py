@@ -25,20 +25,33 @@ METHOD_ALIASES = {"选任": "选举", "当选": "选举", "指派": "组织指�
 def post_types_sync() -> int:
     """Create or update the seeded post types from data/post_types.json (run by a migration and `demo`)."""
     rows = json.loads(POST_TYPES_FILE.read_text(encoding="utf-8"))
+    _POST_CODES.clear()
     for row in rows:
         PostType.objects.update_or_create(code=row["code"], defaults={k: v for k, v in row.items() if k != "code"})
     return len(rows)
 
 
-def post_type_lookup(value: object) -> PostType:
-    """A post type by code, canonical name or accepted variant (DESIGN: canonical names)."""
+_POST_CODES: dict[str, str] = {}
+
+
+def post_type_code(value: object) -> str:
+    """The code of a post type given its code, canonical name or an accepted variant (DESIGN: canonical
+    names). The name → code map is read from the table once per process; post_types_sync() renews it."""
     text = normalize_text(value).replace("“", "\"").replace("”", "\"")
     if not text:
         raise ApplicationError("岗位不能为空", field="post_type")
-    for pt in PostType.objects.all():
-        if text in (pt.code, pt.name) or text in pt.aliases:
-            return pt
-    raise ApplicationError(f"岗位“{text}”不在 DB22/T 3226—2021 第 4–6 章所列岗位中", field="post_type")
+    if not _POST_CODES:
+        for code, name, aliases in PostType.objects.values_list("code", "name", "aliases"):
+            for key in (code, name, *aliases):
+                _POST_CODES.setdefault(key, code)
+    try:
+        return _POST_CODES[text]
+    except KeyError:
+        raise ApplicationError(f"岗位“{text}”不在 DB22/T 3226—2021 第 4–6 章所列岗位中", field="post_type") from None
+
+
+def post_type_lookup(value: object) -> PostType:
+    return PostType.objects.get(code=post_type_code(value))
 
 
 def _check_scope(actor: Any, community: Division) -> None:

@@ -151,7 +151,7 @@ def division_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _community_page(request: HttpRequest, community: Division) -> HttpResponse:
-    held = posts_held(community=community)
+    held = posts_held(user=request.user, community=community)
     workers = list(Worker.objects.restrict(request.user, "view").filter(community=community)
                    .order_by("status", "name"))
     records = list(community.history.select_related("history_user").order_by("history_date", "history_id"))
@@ -213,11 +213,7 @@ def worker_detail(request: HttpRequest, pk: int) -> HttpResponse:
     appt_records = list(Appointment.history.filter(id__in=list(subjects)).select_related("history_user")
                         .order_by("history_date", "history_id"))
     entries = history_entries(worker_records, Worker, subject="人员信息")
-    by_appt: dict[int, list[Any]] = {}
-    for rec in appt_records:
-        by_appt.setdefault(rec.id, []).append(rec)
-    for appt_id, recs in by_appt.items():
-        entries += history_entries(recs, Appointment, subject=subjects[appt_id])
+    entries += history_entries(appt_records, Appointment, subject=subjects)
     entries.sort(key=lambda e: e.when, reverse=True)
     can = {a: user_can(request.user, a, worker) for a in ("change", "reveal")}
     return render(request, "shegong/worker.html", {
