@@ -24,7 +24,7 @@ MAX_QUERIES = {
     "home": 10,
     "divisions": 6,
     "divisions_search": 5,
-    "street": 8,
+    "street": 10,  # + the division's history and its related names
     "community": 10,
     "workers": 7,
     "workers_filtered": 7,

@@ -94,7 +94,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     today = timezone.localdate()
     communities = Division.objects.restrict(user, "view").filter(level=Division.Level.COMMUNITY, is_active=True)
-    totals = communities.aggregate(n=Count("id"), households=Count("id", filter=Q(households__isnull=False)))
+    totals = communities.aggregate(n=Count("id"))
     workers = Worker.objects.restrict(user, "view").aggregate(
         active=Count("id", filter=Q(status=Worker.Status.ACTIVE)),
         full_time=Count("id", filter=Q(status=Worker.Status.ACTIVE, category=Worker.Category.FULL_TIME)),
@@ -145,8 +145,10 @@ def division_detail(request: HttpRequest, code: str) -> HttpResponse:
         .annotate(child=Substr("community__code", 1, child_len)).values_list("child").annotate(n=Count("id"))
     ) if children else {}
     rows = [(d, counts.get(d.code, {}), worker_counts.get(d.code)) for d in children]
+    records = list(division.history.select_related("history_user").order_by("history_date", "history_id"))
     return render(request, "shegong/division.html", {
         "division": division, "ancestors": division_ancestors(division=division), "rows": rows,
+        "history": history_entries(records, Division)[:30],
     })
 
 
