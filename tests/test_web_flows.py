@@ -408,3 +408,18 @@ def test_switch_to_english_and_back(world):
 def test_login_page_is_chinese_for_english_browser(world):
     body = Client().get("/login/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "登录" in body and "用户名" in body
+
+
+def test_create_worker_shows_every_field_error_at_once(world):
+    client = client_for(world, "community")
+    valid = factories.id_number()
+    wrong = next(c for c in CHECK_CHARS if c != valid[-1])
+    before = Worker.objects.count()
+    resp = client.post("/workers/new/", worker_form_data(id_number=valid[:17] + wrong, phone="1381234",
+                                                         post_start_date="2001-01-01", work_start_date="2005-01-01"))
+    assert resp.status_code == 200 and Worker.objects.count() == before
+    body = html.unescape(resp.content.decode())
+    assert "校验码错误" in field_block(body, "id_number")
+    assert "11 位" in field_block(body, "phone")
+    # A model rule is reported with the field errors, not after them are fixed.
+    assert "不能早于参加工作日期" in field_block(body, "post_start_date")

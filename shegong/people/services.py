@@ -68,18 +68,34 @@ def _choice(field: str, value: Any, aliases: dict[str, str]) -> str:
         raise ApplicationError(str(exc), field=field) from exc
 
 
-def _apply(worker: Worker, data: dict[str, Any]) -> None:
-    """Normalise the given fields onto worker; ID number drives 性别 and 出生日期 (GB 11643)."""
-    if "name" in data:
-        worker.name = normalize_text(data["name"])
-    if "id_number" in data:
+def _apply(worker: Worker, data: dict[str, Any]) -> dict[str, list[str]]:
+    """Normalise the given fields onto worker; ID number drives 性别 and 出生日期 (GB 11643).
+
+    Every field is tried; the errors of all of them are returned together (field -> messages).
+    """
+    errors: dict[str, list[str]] = {}
+
+    def step(field: str, fn: Any) -> None:
+        if field not in data:
+            return
         try:
-            parsed = parse_id_number(data["id_number"])
+            fn(data[field])
+        except ApplicationError as exc:
+            errors.setdefault(exc.field or field, []).append(exc.message)
+
+    def name(value: Any) -> None:
+        worker.name = normalize_text(value)
+
+    def id_number(value: Any) -> None:
+        try:
+            parsed = parse_id_number(value)
         except IdNumberError as exc:
             raise ApplicationError(str(exc), field="id_number") from exc
         worker.id_number_hash = search_hash(parsed.value)
         worker.id_number_masked = mask_id_number(parsed.value)
         worker.id_number_encrypted = encrypt(parsed.value)
+        worker.gender = parsed.gender
+        worker.birth_date = parsed.birth_date
         given_gender = data.get("gender")
         if given_gender not in (None, "") and normalize_text(given_gender) != parsed.gender:
             raise ApplicationError(f"性别“{given_gender}”与公民身份号码不符(号码显示为{parsed.gender})", field="gender")
@@ -88,34 +104,63 @@ def _apply(worker: Worker, data: dict[str, Any]) -> None:
             raise ApplicationError(
                 f"出生日期 {given_birth} 与公民身份号码不符(号码显示为 {parsed.birth_date.isoformat()})",
                 field="birth_date")
-        worker.gender = parsed.gender
-        worker.birth_date = parsed.birth_date
-    if "phone" in data:
-        phone = normalize_phone(data["phone"])
-        worker.phone_encrypted = encrypt(phone)
-        worker.phone_hash = search_hash(phone.replace("-", ""))
-        worker.phone_masked = mask_phone(phone)
-    if "ethnicity" in data:
-        worker.ethnicity = _code_field(ETHNICITY, "ethnicity", data["ethnicity"])
-    if "political_status" in data:
-        worker.political_status = _code_field(POLITICAL_STATUS, "political_status", data["political_status"])
-    if "education" in data:
-        worker.education = _code_field(EDUCATION, "education", data["education"])
-    if "category" in data:
-        worker.category = _choice("category", data["category"], CATEGORY_ALIASES)
-    if "status" in data:
-        worker.status = _choice("status", data["status"], STATUS_ALIASES)
-    for field in ("work_start_date", "post_start_date"):
-        if field in data:
-            value = data[field]
+
+    def phone(value: Any) -> None:
+        number = normalize_phone(value)
+        worker.phone_encrypted = encrypt(number)
+        worker.phone_hash = search_hash(number.replace("-", ""))
+        worker.phone_masked = mask_phone(number)
+
+    def code(table: Any, field: str) -> Any:
+        return lambda value: setattr(worker, field, _code_field(table, field, value))
+
+    def choice(field: str, aliases: dict[str, str]) -> Any:
+        return lambda value: setattr(worker, field, _choice(field, value, aliases))
+
+    def date(field: str) -> Any:
+        def apply(value: Any) -> None:
             if value not in (None, "") and not isinstance(value, dt.date):
                 raise ApplicationError(f"{LABELS[field]}不是日期", field=field)
             setattr(worker, field, value or None)
-    if "community" in data:
-        community = data["community"]
-        if not isinstance(community, Division):
+        return apply
+
+    def community(value: Any) -> None:
+        if not isinstance(value, Division):
             raise ApplicationError("所在社区无效", field="community")
-        worker.community = community
+        worker.community = value
+
+    step("name", name)
+    step("id_number", id_number)
+    step("phone", phone)
+    step("ethnicity", code(ETHNICITY, "ethnicity"))
+    step("political_status", code(POLITICAL_STATUS, "political_status"))
+    step("education", code(EDUCATION, "education"))
+    step("category", choice("category", CATEGORY_ALIASES))
+    step("status", choice("status", STATUS_ALIASES))
+    step("work_start_date", date("work_start_date"))
+    step("post_start_date", date("post_start_date"))
+    step("community", community)
+    return errors
+
+
+def _validate(worker: Worker, errors: dict[str, list[str]]) -> None:
+    """Model rules (Worker.clean) on top of the field errors; raise them all at once."""
+    exclude = {"id_number_encrypted", "id_number_hash", "id_number_masked", *errors}
+    if "id_number" in errors:
+        exclude |= {"gender", "birth_date"}
+    if "community" in errors or worker.community_id is None:
+        exclude.add("community")
+    try:
+        worker.full_clean(exclude=sorted(exclude))
+    except ValidationError as exc:
+        for field, msgs in ApplicationError.from_validation_error(exc, LABELS).errors.items():
+            errors.setdefault(field, []).extend(msgs)
+    if errors:
+        fields = [f for f in errors if f != "__all__"]
+        flat = [m for msgs in errors.values() for m in msgs]
+        message = flat[0] if len(flat) == 1 else ";".join(
+            ("" if f == "__all__" else f"{LABELS.get(f, f)}:") + ";".join(m) for f, m in errors.items())
+        raise ApplicationError(message, field=fields[0] if fields else None, errors=errors)
 
 
 def _check_scope(actor: Any, community: Division) -> None:
@@ -127,10 +172,6 @@ def _save(worker: Worker, *, actor: Any, reason: str) -> Worker:
     duplicate = Worker.objects.filter(id_number_hash=worker.id_number_hash).exclude(pk=worker.pk)
     if duplicate.exists():
         raise ApplicationError("该公民身份号码已登记在另一名社区工作者名下", field="id_number")
-    try:
-        worker.full_clean(exclude=["id_number_encrypted", "id_number_hash", "id_number_masked"])
-    except ValidationError as exc:
-        raise ApplicationError.from_validation_error(exc, LABELS) from exc
     stamp(worker, actor=actor, reason=reason)
     worker.save()
     return worker
@@ -146,7 +187,7 @@ def worker_create(*, actor: Any = None, reason: str = "", **data: Any) -> Worker
         if data.get(required) in (None, ""):
             raise ApplicationError(f"{LABELS[required]}不能为空", field=required)
     worker = Worker()
-    _apply(worker, data)
+    _validate(worker, _apply(worker, data))
     _check_scope(actor, worker.community)
     return _save(worker, actor=actor, reason=reason or "登记社区工作者")
 
@@ -161,7 +202,7 @@ def worker_update(*, worker: Worker, actor: Any = None, reason: str = "", **data
     old_id_enc, old_phone_enc = worker.id_number_encrypted, worker.phone_encrypted
     if "id_number" not in data and ("gender" in data or "birth_date" in data):
         data = {**data, "id_number": decrypt(worker.id_number_encrypted)}
-    _apply(worker, data)
+    _validate(worker, _apply(worker, data))
     # Keep the old ciphertext when the value is the same, so history shows no change.
     if worker.id_number_hash == old_hash:
         worker.id_number_encrypted = old_id_enc

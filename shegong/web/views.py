@@ -50,8 +50,11 @@ def _ip(request: HttpRequest) -> str | None:
 
 
 def _form_error(form: Any, exc: ApplicationError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
+    """Put each of the service's errors next to its field (or above the form)."""
+    for field, msgs in exc.errors.items():
+        target = field if field in form.fields else None
+        for msg in msgs:
+            form.add_error(target, msg if target or field == "__all__" else f"{field}:{msg}")
 
 
 # ---- accounts -------------------------------------------------------------------------------------
