@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 HIDDEN_FIELDS = {"id_number_encrypted", "id_number_hash", "phone_encrypted", "phone_hash", "search_name"}
 
@@ -38,9 +39,10 @@ class HistoryEntry:
     reason: str
     changes: list[Change]
     subject: str = ""
+    type: str = "~"  # "+" created, "~" changed, "-" deleted
 
 
-_KIND = {"+": "创建", "~": "修改", "-": "删除"}
+_KIND = {"+": _("创建"), "~": _("修改"), "-": _("删除")}
 
 
 def _display(record: Any, field: models.Field, related: dict[str, dict[Any, Any]]) -> str:
@@ -80,10 +82,11 @@ def history_entries(records: list[Any], model: type[models.Model],
                 continue
             if old != new:
                 changes.append(Change(f.name, str(f.verbose_name), old, new))
-        who = rec.history_user.username if rec.history_user_id else "系统"
+        who = rec.history_user.username if rec.history_user_id else str(_("系统"))
         label = subject.get(rec.id, "") if isinstance(subject, dict) else subject
-        entries.append(HistoryEntry(rec.history_date, who, _KIND.get(rec.history_type, rec.history_type),
-                                    rec.history_change_reason or "", changes, label))
+        entries.append(HistoryEntry(rec.history_date, who, str(_KIND.get(rec.history_type, rec.history_type)),
+                                    rec.history_change_reason or "", changes, label,
+                                    rec.history_type))
         last[rec.id] = rec
     entries.reverse()
     return entries

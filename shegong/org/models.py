@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from shegong.common.scoping import RestrictedQuerySet
@@ -12,12 +13,12 @@ class Division(models.Model):
     """One node of the one tree (DESIGN habit 3), keyed by its statistical code at natural length."""
 
     class Level(models.TextChoices):
-        PROVINCE = "province", "省"
-        CITY = "city", "市"
-        DISTRICT = "district", "区县"
-        STREET = "street", "街道/乡镇"
-        COMMUNITY = "community", "社区"
-        GRID = "grid", "网格"
+        PROVINCE = "province", _("省")
+        CITY = "city", _("市")
+        DISTRICT = "district", _("区县")
+        STREET = "street", _("街道/乡镇")
+        COMMUNITY = "community", _("社区")
+        GRID = "grid", _("网格")
 
     class PartyOrgType(models.TextChoices):
         COMMITTEE = "党委", "党委"
