@@ -242,7 +242,7 @@ def _run(args: argparse.Namespace, db_url: str) -> int:
     t0 = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
     migrate_s = time.perf_counter() - t0
-    stats = load(n_communities=args.communities, n_workers=args.workers, seed=args.seed)
+    stats = load(n_communities=args.communities, n_workers=args.workers, seed=args.seed, history=not args.no_history)
     from django.db import connection
 
     if connection.vendor == "postgresql":  # what autovacuum would do soon after a bulk load
@@ -301,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow", type=float, default=300.0, help="flag pages whose median exceeds this (ms)")
     parser.add_argument("--explain", action="store_true", help="print the plan of each slow page's slowest query")
     parser.add_argument("--sql-chars", type=int, default=400, help="how much of a slow query's SQL to print")
+    parser.add_argument("--no-history", action="store_true", help="load without history records (faster)")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
     args = parser.parse_args(argv)
     if args.repeat < 1:

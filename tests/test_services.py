@@ -617,3 +617,17 @@ def test_worker_create_reports_every_bad_field_at_once(world):
     for label in ("公民身份号码", "联系电话", "民族", "人员类别"):
         assert label in exc.value.message
     assert Worker.objects.count() == before
+
+
+def test_worker_cannot_leave_while_holding_a_post(world):
+    appointment = appointment_create(worker=world.w1, community=world.c1, post_type="书记", method="选举",
+                                     start_date=dt.date(2021, 1, 5))
+    with pytest.raises(ApplicationError) as exc:
+        worker_update(worker=world.w1, status="辞职")
+    assert exc.value.field == "status" and "党组织书记" in exc.value.message
+    world.w1.refresh_from_db()
+    assert world.w1.status == "在岗"
+    appointment_end(appointment=appointment, end_date=dt.date(2024, 6, 30), end_reason="辞职")
+    worker_update(worker=world.w1, status="辞职")
+    world.w1.refresh_from_db()
+    assert world.w1.status == "辞职"

@@ -210,7 +210,20 @@ def worker_update(*, worker: Worker, actor: Any = None, reason: str = "", **data
         worker.phone_encrypted = old_phone_enc
     if "community" in data:
         _check_scope(actor, worker.community)
+    if worker.status != Worker.Status.ACTIVE:
+        _check_no_current_posts(worker)
     return _save(worker, actor=actor, reason=reason or "修改社区工作者信息")
+
+
+def _check_no_current_posts(worker: Worker) -> None:
+    """A worker who leaves (离岗/退休/辞职/解聘) must first be released from every current post."""
+    from shegong.staffing.models import Appointment
+
+    current = list(Appointment.objects.filter(worker=worker, end_date__isnull=True)
+                   .values_list("post_type__name", flat=True))
+    if current:
+        raise ApplicationError(f"{worker.name}仍任{'、'.join(current)};请先办理离任,再将状态改为“{worker.status}”",
+                               field="status")
 
 
 def worker_reveal(*, worker: Worker, actor: Any, field: str, ip: str | None = None) -> str:
