@@ -2,38 +2,46 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+APP_STAMP := $(VENV)/.installed-app
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test test-pg test-browser lint install clean
+.PHONY: run test test-pg test-browser lint bench install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
+$(APP_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $(APP_STAMP)
+
+$(TEST_STAMP): $(APP_STAMP)
 	$(BIN)/pip install --quiet -e ".[test]"
-	touch $(STAMP)
+	touch $(TEST_STAMP)
 
-install: $(STAMP)
+install: $(APP_STAMP)
 
-run: $(STAMP)
+run: $(APP_STAMP)
 	mkdir -p var
 	$(BIN)/shegong migrate --noinput -v 0
 	$(BIN)/shegong demo --if-empty
 	$(BIN)/shegong serve --port $${PORT:-8000}
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/pytest
 
-test-pg: $(STAMP)
+test-pg: $(TEST_STAMP)
 	DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test $(BIN)/pytest
 
-test-browser: $(STAMP)
+test-browser: $(TEST_STAMP)
 	$(BIN)/pytest -m browser tests/browser
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy shegong config
+
+bench: $(TEST_STAMP)
+	$(BIN)/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) var/static
