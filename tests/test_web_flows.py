@@ -423,3 +423,10 @@ def test_create_worker_shows_every_field_error_at_once(world):
     assert "11 位" in field_block(body, "phone")
     # A model rule is reported with the field errors, not after them are fixed.
     assert "不能早于参加工作日期" in field_block(body, "post_start_date")
+
+
+def test_worker_account_is_led_to_own_file(world):
+    client = client_for(world, "worker")
+    body = client.get("/").content.decode()
+    assert f'href="/workers/{world.w1.pk}/"' in body and "我的档案" in body
+    assert client.get(f"/workers/{world.w1.pk}/").status_code == 200
