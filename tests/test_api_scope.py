@@ -58,12 +58,12 @@ COMMUNITY_CODES = {"c1": "220102001001", "c2": "220102001002", "c3": "2201020020
 # What the write endpoints answer for a target inside the role's scope.
 ADMIN = {"worker_patch": 200, "worker_reveal": 200, "worker_create": 201, "appointment_create": 201,
          "appointment_end": 200}
-# View only (培训管理员): PATCH and end are refused with 403 (the endpoint checks `change`); create goes
-# through the service, whose scope check raises ApplicationError "您无权…" — so 400, not 403.
-VIEW_ONLY = {"worker_patch": 403, "worker_reveal": 403, "worker_create": 400, "appointment_create": 400,
+# View only (培训管理员): every write inside the scope it can see is refused with 403 (the endpoint checks
+# `change`); outside what it can see, 404.
+VIEW_ONLY = {"worker_patch": 403, "worker_reveal": 403, "worker_create": 403, "appointment_create": 403,
              "appointment_end": 403}
 # 社区工作者: view and reveal, own record only.
-SELF_ONLY = {"worker_patch": 403, "worker_reveal": 200, "worker_create": 400, "appointment_create": 400,
+SELF_ONLY = {"worker_patch": 403, "worker_reveal": 200, "worker_create": 403, "appointment_create": 403,
              "appointment_end": 403}
 
 

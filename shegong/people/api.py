@@ -123,6 +123,8 @@ def worker(request: HttpRequest, worker_id: int):
 @router.post("/workers", response={201: WorkerOut}, summary="登记社区工作者")
 def worker_post(request: HttpRequest, payload: WorkerIn):
     data = _data(request, payload, exclude_unset=False)
+    if not user_can(request.user, "change", data["community"]):
+        raise PermissionDenied("您可以查看但无权在这个社区登记社区工作者")
     return Status(201, worker_create(actor=request.user, reason="API 登记", **data))
 
 

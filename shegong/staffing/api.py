@@ -99,6 +99,8 @@ def appointment(request: HttpRequest, appointment_id: int):
 def appointment_post(request: HttpRequest, payload: AppointmentIn):
     worker = worker_get(user=request.user, pk=payload.worker_id)
     community = division_get(user=request.user, code=payload.community)
+    if not user_can(request.user, "change", community):
+        raise PermissionDenied("您可以查看但无权在这个社区任免岗位")
     obj = appointment_create(worker=worker, community=community, post_type=payload.post_type,
                              method=payload.method, start_date=payload.start_date, note=payload.note,
                              actor=request.user, reason="API 任命")
