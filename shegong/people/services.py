@@ -68,78 +68,85 @@ def _choice(field: str, value: Any, aliases: dict[str, str]) -> str:
         raise ApplicationError(str(exc), field=field) from exc
 
 
-def _apply(worker: Worker, data: dict[str, Any]) -> dict[str, list[str]]:
-    """Normalise the given fields onto worker; ID number drives 性别 and 出生日期 (GB 11643).
+def normalize_worker_input(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The rules of a worker's fields, shared by the forms, the API and the roster import.
 
-    Every field is tried; the errors of all of them are returned together (field -> messages).
+    Returns the normalised values of the fields given (the ID number as a parsed `IdNumber`, the
+    phone in plain text, code-table codes, dates) and every field's errors together
+    (field -> messages). 性别 and 出生日期 come from the ID number (GB 11643); given ones must agree.
     """
+    values: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
 
     def step(field: str, fn: Any) -> None:
         if field not in data:
             return
         try:
-            fn(data[field])
+            values[field] = fn(data[field])
         except ApplicationError as exc:
             errors.setdefault(exc.field or field, []).append(exc.message)
 
-    def name(value: Any) -> None:
-        worker.name = normalize_text(value)
-
-    def id_number(value: Any) -> None:
+    def id_number(value: Any) -> Any:
         try:
             parsed = parse_id_number(value)
         except IdNumberError as exc:
             raise ApplicationError(str(exc), field="id_number") from exc
-        worker.id_number_hash = search_hash(parsed.value)
-        worker.id_number_masked = mask_id_number(parsed.value)
-        worker.id_number_encrypted = encrypt(parsed.value)
-        worker.gender = parsed.gender
-        worker.birth_date = parsed.birth_date
         given_gender = data.get("gender")
         if given_gender not in (None, "") and normalize_text(given_gender) != parsed.gender:
-            raise ApplicationError(f"性别“{given_gender}”与公民身份号码不符(号码显示为{parsed.gender})", field="gender")
+            errors.setdefault("gender", []).append(
+                f"性别“{given_gender}”与公民身份号码不符(号码显示为{parsed.gender})")
         given_birth = data.get("birth_date")
         if given_birth not in (None, "") and given_birth != parsed.birth_date:
-            raise ApplicationError(
-                f"出生日期 {given_birth} 与公民身份号码不符(号码显示为 {parsed.birth_date.isoformat()})",
-                field="birth_date")
-
-    def phone(value: Any) -> None:
-        number = normalize_phone(value)
-        worker.phone_encrypted = encrypt(number)
-        worker.phone_hash = search_hash(number.replace("-", ""))
-        worker.phone_masked = mask_phone(number)
-
-    def code(table: Any, field: str) -> Any:
-        return lambda value: setattr(worker, field, _code_field(table, field, value))
-
-    def choice(field: str, aliases: dict[str, str]) -> Any:
-        return lambda value: setattr(worker, field, _choice(field, value, aliases))
+            errors.setdefault("birth_date", []).append(
+                f"出生日期 {given_birth} 与公民身份号码不符(号码显示为 {parsed.birth_date.isoformat()})")
+        return parsed
 
     def date(field: str) -> Any:
-        def apply(value: Any) -> None:
+        def check(value: Any) -> Any:
             if value not in (None, "") and not isinstance(value, dt.date):
                 raise ApplicationError(f"{LABELS[field]}不是日期", field=field)
-            setattr(worker, field, value or None)
-        return apply
+            return value or None
+        return check
 
-    def community(value: Any) -> None:
+    def community(value: Any) -> Division:
         if not isinstance(value, Division):
             raise ApplicationError("所在社区无效", field="community")
-        worker.community = value
+        return value
 
-    step("name", name)
+    step("name", normalize_text)
     step("id_number", id_number)
-    step("phone", phone)
-    step("ethnicity", code(ETHNICITY, "ethnicity"))
-    step("political_status", code(POLITICAL_STATUS, "political_status"))
-    step("education", code(EDUCATION, "education"))
-    step("category", choice("category", CATEGORY_ALIASES))
-    step("status", choice("status", STATUS_ALIASES))
+    step("phone", normalize_phone)
+    step("ethnicity", lambda v: _code_field(ETHNICITY, "ethnicity", v))
+    step("political_status", lambda v: _code_field(POLITICAL_STATUS, "political_status", v))
+    step("education", lambda v: _code_field(EDUCATION, "education", v))
+    step("category", lambda v: _choice("category", v, CATEGORY_ALIASES))
+    step("status", lambda v: _choice("status", v, STATUS_ALIASES))
     step("work_start_date", date("work_start_date"))
     step("post_start_date", date("post_start_date"))
     step("community", community)
+    return values, errors
+
+
+def assign_worker_values(worker: Worker, values: dict[str, Any]) -> None:
+    """Set normalised values on a worker: the ID number and phone encrypted, hashed and masked."""
+    for field, value in values.items():
+        if field == "id_number":
+            worker.id_number_hash = search_hash(value.value)
+            worker.id_number_masked = mask_id_number(value.value)
+            worker.id_number_encrypted = encrypt(value.value)
+            worker.gender = value.gender
+            worker.birth_date = value.birth_date
+        elif field == "phone":
+            worker.phone_encrypted = encrypt(value)
+            worker.phone_hash = search_hash(value.replace("-", ""))
+            worker.phone_masked = mask_phone(value)
+        else:
+            setattr(worker, field, value)
+
+
+def _apply(worker: Worker, data: dict[str, Any]) -> dict[str, list[str]]:
+    values, errors = normalize_worker_input(data)
+    assign_worker_values(worker, values)
     return errors
 
 
