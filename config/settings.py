@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "shegong.org",
     "shegong.people",
     "shegong.staffing",
+    "shegong.roster",
     "shegong.web",
 ]
 

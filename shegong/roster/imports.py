@@ -1,0 +1,682 @@
+"""The roster import (DESIGN habit 8): parse every sheet, validate every row, report every error with
+sheet, Excel row, column header, value and a Chinese message, then write all or nothing.
+
+People are matched by ID number (through its keyed hash), communities by code, appointments by
+(person, community, post, start date). Importing the same file twice changes nothing the second
+time; a changed value updates the row and is recorded in history. Rows are written in bulk, with
+history, in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from shegong.accounts.selectors import user_grants
+from shegong.common.codes import choice_lookup
+from shegong.common.crypto import search_hash
+from shegong.common.errors import ApplicationError
+from shegong.org.codes import DivisionCodeError, normalize_code, reference_names
+from shegong.org.models import Division
+from shegong.org.services import division_ensure_ancestors
+from shegong.people.models import Worker
+from shegong.people.services import assign_worker_values, normalize_worker_input
+from shegong.roster.columns import (
+    APPOINTMENTS,
+    COMMUNITIES,
+    PEOPLE,
+    SHEETS,
+    Column,
+    SheetSpec,
+    header_score,
+    normalize_header,
+    spec_for_sheet_name,
+)
+from shegong.roster.spreadsheets import Table, find_header, read_sheets
+from shegong.roster.values import cell_text, parse_date, parse_int
+from shegong.staffing.models import Appointment, PostType
+from shegong.staffing.services import METHOD_ALIASES, post_type_code
+
+BATCH = 2000
+PARTY_ORG_ALIASES = {"总支": "党总支", "党总支部": "党总支", "支部": "党支部", "党委会": "党委", "社区党委": "党委"}
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Issue:
+    sheet: str
+    row: int
+    column: str
+    value: str
+    message: str
+    column_index: int | None = None  # position in the sheet as read (for marking the cell)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sheet": self.sheet, "row": self.row, "column": self.column, "value": self.value,
+                "message": self.message}
+
+
+@dataclass
+class ImportResult:
+    ok: bool = True
+    dry_run: bool = False
+    created: dict[str, int] = field(default_factory=lambda: {s.key: 0 for s in SHEETS})
+    updated: dict[str, int] = field(default_factory=lambda: {s.key: 0 for s in SHEETS})
+    unchanged: dict[str, int] = field(default_factory=lambda: {s.key: 0 for s in SHEETS})
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "dry_run": self.dry_run, "created": self.created, "updated": self.updated,
+                "unchanged": self.unchanged, "errors": [e.as_dict() for e in self.errors],
+                "warnings": [w.as_dict() for w in self.warnings]}
+
+
+@dataclass
+class Row:
+    """One data row: its Excel row number and, per column key, the cell value and its position."""
+
+    table: ParsedTable
+    number: int
+    cells: dict[str, tuple[Any, int]]
+
+    def value(self, key: str) -> Any:
+        return self.cells[key][0] if key in self.cells else None
+
+    def has(self, key: str) -> bool:
+        return key in self.table.columns
+
+
+@dataclass
+class ParsedTable:
+    spec: SheetSpec
+    table: Table
+    columns: dict[str, int]          # column key -> index in the row
+    headers: dict[str, str]          # column key -> header as written in the file
+    rows: list[Row] = field(default_factory=list)
+
+
+class RosterImport:
+    def __init__(self, data: bytes, filename: str, *, actor: Any = None, progress: Progress | None = None) -> None:
+        self.data = data
+        self.filename = filename
+        self.actor = actor
+        self.progress = progress or (lambda stage, done, total: None)
+        self.result = ImportResult()
+        self.tables: list[ParsedTable] = []
+        self._scope: list[str] | None = None
+
+    # ---- reporting ------------------------------------------------------------------------------
+
+    def error(self, row: Row | None, key: str | None, message: str, *, table: ParsedTable | None = None,
+              value: Any = None) -> None:
+        table = table or (row.table if row else None)
+        sheet = table.table.name if table else ""
+        header = ""
+        index = None
+        if table is not None and key is not None:
+            header = table.headers.get(key) or next((c.header for c in table.spec.columns if c.key == key), key)
+            index = table.columns.get(key)
+        if row is not None and key is not None and value is None:
+            value = row.value(key)
+        self.result.errors.append(Issue(sheet, row.number if row else (table.table.header_row if table else 0),
+                                        header, cell_text(value), message, index))
+
+    def warn(self, sheet: str, row: int, column: str, message: str, value: str = "") -> None:
+        self.result.warnings.append(Issue(sheet, row, column, value, message))
+
+    # ---- scope ----------------------------------------------------------------------------------
+
+    def in_scope(self, code: str) -> bool:
+        if self.actor is None or getattr(self.actor, "is_superuser", False):
+            return True
+        if self._scope is None:
+            self._scope = [g.division.code for g in user_grants(self.actor) if "change" in g.role.actions]
+        return any(code.startswith(prefix) for prefix in self._scope)
+
+    # ---- parsing --------------------------------------------------------------------------------
+
+    def parse(self) -> None:
+        """Each sheet is a 社区, 人员 or 任职 table: by its name, or else by the headers it has."""
+        for raw in read_sheets(self.data, self.filename):
+            named = spec_for_sheet_name(raw.name)
+            specs = [named] if named is not None else list(SHEETS)
+            table = find_header(raw, lambda headers, specs=specs: max(header_score(s, headers) for s in specs))
+            if table is None:
+                if named is not None:
+                    required = "、".join(c.header for c in named.columns if c.required)
+                    self.result.errors.append(Issue(raw.name, 1, "", "",
+                                                    f"工作表“{raw.name}”中找不到表头行(应包含 {required})"))
+                else:
+                    self.warn(raw.name, 1, "", f"工作表“{raw.name}”无法识别为社区、人员或任职表,已跳过")
+                continue
+            spec = named or max(SHEETS, key=lambda s: header_score(s, table.headers))
+            self.tables.append(self._columns(spec, table))
+
+    def _columns(self, spec: SheetSpec, table: Table) -> ParsedTable:
+        columns: dict[str, int] = {}
+        headers: dict[str, str] = {}
+        for index, header in enumerate(table.headers):
+            norm = normalize_header(header)
+            if not norm:
+                continue
+            col: Column | None = spec.match(header)
+            if col is None:
+                self.warn(table.name, table.header_row, header.strip(), f"未知列“{header.strip()}”已忽略")
+                continue
+            if col.key in columns:
+                self.warn(table.name, table.header_row, header.strip(),
+                          f"列“{header.strip()}”与“{headers[col.key]}”重复,只读取前者")
+                continue
+            columns[col.key] = index
+            headers[col.key] = header.strip()
+        parsed = ParsedTable(spec, table, columns, headers)
+        for col in spec.columns:
+            if col.required and col.key not in columns:
+                self.error(None, col.key, f"“{table.name}”表缺少必需的列“{col.header}”", table=parsed, value="")
+        for number, cells in table.rows:
+            values = {k: (cells[i] if i < len(cells) else None, i) for k, i in columns.items()}
+            parsed.rows.append(Row(parsed, number, values))
+        return parsed
+
+    def rows(self, spec: SheetSpec) -> Iterable[Row]:
+        for t in self.tables:
+            if t.spec is spec:
+                yield from t.rows
+
+    # ---- the run --------------------------------------------------------------------------------
+
+    def run(self, *, dry_run: bool = False) -> ImportResult:
+        self.result.dry_run = dry_run
+        try:
+            self.parse()
+        except ApplicationError as exc:
+            self.result.errors.append(Issue(self.filename, 0, "", "", exc.message))
+        if not self.tables and not self.result.errors:
+            self.result.errors.append(Issue(self.filename, 0, "", "", "文件中没有社区、人员或任职表"))
+        if not self.result.errors:
+            self.validate()
+        order = {t.table.name: i for i, t in enumerate(self.tables)}
+        self.result.errors.sort(key=lambda e: (order.get(e.sheet, -1), e.row))
+        self.result.ok = not self.result.errors
+        if self.result.ok:
+            self.plan()
+            if not dry_run:
+                self.commit()
+        return self.result
+
+    # ---- validation -----------------------------------------------------------------------------
+
+    def validate(self) -> None:
+        self.progress("校验社区", 0, 1)
+        self._validate_communities()
+        self.progress("校验人员", 0, 1)
+        self._validate_people()
+        self.progress("校验任职", 0, 1)
+        self._validate_appointments()
+
+    def _code(self, row: Row, key: str, *, level: str = "community") -> str | None:
+        raw = row.value(key)
+        if raw is None:
+            self.error(row, key, "区划代码不能为空")
+            return None
+        if isinstance(raw, float) and raw != int(raw):
+            self.error(row, key, "区划代码应为数字")
+            return None
+        try:
+            code = normalize_code(cell_text(raw))
+        except DivisionCodeError as exc:
+            self.error(row, key, str(exc))
+            return None
+        if level == "community" and len(code) != 12:
+            self.error(row, key, f"代码 {code} 不是社区代码(社区为 12 位)")
+            return None
+        return code
+
+    def _duplicates(self, keyed: dict[Any, list[Row]], key: str, what: str) -> set[Any]:
+        dup = set()
+        for value, rows in keyed.items():
+            if len(rows) > 1:
+                dup.add(value)
+                numbers = "、".join(str(r.number) for r in rows)
+                for r in rows:
+                    self.error(r, key, f"{what}在文件中重复出现(第 {numbers} 行)")
+        return dup
+
+    def _validate_communities(self) -> None:
+        rows = list(self.rows(COMMUNITIES))
+        self.new_streets: dict[str, str] = {}
+        self.community_rows: dict[str, dict[str, Any]] = {}
+        by_code: dict[str, list[Row]] = defaultdict(list)
+        parsed: list[tuple[Row, str, dict[str, Any]]] = []
+        for row in rows:
+            code = self._code(row, "code")
+            values: dict[str, Any] = {}
+            name = cell_text(row.value("name"))
+            if not name:
+                self.error(row, "name", "社区名称不能为空")
+            values["name"] = name
+            for key, label in (("households", "户数"), ("resident_population", "常住人口")):
+                if row.has(key):
+                    try:
+                        values[key] = parse_int(row.value(key), label)
+                    except ValueError as exc:
+                        self.error(row, key, str(exc))
+            if row.has("party_org_type") and row.value("party_org_type") is not None:
+                try:
+                    values["party_org_type"] = choice_lookup(row.value("party_org_type"),
+                                                             list(Division.PartyOrgType.choices),
+                                                             PARTY_ORG_ALIASES, "党组织类型")
+                except ValueError as exc:
+                    self.error(row, "party_org_type", str(exc))
+            if row.has("address"):
+                values["address"] = cell_text(row.value("address"))
+            if code is None:
+                continue
+            if not self.in_scope(code):
+                self.error(row, "code", f"社区 {code} 不在您可管理的范围内")
+                continue
+            by_code[code].append(row)
+            parsed.append((row, code, values))
+        dup = self._duplicates(by_code, "code", "区划代码")
+        codes = {code for _, code, _ in parsed}
+        streets = {c[:9] for c in codes}
+        self.existing_divisions = {d.code: d for d in Division.objects.filter(
+            code__in=list(codes | streets | {c[:6] for c in codes}))}
+        reference = reference_names()
+        for row, code, values in parsed:
+            if code in dup:
+                continue
+            street = code[:9]
+            existing = self.existing_divisions.get(code)
+            if existing is not None and existing.level != Division.Level.COMMUNITY:
+                self.error(row, "code", f"代码 {code} 已是“{existing.name}”,不是社区")
+                continue
+            if code[:6] not in self.existing_divisions and code[:6] not in reference:
+                self.error(row, "code", f"区县代码 {code[:6]} 不在 GB/T 2260 吉林省代码表中,也不在系统中")
+                continue
+            street_name = cell_text(row.value("street_name"))
+            if street not in self.existing_divisions:
+                if not street_name:
+                    if street not in self.new_streets:
+                        self.error(row, "street_name", f"街道 {street} 尚未建立,请填写街道(乡镇)名称")
+                        continue
+                elif self.new_streets.setdefault(street, street_name) != street_name:
+                    self.error(row, "street_name",
+                               f"街道 {street} 的名称与前面的行不一致(“{self.new_streets[street]}”)")
+                    continue
+            self.community_rows[code] = values
+
+    def _community_exists(self, code: str) -> bool:
+        return code in self.community_rows or (
+            code in self.existing_divisions and self.existing_divisions[code].level == Division.Level.COMMUNITY)
+
+    def _load_communities(self, codes: set[str]) -> None:
+        missing = [c for c in codes if c not in self.existing_divisions]
+        for i in range(0, len(missing), BATCH):
+            for d in Division.objects.filter(code__in=missing[i:i + BATCH]):
+                self.existing_divisions[d.code] = d
+
+    def _validate_people(self) -> None:
+        rows = list(self.rows(PEOPLE))
+        self.people: dict[str, dict[str, Any]] = {}   # id hash -> normalised values
+        self.people_rows: dict[str, Row] = {}
+        by_id: dict[str, list[Row]] = defaultdict(list)
+        pending: list[tuple[Row, str, dict[str, Any], str]] = []
+        community_codes: set[str] = set()
+        total = len(rows)
+        for n, row in enumerate(rows, start=1):
+            if n % 5000 == 0:
+                self.progress("校验人员", n, total)
+            data: dict[str, Any] = {}
+            cell_errors = False
+            for key in ("name", "ethnicity", "political_status", "education", "category", "status", "gender"):
+                if row.has(key) and row.value(key) is not None:
+                    data[key] = cell_text(row.value(key))
+            raw_id = row.value("id_number")
+            if isinstance(raw_id, (int, float)) and not isinstance(raw_id, bool):
+                self.error(row, "id_number", "公民身份号码被存成了数字,Excel 会丢失末几位;请把该列设为文本格式后重新填写")
+                cell_errors = True
+            else:
+                data["id_number"] = raw_id or ""
+            if row.has("phone") and row.value("phone") is not None:
+                data["phone"] = cell_text(row.value("phone"))
+            for key in ("work_start_date", "post_start_date", "birth_date"):
+                if row.has(key):
+                    try:
+                        value = parse_date(row.value(key))
+                    except ValueError as exc:
+                        self.error(row, key, str(exc))
+                        cell_errors = True
+                        continue
+                    if value is not None:
+                        data[key] = value
+            if "name" not in data:
+                self.error(row, "name", "姓名不能为空")
+                cell_errors = True
+            code = self._code(row, "community")
+            values, errors = normalize_worker_input(data)
+            for key, messages in errors.items():
+                for message in messages:
+                    self.error(row, key, message)
+            id_hash = search_hash(values["id_number"].value) if "id_number" in values else ""
+            if id_hash:
+                by_id[id_hash].append(row)  # duplicates are reported even on rows with other errors
+            if errors or cell_errors or code is None:
+                continue
+            if not self.in_scope(code):
+                self.error(row, "community", f"社区 {code} 不在您可管理的范围内")
+                continue
+            community_codes.add(code)
+            pending.append((row, code, values, id_hash))
+        dup = self._duplicates(by_id, "id_number", "公民身份号码")
+        self._load_communities(community_codes)
+        hashes = [h for _, _, _, h in pending if h not in dup]
+        self.existing_workers: dict[str, Worker] = {}
+        for i in range(0, len(hashes), BATCH):
+            for w in Worker.objects.filter(id_number_hash__in=hashes[i:i + BATCH]).select_related("community"):
+                self.existing_workers[w.id_number_hash] = w
+        for row, code, values, id_hash in pending:
+            if id_hash in dup:
+                continue
+            if not self._community_exists(code):
+                self.error(row, "community", f"社区 {code} 既不在本文件的“社区”表中,也不在系统中")
+                continue
+            existing = self.existing_workers.get(id_hash)
+            if existing is not None and not self.in_scope(existing.community.code):
+                self.error(row, "id_number", "此人已登记在您管辖范围以外的社区,不能在这里导入")
+                continue
+            values["community_code"] = code
+            probe = Worker(name=values.get("name", ""), birth_date=values["id_number"].birth_date,
+                           work_start_date=values.get("work_start_date", existing.work_start_date if existing else None),
+                           post_start_date=values.get("post_start_date", existing.post_start_date if existing else None))
+            try:
+                probe.clean()
+            except ValidationError as exc:
+                for key, messages in exc.message_dict.items():
+                    for message in messages:
+                        self.error(row, key, message)
+                continue
+            self.people[id_hash] = values
+            self.people_rows[id_hash] = row
+
+    def _validate_appointments(self) -> None:
+        rows = list(self.rows(APPOINTMENTS))
+        posts = {p.code: p for p in PostType.objects.all()}
+        self.appointments: list[dict[str, Any]] = []
+        keyed: dict[tuple[str, str, str, dt.date], list[Row]] = defaultdict(list)
+        pending: list[tuple[Row, dict[str, Any]]] = []
+        unknown_hashes: set[str] = set()
+        codes: set[str] = set()
+        for row in rows:
+            ok = True
+            raw_id = row.value("id_number")
+            if isinstance(raw_id, (int, float)) and not isinstance(raw_id, bool):
+                self.error(row, "id_number", "公民身份号码被存成了数字,Excel 会丢失末几位;请把该列设为文本格式后重新填写")
+                ok = False
+                id_hash = ""
+            else:
+                from shegong.people.idnumber import IdNumberError, parse_id_number
+
+                try:
+                    parsed_id = parse_id_number(raw_id)
+                    id_hash = search_hash(parsed_id.value)
+                except IdNumberError as exc:
+                    self.error(row, "id_number", str(exc))
+                    ok = False
+                    id_hash = ""
+            code = self._code(row, "community")
+            post = None
+            try:
+                post = post_type_code(row.value("post_type"))
+            except ApplicationError as exc:
+                self.error(row, "post_type", exc.message)
+                ok = False
+            try:
+                method = choice_lookup(row.value("method"), list(Appointment.Method.choices), METHOD_ALIASES, "任职方式")
+            except ValueError as exc:
+                self.error(row, "method", str(exc))
+                ok = False
+            dates: dict[str, dt.date | None] = {}
+            for key in ("start_date", "end_date"):
+                try:
+                    dates[key] = parse_date(row.value(key)) if row.has(key) else None
+                except ValueError as exc:
+                    self.error(row, key, str(exc))
+                    ok = False
+            if ok and dates.get("start_date") is None:
+                self.error(row, "start_date", "任职日期不能为空")
+                ok = False
+            if ok and dates["end_date"] and dates["end_date"] < dates["start_date"]:  # type: ignore[operator]
+                self.error(row, "end_date", f"离任日期 {dates['end_date']} 早于任职日期 {dates['start_date']}")
+                ok = False
+            if not ok or code is None or post is None:
+                continue
+            if not self.in_scope(code):
+                self.error(row, "community", f"社区 {code} 不在您可管理的范围内")
+                continue
+            item = {"id_hash": id_hash, "birth": parsed_id.birth_date, "community_code": code, "post": post,
+                    "method": method, "start_date": dates["start_date"], "end_date": dates["end_date"], "row": row}
+            keyed[(id_hash, code, post, dates["start_date"])].append(row)  # type: ignore[index]
+            codes.add(code)
+            if id_hash not in self.people:
+                unknown_hashes.add(id_hash)
+            pending.append((row, item))
+        dup = self._duplicates(keyed, "start_date", "同一人、同一社区、同一岗位、同一任职日期的任职")
+        self._load_communities(codes)
+        known = [h for h in unknown_hashes if h not in self.existing_workers]
+        for i in range(0, len(known), BATCH):
+            for w in Worker.objects.filter(id_number_hash__in=known[i:i + BATCH]).select_related("community"):
+                self.existing_workers[w.id_number_hash] = w
+        worker_ids = [w.pk for w in self.existing_workers.values()]
+        self.existing_appointments: dict[tuple[int, str, str, dt.date], Appointment] = {}
+        intervals: dict[tuple[str, str, str], list[tuple[dt.date, dt.date | None, Any]]] = defaultdict(list)
+        for i in range(0, len(worker_ids), BATCH):
+            for a in (Appointment.objects.filter(worker_id__in=worker_ids[i:i + BATCH])
+                      .select_related("community", "post_type", "worker")):
+                self.existing_appointments[(a.worker_id, a.community.code, a.post_type.code, a.start_date)] = a
+                intervals[(a.worker.id_number_hash, a.community.code, a.post_type.code)].append(
+                    (a.start_date, a.end_date, a))
+        for row, item in pending:
+            key = (item["id_hash"], item["community_code"], item["post"], item["start_date"])
+            if key in dup:
+                continue
+            person = self.people.get(item["id_hash"])
+            existing_worker = self.existing_workers.get(item["id_hash"])
+            if person is None and existing_worker is None:
+                self.error(row, "id_number", "此人既不在本文件的“人员”表中,也不在系统中;请先在“人员”表中登记")
+                continue
+            if person is None and existing_worker is not None and not self.in_scope(existing_worker.community.code):
+                self.error(row, "id_number", "此人登记在您管辖范围以外的社区")
+                continue
+            if not self._community_exists(item["community_code"]):
+                self.error(row, "community", f"社区 {item['community_code']} 既不在本文件的“社区”表中,也不在系统中")
+                continue
+            birth = item["birth"]
+            start = item["start_date"]
+            if start.year - birth.year - ((start.month, start.day) < (birth.month, birth.day)) < 18:
+                self.error(row, "start_date", f"任职日期 {start} 时此人未满 18 周岁")
+                continue
+            status = (person or {}).get("status") or (existing_worker.status if existing_worker else Worker.Status.ACTIVE)
+            if item["end_date"] is None and status != Worker.Status.ACTIVE:
+                self.error(row, "end_date", f"此人状态为“{status}”,不能任现职;请填写离任日期")
+                continue
+            item["post_type"] = posts[item["post"]]
+            intervals[(item["id_hash"], item["community_code"], item["post"])].append(
+                (start, item["end_date"], item))
+            self.appointments.append(item)
+        for spans in intervals.values():
+            if len(spans) < 2:
+                continue
+            spans.sort(key=lambda s: s[0])
+            for (s1, e1, o1), (s2, _e2, o2) in zip(spans, spans[1:], strict=False):
+                if s1 == s2 and (isinstance(o1, Appointment) or isinstance(o2, Appointment)):
+                    continue  # the same appointment, in the file and in the database
+                if e1 is None or e1 > s2:
+                    for other in (o1, o2):
+                        if isinstance(other, dict):
+                            self.error(other["row"], "start_date",
+                                       f"与同一人在该社区的另一段{other['post_type'].name}任期重叠({s1} 起)")
+                            break
+
+    # ---- planning and writing --------------------------------------------------------------------
+
+    def plan(self) -> None:
+        """Decide, without writing, what each row creates, updates or leaves as it is."""
+        res = self.result
+        self.plan_divisions: list[tuple[str, dict[str, Any], Division | None]] = []
+        for code, values in self.community_rows.items():
+            existing = self.existing_divisions.get(code)
+            if existing is None:
+                self.plan_divisions.append((code, values, None))
+                res.created["communities"] += 1
+                continue
+            diff = {k: v for k, v in values.items() if getattr(existing, k) != v}
+            if diff:
+                self.plan_divisions.append((code, diff, existing))
+                res.updated["communities"] += 1
+            else:
+                res.unchanged["communities"] += 1
+        self.plan_workers: list[tuple[str, dict[str, Any], Worker | None]] = []
+        for id_hash, values in self.people.items():
+            existing = self.existing_workers.get(id_hash)
+            if existing is None:
+                self.plan_workers.append((id_hash, values, None))
+                res.created["people"] += 1
+                continue
+            diff = self._worker_diff(existing, values)
+            if diff:
+                self.plan_workers.append((id_hash, diff, existing))
+                res.updated["people"] += 1
+            else:
+                res.unchanged["people"] += 1
+        self.plan_appointments: list[tuple[dict[str, Any], dict[str, Any], Appointment | None]] = []
+        for item in self.appointments:
+            worker = self.existing_workers.get(item["id_hash"])
+            existing = None
+            if worker is not None:
+                existing = self.existing_appointments.get(
+                    (worker.pk, item["community_code"], item["post"], item["start_date"]))
+            if existing is None:
+                self.plan_appointments.append((item, {}, None))
+                res.created["appointments"] += 1
+                continue
+            diff = {k: item[k] for k in ("method", "end_date") if getattr(existing, k) != item[k]}
+            if diff:
+                self.plan_appointments.append((item, diff, existing))
+                res.updated["appointments"] += 1
+            else:
+                res.unchanged["appointments"] += 1
+
+    @transaction.atomic
+    def commit(self) -> None:
+        reason = f"导入 {self.filename}"
+        user = self.actor if getattr(self.actor, "is_authenticated", False) else None
+        kwargs = {"default_user": user, "default_change_reason": reason, "batch_size": BATCH}
+        self.progress("写入社区", 0, len(self.plan_divisions))
+        for street, name in sorted(self.new_streets.items()):
+            if street not in self.existing_divisions:
+                self.existing_divisions[street] = division_ensure_ancestors(
+                    code=street + "001", actor=user, reason=reason, names={street: name})  # type: ignore[assignment]
+        streets = {code[:9] for code, _, existing in self.plan_divisions if existing is None}
+        for d in Division.objects.filter(code__in=list(streets - set(self.existing_divisions))):
+            self.existing_divisions[d.code] = d
+        new = [Division(code=code, level=Division.Level.COMMUNITY, parent=self.existing_divisions[code[:9]], **values)
+               for code, values, existing in self.plan_divisions if existing is None]
+        changed, fields = [], set()
+        for _, diff, existing in self.plan_divisions:
+            if existing is not None:
+                for k, v in diff.items():
+                    setattr(existing, k, v)
+                fields |= set(diff)
+                changed.append(existing)
+        if new:
+            bulk_create_with_history(new, Division, **kwargs)
+            for d in Division.objects.filter(code__in=[d.code for d in new]):
+                self.existing_divisions[d.code] = d
+        if changed:
+            bulk_update_with_history(changed, Division, sorted(fields), **kwargs)
+
+        total = len(self.plan_workers)
+        self.progress("写入人员", 0, total)
+        new_workers, changed_workers, worker_fields = [], [], set()
+        for _, values, existing in self.plan_workers:
+            values = dict(values)
+            code = values.pop("community_code", None)
+            if code is not None:
+                values["community"] = self.existing_divisions[code]
+            if existing is None:
+                worker = Worker()
+                assign_worker_values(worker, values)
+                new_workers.append(worker)
+            else:
+                assign_worker_values(existing, values)
+                worker_fields |= {f for k in values for f in _WORKER_FIELDS.get(k, (k,))}
+                changed_workers.append(existing)
+        step = BATCH * 5
+        for i in range(0, len(new_workers), step):
+            bulk_create_with_history(new_workers[i:i + step], Worker, **kwargs)
+            self.progress("写入人员", min(i + step, total), total)
+        if new_workers:
+            if any(w.pk is None for w in new_workers):  # backends that do not return primary keys
+                hashes = [w.id_number_hash for w in new_workers]
+                for i in range(0, len(hashes), BATCH):
+                    for w in Worker.objects.filter(id_number_hash__in=hashes[i:i + BATCH]):
+                        self.existing_workers[w.id_number_hash] = w
+            else:
+                for w in new_workers:
+                    self.existing_workers[w.id_number_hash] = w
+        if changed_workers:
+            bulk_update_with_history(changed_workers, Worker, sorted(worker_fields), **kwargs)
+
+        total = len(self.plan_appointments)
+        self.progress("写入任职", 0, total)
+        new_appts, changed_appts, appt_fields = [], [], set()
+        for item, diff, existing in self.plan_appointments:
+            if existing is None:
+                new_appts.append(Appointment(
+                    worker=self.existing_workers[item["id_hash"]], community=self.existing_divisions[item["community_code"]],
+                    post_type=item["post_type"], method=item["method"], start_date=item["start_date"],
+                    end_date=item["end_date"]))
+            else:
+                for k, v in diff.items():
+                    setattr(existing, k, v)
+                appt_fields |= set(diff)
+                changed_appts.append(existing)
+        for i in range(0, len(new_appts), step):
+            bulk_create_with_history(new_appts[i:i + step], Appointment, **kwargs)
+            self.progress("写入任职", min(i + step, total), total)
+        if changed_appts:
+            bulk_update_with_history(changed_appts, Appointment, sorted(appt_fields), **kwargs)
+
+    @staticmethod
+    def _worker_diff(worker: Worker, values: dict[str, Any]) -> dict[str, Any]:
+        diff: dict[str, Any] = {}
+        for key, value in values.items():
+            if key == "id_number":
+                continue  # matched by it: the same number
+            if key == "community_code":
+                if worker.community.code != value:
+                    diff[key] = value
+            elif key == "phone":
+                if worker.phone_hash != search_hash(value.replace("-", "")):
+                    diff[key] = value
+            elif getattr(worker, key) != value:
+                diff[key] = value
+        return diff
+
+
+_WORKER_FIELDS = {"phone": ("phone_encrypted", "phone_hash", "phone_masked"), "community": ("community",)}
+
+
+def import_roster(data: bytes, filename: str, *, actor: Any = None, dry_run: bool = False,
+                  progress: Progress | None = None) -> ImportResult:
+    """Import a roster workbook; with dry_run, validate and count without writing."""
+    return RosterImport(data, filename, actor=actor, progress=progress).run(dry_run=dry_run)
