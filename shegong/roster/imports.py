@@ -21,7 +21,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from shegong.accounts.selectors import user_grants
 from shegong.common.codes import choice_lookup
-from shegong.common.crypto import search_hash
+from shegong.common.crypto import mask_id_number, search_hash
 from shegong.common.errors import ApplicationError
 from shegong.org.codes import DivisionCodeError, normalize_code, reference_names
 from shegong.org.models import Division
@@ -126,8 +126,11 @@ class RosterImport:
             index = table.columns.get(key)
         if row is not None and key is not None and value is None:
             value = row.value(key)
+        shown = cell_text(value)
+        if key == "id_number" and len(shown) >= 15:
+            shown = mask_id_number(shown)  # error reports are masked like every other page
         self.result.errors.append(Issue(sheet, row.number if row else (table.table.header_row if table else 0),
-                                        header, cell_text(value), message, index))
+                                        header, shown, message, index))
 
     def warn(self, sheet: str, row: int, column: str, message: str, value: str = "") -> None:
         self.result.warnings.append(Issue(sheet, row, column, value, message))
