@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "simple_history",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "shegong.common",
     "shegong.accounts",
     "shegong.org",
@@ -167,6 +169,16 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Background jobs (large imports) go through Django's Tasks API; `shegong serve` runs a worker thread,
+# `shegong db_worker` runs one on its own.
+TASKS = {"default": {"BACKEND": os.environ.get("SHEGONG_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+UPLOAD_ROOT = VAR_DIR / "uploads"
+# Uploads above this size are validated and imported as a background job with a progress bar.
+ROSTER_BACKGROUND_BYTES = int(os.environ.get("SHEGONG_ROSTER_BACKGROUND_BYTES", str(256 * 1024)))
+ROSTER_MAX_BYTES = int(os.environ.get("SHEGONG_ROSTER_MAX_BYTES", str(50 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500

@@ -5,5 +5,6 @@ from shegong.api.api import api
 urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("roster/", include("shegong.roster.urls")),
     path("", include("shegong.web.urls")),
 ]

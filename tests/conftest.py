@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 
 import pytest
@@ -18,6 +19,9 @@ def pytest_configure(config):
     settings.STORAGES = {**settings.STORAGES,
                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     settings.WHITENOISE_AUTOREFRESH = True
+    settings.UPLOAD_ROOT = tempfile.mkdtemp(prefix="shegong-uploads-")
+    # Background jobs run inline in tests.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     # Argon2 is the production hasher (tested in test_accounts); tests log in faster with MD5.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
                                  "django.contrib.auth.hashers.Argon2PasswordHasher"]

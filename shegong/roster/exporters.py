@@ -92,7 +92,7 @@ def write_workbook(out: IO[bytes], *, communities: QuerySet[Division] | None = N
 
 def export_to_tempfile(**kwargs: Any) -> IO[bytes]:
     """The workbook in a spooled temporary file (on disk past 16 MiB), rewound for streaming."""
-    tmp = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
+    tmp = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 (returned open)
     write_workbook(tmp, **kwargs)  # type: ignore[arg-type]
     tmp.seek(0)
     return tmp  # type: ignore[return-value]

@@ -56,11 +56,14 @@ class Issue:
     column: str
     value: str
     message: str
-    column_index: int | None = None  # position in the sheet as read (for marking the cell)
+    col: int | None = None  # 1-based column number in the sheet (for marking the cell)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"sheet": self.sheet, "row": self.row, "column": self.column, "value": self.value,
-                "message": self.message}
+    def as_dict(self, *, col: bool = False) -> dict[str, Any]:
+        out = {"sheet": self.sheet, "row": self.row, "column": self.column, "value": self.value,
+               "message": self.message}
+        if col:
+            out["col"] = self.col
+        return out
 
 
 @dataclass
@@ -73,9 +76,10 @@ class ImportResult:
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, *, cells: bool = False) -> dict[str, Any]:
+        """The documented JSON form; `cells` adds each error's column number (to mark the workbook)."""
         return {"ok": self.ok, "dry_run": self.dry_run, "created": self.created, "updated": self.updated,
-                "unchanged": self.unchanged, "errors": [e.as_dict() for e in self.errors],
+                "unchanged": self.unchanged, "errors": [e.as_dict(col=cells) for e in self.errors],
                 "warnings": [w.as_dict() for w in self.warnings]}
 
 
@@ -124,6 +128,8 @@ class RosterImport:
         if table is not None and key is not None:
             header = table.headers.get(key) or next((c.header for c in table.spec.columns if c.key == key), key)
             index = table.columns.get(key)
+            if index is not None:
+                index += table.table.first_col + 1
         if row is not None and key is not None and value is None:
             value = row.value(key)
         shown = cell_text(value)
@@ -465,7 +471,7 @@ class RosterImport:
             if not self.in_scope(code):
                 self.error(row, "community", f"社区 {code} 不在您可管理的范围内")
                 continue
-            item = {"id_hash": id_hash, "birth": parsed_id.birth_date, "community_code": code, "post": post,
+            item: dict[str, Any] = {"id_hash": id_hash, "birth": parsed_id.birth_date, "community_code": code, "post": post,
                     "method": method, "start_date": dates["start_date"], "end_date": dates["end_date"], "row": row}
             keyed[(id_hash, code, post, dates["start_date"])].append(row)  # type: ignore[index]
             codes.add(code)
@@ -488,8 +494,7 @@ class RosterImport:
                 intervals[(a.worker.id_number_hash, a.community.code, a.post_type.code)].append(
                     (a.start_date, a.end_date, a))
         for row, item in pending:
-            key = (item["id_hash"], item["community_code"], item["post"], item["start_date"])
-            if key in dup:
+            if (item["id_hash"], item["community_code"], item["post"], item["start_date"]) in dup:
                 continue
             person = self.people.get(item["id_hash"])
             existing_worker = self.existing_workers.get(item["id_hash"])
@@ -549,31 +554,31 @@ class RosterImport:
                 res.unchanged["communities"] += 1
         self.plan_workers: list[tuple[str, dict[str, Any], Worker | None]] = []
         for id_hash, values in self.people.items():
-            existing = self.existing_workers.get(id_hash)
-            if existing is None:
+            worker = self.existing_workers.get(id_hash)
+            if worker is None:
                 self.plan_workers.append((id_hash, values, None))
                 res.created["people"] += 1
                 continue
-            diff = self._worker_diff(existing, values)
+            diff = self._worker_diff(worker, values)
             if diff:
-                self.plan_workers.append((id_hash, diff, existing))
+                self.plan_workers.append((id_hash, diff, worker))
                 res.updated["people"] += 1
             else:
                 res.unchanged["people"] += 1
         self.plan_appointments: list[tuple[dict[str, Any], dict[str, Any], Appointment | None]] = []
         for item in self.appointments:
-            worker = self.existing_workers.get(item["id_hash"])
-            existing = None
-            if worker is not None:
-                existing = self.existing_appointments.get(
-                    (worker.pk, item["community_code"], item["post"], item["start_date"]))
-            if existing is None:
+            holder = self.existing_workers.get(item["id_hash"])
+            appointment = None
+            if holder is not None:
+                appointment = self.existing_appointments.get(
+                    (holder.pk, item["community_code"], item["post"], item["start_date"]))
+            if appointment is None:
                 self.plan_appointments.append((item, {}, None))
                 res.created["appointments"] += 1
                 continue
-            diff = {k: item[k] for k in ("method", "end_date") if getattr(existing, k) != item[k]}
+            diff = {k: item[k] for k in ("method", "end_date") if getattr(appointment, k) != item[k]}
             if diff:
-                self.plan_appointments.append((item, diff, existing))
+                self.plan_appointments.append((item, diff, appointment))
                 res.updated["appointments"] += 1
             else:
                 res.unchanged["appointments"] += 1
@@ -610,19 +615,19 @@ class RosterImport:
         total = len(self.plan_workers)
         self.progress("写入人员", 0, total)
         new_workers, changed_workers, worker_fields = [], [], set()
-        for _, values, existing in self.plan_workers:
-            values = dict(values)
+        for _, planned, known in self.plan_workers:
+            values = dict(planned)
             code = values.pop("community_code", None)
             if code is not None:
                 values["community"] = self.existing_divisions[code]
-            if existing is None:
+            if known is None:
                 worker = Worker()
                 assign_worker_values(worker, values)
                 new_workers.append(worker)
             else:
-                assign_worker_values(existing, values)
+                assign_worker_values(known, values)
                 worker_fields |= {f for k in values for f in _WORKER_FIELDS.get(k, (k,))}
-                changed_workers.append(existing)
+                changed_workers.append(known)
         step = BATCH * 5
         for i in range(0, len(new_workers), step):
             bulk_create_with_history(new_workers[i:i + step], Worker, **kwargs)
@@ -642,17 +647,17 @@ class RosterImport:
         total = len(self.plan_appointments)
         self.progress("写入任职", 0, total)
         new_appts, changed_appts, appt_fields = [], [], set()
-        for item, diff, existing in self.plan_appointments:
-            if existing is None:
+        for item, diff, appointment in self.plan_appointments:
+            if appointment is None:
                 new_appts.append(Appointment(
                     worker=self.existing_workers[item["id_hash"]], community=self.existing_divisions[item["community_code"]],
                     post_type=item["post_type"], method=item["method"], start_date=item["start_date"],
                     end_date=item["end_date"]))
             else:
                 for k, v in diff.items():
-                    setattr(existing, k, v)
+                    setattr(appointment, k, v)
                 appt_fields |= set(diff)
-                changed_appts.append(existing)
+                changed_appts.append(appointment)
         for i in range(0, len(new_appts), step):
             bulk_create_with_history(new_appts[i:i + step], Appointment, **kwargs)
             self.progress("写入任职", min(i + step, total), total)

@@ -72,8 +72,8 @@ def read_sheets(data: bytes, filename: str) -> list[RawSheet]:
     if suffix == ".csv":
         text = _decode_csv(data)
         reader = csv.reader(io.StringIO(text))
-        rows = ((i, [c if c.strip() else None for c in row]) for i, row in enumerate(reader, start=1))
-        return [RawSheet(Path(filename).stem, rows)]
+        csv_rows = ((i, [c if c.strip() else None for c in row]) for i, row in enumerate(reader, start=1))
+        return [RawSheet(Path(filename).stem, csv_rows)]
     if suffix not in (".xlsx", ".xlsm", ".xls"):
         raise ApplicationError(f"不支持的文件类型“{suffix or filename}”;请上传 .xlsx、.xls 或 .csv", field="file")
     from python_calamine import CalamineWorkbook
