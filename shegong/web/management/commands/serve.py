@@ -14,6 +14,21 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--threads", type=int, default=8)
 
+    def _start_task_worker(self) -> None:
+        """Background jobs (large imports) run in a worker thread of this process, so that `make run`
+        needs nothing else; a deployment may run `shegong db_worker` processes instead."""
+        if "django_tasks_db" not in settings.TASKS["default"]["BACKEND"]:
+            return
+        import threading
+        import uuid
+
+        from django_tasks_db.management.commands.db_worker import Worker
+
+        worker = Worker(queue_names=["default"], interval=1.0, batch=False, backend_name="default",
+                        startup_delay=False, max_tasks=None, worker_id=f"serve-{uuid.uuid4().hex[:8]}",
+                        excluded_queue_names=[])
+        threading.Thread(target=worker.run, name="shegong-tasks", daemon=True).start()
+
     def handle(self, *args, **opts):
         call_command("collectstatic", interactive=False, verbosity=0)
         url = f"http://{opts['host']}:{opts['port']}"
@@ -27,6 +42,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {u.username:<10} {grants}")
         self.stdout.write(f"API 文档:{url}/api/v1/docs   数据库:{settings.DATABASES['default']['NAME']}")
         self.stdout.write("按 Ctrl+C 停止。\n")
+        self._start_task_worker()
         from waitress import serve
 
         from config.wsgi import application
