@@ -54,7 +54,7 @@ def test_upload_reject_then_import(page, live_server, tmp_path):
 
     with page.expect_download() as info:
         page.click("#marked")
-    marked = openpyxl.load_workbook(io.BytesIO(open(info.value.path(), "rb").read()))
+    marked = openpyxl.load_workbook(io.BytesIO(info.value.path().read_bytes()))
     cell = marked["人员"]["B4"]
     assert cell.fill.fgColor.rgb.endswith("FFC7CE") and "校验码" in cell.comment.text
 
