@@ -643,12 +643,12 @@ def test_one_bad_row_among_many_writes_nothing(world):
         posts.append([number, code, "社工", "聘用", "2021-01-05"])
     communities = [["统计用区划代码", "社区名称", "户数"], ["220102001001", "东风社区", 2600],
                    ["220102001006", "新社区", 1500]]
-    bad_people = [row[:] for row in people]
-    bad_people[25][4] = "2019-06-31"  # Excel row 27
+    bad_posts = [row[:] for row in posts]
+    bad_posts[25][4] = "2021-06-31"  # Excel row 27
     before = snapshot()
-    result = import_roster(xlsx(("社区", communities), ("人员", bad_people), ("任职", posts)), "大批.xlsx")
+    result = import_roster(xlsx(("社区", communities), ("人员", people), ("任职", bad_posts)), "大批.xlsx")
     assert not result.ok
-    assert [(e.sheet, e.row, e.column) for e in result.errors] == [("人员", 27, "社工岗入职日期")]
+    assert [(e.sheet, e.row, e.column) for e in result.errors] == [("任职", 27, "任职日期")]
     assert snapshot() == before
     world.c1.refresh_from_db()
     assert world.c1.households == 2500
@@ -685,8 +685,7 @@ def test_a_changed_value_updates_the_row_with_history(world):
                         ["张三", plain_id(world.w1), decrypt(world.w1.phone_encrypted), "220102001001"]]))
     first = import_roster(v1, "花名册-第一版.xlsx")
     assert first.ok, describe(first.errors)
-    assert counts(first) == (c(), c(), c(1, 1))
-    assert first.created == c(people=1)
+    assert counts(first) == (c(people=1), c(), c(1, 1))
     person = worker_by_id(newcomer)
     history_before = snapshot()
     w1_history = world.w1.history.count()
@@ -849,7 +848,7 @@ def test_import_command_json_success(world, tmp_path, office):
     code, out = run_import(path, "--format", "json")
     assert code == 0
     payload = json.loads(out)
-    assert DOCUMENTED_KEYS <= set(payload)
+    assert set(payload) >= DOCUMENTED_KEYS
     assert payload["ok"] is True
     assert payload["created"] == c(2, 6, 6)
     assert payload["updated"] == c() and payload["unchanged"] == c()
@@ -869,7 +868,7 @@ def test_import_command_json_rejection_exits_1(broken, tmp_path):
     code, out = run_import(path, "--format", "json")
     assert code == 1
     payload = json.loads(out)
-    assert DOCUMENTED_KEYS <= set(payload)
+    assert set(payload) >= DOCUMENTED_KEYS
     assert payload["ok"] is False
     assert {(e["sheet"], e["row"], e["column"]) for e in payload["errors"]} == EXPECTED_ERRORS
     for e in payload["errors"]:
