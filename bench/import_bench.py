@@ -1,0 +1,542 @@
+"""Roster import at scale (issue 3, point 7): a workbook of 100,000 people, 120,000 appointments and 1,000
+communities, imported into an empty SQLite and an empty PostgreSQL database, next to a bare bulk insert
+of the same rows into the same (equally empty) database.
+
+    python bench/import_bench.py                                  # both databases, full size
+    python bench/import_bench.py --database sqlite --people 10000 # communities and posts scale along
+    python bench/import_bench.py --profile                        # also a cProfile run of the import
+
+Goals (issue 3): under 60 s for the whole workbook on each database, within 3× of the bare insert, under
+1 GiB peak memory.
+
+How it measures. The workbook is made by bench/roster_workbook.py (cached under the temp directory by
+size, seed and generator source, as openpyxl takes about a minute to write the full size). For every
+database and step, a fresh empty database is created (a new SQLite file in WAL mode as the settings
+configure it; on PostgreSQL a dedicated database, default name shegong_bench, created and dropped
+through the server's `postgres` database — the suite's `test` database is never touched), migrated in
+one subprocess, and measured in another, so that no two peaks mix:
+
+- **import**: `import_roster(data, filename, progress=…)` as `shegong import` calls it (no actor: a
+  system import, no scope checks), from the workbook's bytes already in memory (reading the file is not
+  timed), with its stage timings from the progress callback and, wrapped around RosterImport's
+  parse / validate / plan / commit, its phases.
+- **bare insert**: the same rows, generated in memory by the same generator with the same seed (not
+  timed), then in one transaction the ancestor divisions, streets, communities, workers and
+  appointments with `bulk_create` (batch 2,000, as the import) — no parsing, no validation, no history
+  records — but with the ID numbers and phones encrypted, hashed and masked exactly as the import does
+  them (shegong.common.crypto), which is part of the timed work.
+
+Peak RSS is `resource.getrusage(RUSAGE_SELF).ru_maxrss` of the measuring process (so it includes Django,
+the workbook bytes or the generated rows); the Python-heap peak is `tracemalloc`'s, taken in a second
+run of the same step (tracemalloc slows allocation-heavy code 2–3×, so the timed run is untraced;
+--no-heap skips those runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import gc
+import hashlib
+import json
+import os
+import resource
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.pages import PG_BENCH_DB, _pg_admin_url, _pg_recreate  # noqa: E402
+
+PG_DEFAULT = f"postgresql://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
+BATCH = 2000                       # the import's batch size (shegong/roster/imports.py)
+GOAL_SECONDS = 60.0
+GOAL_RATIO = 3.0
+GOAL_RSS_MIB = 1024.0
+STEP_LABELS = {"import": "import", "bare": "bare insert"}
+
+
+# ---- the parent: workbook, databases, subprocesses, tables ----------------------------------------
+
+
+def _sizes(people: int) -> dict[str, int]:
+    return {"people": people, "appointments": round(people * 1.2), "communities": max(1, people // 100)}
+
+
+def _workbook(args: argparse.Namespace) -> Path:
+    """The workbook for these sizes and seed: --workbook, or a cached copy, or a new one."""
+    if args.workbook:
+        path = Path(args.workbook)
+        if not path.exists():
+            raise SystemExit(f"{path} does not exist")
+        return path
+    sizes = _sizes(args.people)
+    source = hashlib.sha256((ROOT / "bench" / "roster_workbook.py").read_bytes()).hexdigest()[:10]
+    cache = Path(tempfile.gettempdir()) / "shegong_bench_roster"
+    cache.mkdir(exist_ok=True)
+    path = cache / f"roster-{sizes['people']}p-{sizes['appointments']}a-{sizes['communities']}c-s{args.seed}-{source}.xlsx"
+    if path.exists():
+        print(f"workbook: {path} (cached, {path.stat().st_size / 2**20:.1f} MiB)", file=sys.stderr)
+        return path
+    from bench.roster_workbook import generate, write_workbook
+
+    t0 = time.perf_counter()
+    roster = generate(seed=args.seed, **sizes)
+    t1 = time.perf_counter()
+    tmp = path.with_suffix(".part")
+    write_workbook(roster, tmp)
+    tmp.rename(path)
+    print(f"workbook: {roster.summary()}; generated in {t1 - t0:.1f} s, written in {time.perf_counter() - t1:.1f} s: "
+          f"{path} ({path.stat().st_size / 2**20:.1f} MiB)", file=sys.stderr)
+    return path
+
+
+def _fresh_database(kind: str, pg_url: str, workdir: Path, tag: str) -> tuple[str, Any]:
+    """A new empty database: its URL and a cleanup callable."""
+    if kind == "postgresql":
+        admin_url, name = _pg_admin_url(pg_url)
+        _pg_recreate(admin_url, name)
+        url = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+        return url, lambda: _pg_recreate(admin_url, name, drop_only=True)
+    path = workdir / f"{tag}.sqlite3"
+
+    def cleanup() -> None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+    cleanup()
+    return f"sqlite:///{path}", cleanup
+
+
+def _child_env(workdir: Path, db_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": db_url,
+        # Own keys and var dir: the run neither reads nor writes the repository's var/keys.json.
+        "SHEGONG_VAR_DIR": str(workdir),
+        "SHEGONG_LOG_LEVEL": "WARNING",
+    })
+    for key in ("SHEGONG_SECRET_KEY", "SHEGONG_FIELD_KEY", "SHEGONG_HASH_KEY"):
+        env[key] = os.environ[key]
+    return env
+
+
+def _run_child(step: str, db_url: str, workdir: Path, args: argparse.Namespace, workbook: Path, *,
+               trace: bool = False, profile: str = "") -> dict[str, Any]:
+    out = workdir / f"result-{step}-{time.monotonic_ns()}.json"
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", step, "--workbook", str(workbook),
+           "--people", str(args.people), "--seed", str(args.seed), "--result", str(out)]
+    if trace:
+        cmd.append("--trace")
+    if profile:
+        cmd += ["--profile-out", profile]
+    proc = subprocess.run(cmd, env=_child_env(workdir, db_url), cwd=ROOT)
+    if proc.returncode != 0 or not out.exists():
+        raise SystemExit(f"the {step} subprocess failed (exit {proc.returncode})")
+    return json.loads(out.read_text())
+
+
+def _measure(kind: str, step: str, args: argparse.Namespace, workdir: Path, workbook: Path, *,
+             trace: bool = False, profile: str = "") -> dict[str, Any]:
+    tag = f"{step}{'-trace' if trace else ''}{'-profile' if profile else ''}"
+    db_url, cleanup = _fresh_database(kind, args.pg_url, workdir, tag)
+    try:
+        migrate = _run_child("migrate", db_url, workdir, args, workbook)
+        result = _run_child(step, db_url, workdir, args, workbook, trace=trace, profile=profile)
+        result["migrate_seconds"] = migrate["seconds"]
+        return result
+    finally:
+        cleanup()
+
+
+def _fmt_rate(rows: int, seconds: float) -> str:
+    return f"{rows / seconds:,.0f}" if seconds else "–"
+
+
+def _print_tables(runs: dict[str, dict[str, dict[str, Any]]], args: argparse.Namespace) -> None:
+    print("\n| database | step | rows | seconds | rows/s | peak RSS MiB | Python heap peak MiB | ratio to bare insert |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for steps in runs.values():
+        bare = steps.get("bare")
+        for step in ("import", "bare"):
+            r = steps.get(step)
+            if r is None:
+                continue
+            traced = steps.get(f"{step}-trace")
+            heap = f"{traced['heap_peak_mib']:.0f}" if traced else "–"
+            ratio = f"{r['seconds'] / bare['seconds']:.2f}×" if bare else "–"
+            print(f"| {r['database']} | {STEP_LABELS[step]} | {r['rows']:,} | {r['seconds']:.1f} | "
+                  f"{_fmt_rate(r['rows'], r['seconds'])} | {r['peak_rss_mib']:.0f} | {heap} | {ratio} |")
+
+    print("\nGoals: under 60 s per database, within 3× of the bare insert, under 1 GiB peak memory.\n")
+    for steps in runs.values():
+        r, bare = steps.get("import"), steps.get("bare")
+        if r is None:
+            continue
+        checks = [f"{r['seconds']:.1f} s {'✓' if r['seconds'] < GOAL_SECONDS else '✗'} (< 60 s)"]
+        if bare:
+            ratio = r["seconds"] / bare["seconds"]
+            checks.append(f"{ratio:.2f}× bare {'✓' if ratio <= GOAL_RATIO else '✗'} (≤ 3×)")
+        checks.append(f"peak RSS {r['peak_rss_mib']:.0f} MiB {'✓' if r['peak_rss_mib'] < GOAL_RSS_MIB else '✗'} (< 1024)")
+        print(f"- {r['database']}: " + "; ".join(checks))
+
+    for steps in runs.values():
+        r = steps.get("import")
+        if r is None:
+            continue
+        total = r["seconds"]
+        print(f"\n**{r['database']} — import stages** (from the progress callback; {total:.1f} s in all; "
+              f"RSS {r['rss_before_mib']:.0f} MiB before the import, {r['peak_rss_mib']:.0f} MiB peak)\n")
+        print("| stage | seconds | share |")
+        print("|---|---:|---:|")
+        for name, seconds in r["stages"]:
+            print(f"| {name} | {seconds:.1f} | {seconds / total:.0%} |")
+        print("\n| phase (RosterImport method) | seconds | share |")
+        print("|---|---:|---:|")
+        for name, seconds in r["phases"].items():
+            print(f"| {name} | {seconds:.1f} | {seconds / total:.0%} |")
+        created = r["result"]["created"]
+        print(f"\ncreated: {created}; warnings {r['result']['warnings']}; "
+              f"rows in the database afterwards: {r['counts']}")
+        bare = steps.get("bare")
+        if bare:
+            print(f"\n**{bare['database']} — bare insert stages** ({bare['seconds']:.1f} s; the rows were generated "
+                  f"in {bare['prepare_seconds']:.1f} s before the clock started)\n")
+            print("| stage | seconds |")
+            print("|---|---:|")
+            for name, seconds in bare["stages"]:
+                print(f"| {name} | {seconds:.1f} |")
+            print(f"\nrows in the database afterwards: {bare['counts']}")
+        for step in ("import-trace", "bare-trace"):
+            t = steps.get(step)
+            if t:
+                print(f"\n(tracemalloc run of the {STEP_LABELS[step.split('-')[0]]}: {t['seconds']:.1f} s, "
+                      f"Python heap peak {t['heap_peak_mib']:.0f} MiB, peak RSS {t['peak_rss_mib']:.0f} MiB)")
+
+
+def _print_profile(path: str, database: str, top: int) -> None:
+    import pstats
+
+    stats = pstats.Stats(path)
+    total = stats.total_tt  # type: ignore[attr-defined]
+    print(f"\n**{database} — cProfile of the import** ({total:.1f} s of profiled time; {path})\n")
+    for key, title in (("tottime", "own time"), ("cumulative", "cumulative time")):
+        print(f"\nTop {top} by {title}:\n")
+        print("| function | file:line | calls | own s | own share | cumulative s | cum. share |")
+        print("|---|---|---:|---:|---:|---:|---:|")
+        rows = sorted(stats.stats.items(),  # type: ignore[attr-defined]
+                      key=lambda kv: -(kv[1][2] if key == "tottime" else kv[1][3]))
+        for (filename, line, func), (_cc, nc, tt, ct, _callers) in rows[:top]:
+            short = filename.replace(str(ROOT) + "/", "")
+            if "site-packages/" in short:
+                short = short.split("site-packages/", 1)[1]
+            print(f"| `{func}` | {short}:{line} | {nc:,} | {tt:.2f} | {tt / total:.1%} | {ct:.2f} | {ct / total:.1%} |")
+
+
+def run(args: argparse.Namespace) -> int:
+    workdir = Path(tempfile.mkdtemp(prefix="shegong_import_bench_", dir="/tmp"))
+    os.environ.setdefault("SHEGONG_SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("SHEGONG_FIELD_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+    os.environ.setdefault("SHEGONG_HASH_KEY", secrets.token_urlsafe(32))
+    (workdir / "static").mkdir(exist_ok=True)
+    kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    runs: dict[str, dict[str, dict[str, Any]]] = {}
+    profiles: list[tuple[str, str]] = []
+    try:
+        workbook = _workbook(args)
+        for kind in kinds:
+            steps: dict[str, dict[str, Any]] = {}
+            runs[kind] = steps
+            plan = [("import", False), ("bare", False)]
+            if not args.no_heap:
+                plan += [("import", True), ("bare", True)]
+            for step, trace in plan:
+                print(f"{kind}: {step}{' (tracemalloc)' if trace else ''} …", file=sys.stderr)
+                r = _measure(kind, step, args, workdir, workbook, trace=trace)
+                steps[f"{step}-trace" if trace else step] = r
+                print(f"  {r['seconds']:.1f} s, peak RSS {r['peak_rss_mib']:.0f} MiB", file=sys.stderr)
+            if args.profile:
+                prof = str(workdir / f"import-{kind}.prof")
+                print(f"{kind}: import under cProfile …", file=sys.stderr)
+                _measure(kind, "import", args, workdir, workbook, profile=prof)
+                profiles.append((steps["import"]["database"], prof))
+        sizes = _sizes(args.people)
+        print(f"\nWorkbook `{workbook.name}`: {sizes['communities']:,} communities, {sizes['people']:,} people, "
+              f"{sizes['appointments']:,} appointments ({workbook.stat().st_size / 2**20:.1f} MiB); "
+              f"{os.cpu_count()} CPUs; each step in a fresh subprocess on a fresh, migrated, empty database.")
+        _print_tables(runs, args)
+        for database, prof in profiles:
+            _print_profile(prof, database, args.top)
+    finally:
+        if args.keep_workdir or args.profile:
+            print(f"\nworking directory kept: {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+# ---- the children: one measurement each, in a fresh process --------------------------------------
+
+
+def _rss_now_mib() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _maxrss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _database_label() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW server_version")
+            return f"PostgreSQL {cursor.fetchone()[0].split()[0]}"
+        cursor.execute("select sqlite_version()")
+        return f"SQLite {cursor.fetchone()[0]}"
+
+
+def _counts() -> dict[str, int]:
+    from shegong.org.models import Division
+    from shegong.people.models import Worker
+    from shegong.staffing.models import Appointment
+
+    return {"communities": Division.objects.filter(level="community").count(),
+            "streets": Division.objects.filter(level="street").count(),
+            "workers": Worker.objects.count(), "appointments": Appointment.objects.count(),
+            "history": Division.history.count() + Worker.history.count() + Appointment.history.count()}
+
+
+def _stages(events: list[tuple[str, int, int, float]], total: float) -> list[tuple[str, float]]:
+    """Seconds per stage: from the stage's first progress call to the next stage's first call."""
+    starts: list[tuple[str, float]] = []
+    for stage, _done, _total, t in events:
+        if not starts or starts[-1][0] != stage:
+            starts.append((stage, t))
+    out = [("读取工作簿、找表头、建行 (before the first progress call)", starts[0][1] if starts else total)]
+    for (stage, t), nxt in zip(starts, [*starts[1:], ("", total)], strict=True):
+        label = stage + (" (+ plan)" if stage == "校验任职" else "")
+        out.append((label, nxt[1] - t))
+    return out
+
+
+def _instrument(cls: Any, names: tuple[str, ...]) -> dict[str, float]:
+    """Time some of a class's methods (in this process only; the source is not touched)."""
+    phases: dict[str, float] = {}
+    for name in names:
+        original = getattr(cls, name, None)
+        if original is None:
+            continue
+
+        def wrapper(self: Any, *a: Any, _original: Any = original, _name: str = name, **kw: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return _original(self, *a, **kw)
+            finally:
+                phases[_name] = phases.get(_name, 0.0) + time.perf_counter() - t0
+
+        setattr(cls, name, wrapper)
+    return phases
+
+
+def _child_import(args: argparse.Namespace, out: dict[str, Any]) -> None:
+    import tracemalloc
+
+    from shegong.roster.imports import RosterImport, import_roster
+
+    phases = _instrument(RosterImport, ("parse", "validate", "plan", "commit"))
+    workbook = Path(args.workbook)
+    data = workbook.read_bytes()
+    events: list[tuple[str, int, int, float]] = []
+    gc.collect()
+    out["rss_before_mib"] = _rss_now_mib()
+    t0 = time.perf_counter()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        events.append((stage, done, total, time.perf_counter() - t0))
+
+    profiler = None
+    if args.profile_out:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    if args.trace:
+        tracemalloc.start()
+    t0 = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    result = import_roster(data, workbook.name, progress=progress)
+    if profiler:
+        profiler.disable()
+    seconds = time.perf_counter() - t0
+    if args.trace:
+        out["heap_peak_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    out["peak_rss_mib"] = _maxrss_mib()
+    if profiler:
+        profiler.dump_stats(args.profile_out)
+    if not result.ok:
+        for e in result.errors[:20]:
+            print(f"  {e.sheet} row {e.row} {e.column} {e.value!r}: {e.message}", file=sys.stderr)
+        raise SystemExit(f"the import rejected the workbook with {len(result.errors)} errors")
+    out["seconds"] = seconds
+    out["rows"] = sum(result.created.values()) + sum(result.updated.values()) + sum(result.unchanged.values())
+    out["stages"] = _stages(events, seconds)
+    out["phases"] = dict(phases)
+    out["phases"]["other (run: sort, wrap-up)"] = seconds - sum(phases.values())
+    out["result"] = {"created": result.created, "updated": result.updated, "warnings": len(result.warnings)}
+
+
+def _bare_insert(roster: Any, stages: list[tuple[str, float]]) -> None:
+    """The same rows with bulk_create: no parsing, validation or history; personal data encrypted,
+    hashed and masked as the import does it."""
+    from django.db import transaction
+
+    from shegong.common.crypto import encrypt, mask_id_number, mask_phone, search_hash
+    from shegong.org.codes import LEVEL_BY_LENGTH, reference_names
+    from shegong.org.models import Division
+    from shegong.people.models import Worker
+    from shegong.staffing.models import Appointment, PostType
+
+    t = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        stages.append((name, now - t))
+        t = now
+
+    with transaction.atomic():
+        reference = reference_names()
+        by_code: dict[str, Division] = {}
+        ancestors = {s[:n] for s in roster.streets for n in (2, 4, 6)}
+        for n in (2, 4, 6):
+            level = [Division(code=c, name=reference[c], level=LEVEL_BY_LENGTH[n], parent=by_code.get(c[: n - 2]))
+                     for c in sorted(ancestors) if len(c) == n]
+            for d in Division.objects.bulk_create(level, batch_size=BATCH):
+                by_code[d.code] = d
+        streets = [Division(code=c, name=name, level=Division.Level.STREET, parent=by_code[c[:6]])
+                   for c, name in roster.streets.items()]
+        for d in Division.objects.bulk_create(streets, batch_size=BATCH):
+            by_code[d.code] = d
+        communities = [Division(code=c.code, name=c.name, level=Division.Level.COMMUNITY, parent=by_code[c.code[:9]],
+                                households=c.households, resident_population=c.resident_population,
+                                party_org_type=c.party_org_type, address=c.address) for c in roster.communities]
+        for d in Division.objects.bulk_create(communities, batch_size=BATCH):
+            by_code[d.code] = d
+        lap("社区 (and ancestors, streets)")
+
+        workers = []
+        for p in roster.people:
+            workers.append(Worker(
+                name=p.name, gender=p.gender, birth_date=p.birth_date,
+                id_number_encrypted=encrypt(p.id_number), id_number_hash=search_hash(p.id_number),
+                id_number_masked=mask_id_number(p.id_number),
+                phone_encrypted=encrypt(p.phone), phone_hash=search_hash(p.phone.replace("-", "")),
+                phone_masked=mask_phone(p.phone), ethnicity=p.ethnicity, political_status=p.political_status,
+                education=p.education, category=p.category, status=p.status, work_start_date=p.work_start_date,
+                post_start_date=p.post_start_date, community=by_code[p.community]))
+        lap("人员: build, encrypt, hash, mask")
+        workers = Worker.objects.bulk_create(workers, batch_size=BATCH)
+        lap("人员: bulk_create")
+
+        posts = {p.code: p for p in PostType.objects.all()}
+        appointments = [Appointment(worker=workers[a.person], community=by_code[a.community], post_type=posts[a.post],
+                                    method=a.method, start_date=a.start_date, end_date=a.end_date)
+                        for a in roster.appointments]
+        lap("任职: build")
+        Appointment.objects.bulk_create(appointments, batch_size=BATCH)
+        lap("任职: bulk_create")
+    lap("commit")
+
+
+def _child_bare(args: argparse.Namespace, out: dict[str, Any]) -> None:
+    import tracemalloc
+
+    from bench.roster_workbook import generate
+
+    t0 = time.perf_counter()
+    roster = generate(seed=args.seed, **_sizes(args.people))
+    out["prepare_seconds"] = time.perf_counter() - t0
+    gc.collect()
+    out["rss_before_mib"] = _rss_now_mib()
+    stages: list[tuple[str, float]] = []
+    if args.trace:
+        tracemalloc.start()
+    t0 = time.perf_counter()
+    _bare_insert(roster, stages)
+    out["seconds"] = time.perf_counter() - t0
+    if args.trace:
+        out["heap_peak_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    out["peak_rss_mib"] = _maxrss_mib()
+    out["rows"] = roster.rows
+    out["stages"] = stages
+
+
+def child(args: argparse.Namespace) -> int:
+    import django
+
+    django.setup()
+    out: dict[str, Any] = {"step": args.child}
+    if args.child == "migrate":
+        from django.core.management import call_command
+
+        t0 = time.perf_counter()
+        call_command("migrate", interactive=False, verbosity=0)
+        out["seconds"] = time.perf_counter() - t0
+    else:
+        from shegong.people.models import Worker
+
+        if Worker.objects.exists():
+            raise SystemExit("the bench needs an empty database")
+        out["database"] = _database_label()
+        {"import": _child_import, "bare": _child_bare}[args.child](args, out)
+        out["counts"] = _counts()
+    from django.db import connections
+
+    connections.close_all()
+    Path(args.result).write_text(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--people", type=int, default=100_000,
+                        help="people in the workbook; appointments are 1.2×, communities 1/100 of it")
+    parser.add_argument("--seed", type=int, default=2021)
+    parser.add_argument("--workbook", help="use this workbook (made by bench/roster_workbook.py with the same "
+                        "--people and --seed, which the bare insert regenerates)")
+    parser.add_argument("--pg-url", default=PG_DEFAULT,
+                        help=f"PostgreSQL server and bench database (created and dropped; default {PG_DEFAULT})")
+    parser.add_argument("--no-heap", action="store_true", help="skip the tracemalloc runs (Python-heap peak)")
+    parser.add_argument("--profile", action="store_true", help="also run the import under cProfile and print "
+                        "its top functions (the .prof files are kept)")
+    parser.add_argument("--top", type=int, default=25, help="functions listed per profile table")
+    parser.add_argument("--keep-workdir", action="store_true")
+    # internal: one measurement in a subprocess
+    parser.add_argument("--child", choices=["migrate", "import", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--profile-out", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        return child(args)
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
