@@ -338,7 +338,7 @@ def test_sheets_recognised_by_headers_when_names_are_unknown(world):
     assert worker_by_id(number).community == world.c2
 
 
-def test_header_without_title_row_and_table_not_at_a1(world):
+def test_table_not_at_a1_keeps_excel_rows_and_columns(world):
     """Office sheets often start at B3: row numbers and columns stay those Excel shows."""
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -968,3 +968,208 @@ def test_filled_template_imports(world, tmp_path):
     assert result.ok, describe(result.errors)
     assert result.created == c(1, 1, 1)
     assert result.warnings == []
+
+
+# ================================================================ more error kinds, one row each
+
+PEOPLE_BASE = {"姓名": "甲", "公民身份号码": None, "所在社区代码": "220102001001", "联系电话": "13900000000",
+               "民族": "汉", "人员类别": "专职", "社工岗入职日期": "2019-07-01"}
+COMMUNITY_BASE = {"统计用区划代码": "220102001001", "社区名称": "东风社区", "户数": "2500", "党组织类型": "党委"}
+APPOINTMENT_BASE = {"公民身份号码": None, "社区代码": "220102001002", "岗位": "社工", "任职方式": "聘用",
+                    "任职日期": "2021-01-05", "离任日期": None}
+
+
+@pytest.mark.parametrize("sheet, column, typed, words", [
+    ("人员", "公民身份号码", "220102850314001", ["15 位"]),
+    ("人员", "公民身份号码", "22010219850314001", ["18 位"]),
+    ("人员", "公民身份号码", "220102198502300011", ["出生日期", "不存在"]),
+    ("人员", "所在社区代码", "220102001", ["不是社区代码"]),
+    ("人员", "所在社区代码", "22010200100A", ["数字"]),
+    ("人员", "社工岗入职日期", "2099-01-01", ["晚于今天"]),
+    ("人员", "社工岗入职日期", "下个月", ["无法识别"]),
+    ("人员", "联系电话", "1391234", ["11 位"]),
+    ("人员", "民族", "火星族", ["GB/T 3304"]),
+    ("人员", "人员类别", "临时工", ["人员类别", "临时工"]),
+    ("社区", "户数", "-5", ["户数"]),
+    ("社区", "户数", "2500.5", ["户数"]),
+    ("社区", "党组织类型", "党小组", ["党组织类型", "党小组"]),
+    ("社区", "统计用区划代码", "229901001001", ["229901", "GB/T 2260"]),
+    ("社区", "社区名称", None, ["社区名称", "不能为空"]),
+    ("任职", "任职方式", "抽签", ["任职方式", "抽签"]),
+    ("任职", "离任日期", "2020-12-31", ["早于"]),
+    ("任职", "任职日期", "2001-01-01", ["18 周岁"]),
+    ("任职", "任职日期", None, ["任职日期", "不能为空"]),
+    ("任职", "社区代码", "220102001077", ["220102001077", "既不在"]),
+])
+def test_error_kinds_one_row_each(world, sheet, column, typed, words):
+    base = {"人员": PEOPLE_BASE, "社区": COMMUNITY_BASE, "任职": APPOINTMENT_BASE}[sheet]
+    row = dict(base)
+    if "公民身份号码" in row:
+        row["公民身份号码"] = factories.id_number() if sheet == "人员" else plain_id(world.w2)
+    row[column] = typed
+    headers = list(row)
+    data = xlsx((sheet, [headers, [row[h] for h in headers]]))
+    before = snapshot()
+    result = import_roster(data, "一行.xlsx")
+    assert not result.ok
+    assert [(e.sheet, e.row, e.column) for e in result.errors] == [(sheet, 3, column)], describe(result.errors)
+    for word in words:
+        assert word in result.errors[0].message
+    assert snapshot() == before
+    # the control: the same row with the base value imports
+    row[column] = base[column]
+    if column == "公民身份号码":
+        row[column] = factories.id_number()
+    ok = import_roster(xlsx((sheet, [headers, [row[h] for h in headers]])), "一行.xlsx")
+    assert ok.ok, describe(ok.errors)
+
+
+def test_error_duplicate_community_code_reports_both_rows(world):
+    data = xlsx(("社区", [["统计用区划代码", "社区名称"], ["220102001011", "甲社区"], ["220102001012", "乙社区"],
+                         [fw("220102001011"), "丙社区"]]))
+    result = import_roster(data, "x.xlsx")
+    assert {(e.row, e.column) for e in result.errors} == {(3, "统计用区划代码"), (5, "统计用区划代码")}
+    assert all("重复" in e.message and "3" in e.message and "5" in e.message for e in result.errors)
+
+
+def test_error_duplicate_appointment_reports_both_rows(world):
+    number = plain_id(world.w1)
+    headers = ["公民身份号码", "社区代码", "岗位", "任职方式", "任职日期"]
+    data = xlsx(("任职", [headers, [number, "220102001001", "书记", "选举", "2021-01-05"],
+                         [number, "220102001001", "党组织书记", "选举", "2021/1/5"]]))
+    result = import_roster(data, "x.xlsx")
+    assert not result.ok
+    assert {e.row for e in result.errors} == {3, 4}
+    assert all("重复" in e.message for e in result.errors)
+    assert not Appointment.objects.filter(worker=world.w1).exists()
+
+
+def test_error_overlap_with_a_current_post_in_the_database(world):
+    factories.appoint(world.w1, "党组织书记")  # 2021-01-05, current
+    data = xlsx(("任职", [["公民身份号码", "社区代码", "岗位", "任职方式", "任职日期"],
+                         [plain_id(world.w1), "220102001001", "书记", "选举", "2022-03-01"]]))
+    before = snapshot()
+    result = import_roster(data, "x.xlsx")
+    assert not result.ok
+    e = issue_at(result.errors, "任职", 3, "任职日期")
+    assert "重叠" in e.message
+    assert snapshot() == before
+
+
+def test_re_election_ends_the_old_post_and_starts_a_new_one(world):
+    factories.appoint(world.w1, "党组织书记", start=dt.date(2018, 1, 5))
+    number = plain_id(world.w1)
+    data = xlsx(("任职", [["公民身份号码", "社区代码", "岗位", "任职方式", "任职日期", "离任日期"],
+                         [number, "220102001001", "书记", "选举", "2018-01-05", "2021-01-04"],
+                         [number, "220102001001", "书记", "选举", "2021-01-05", None]]))
+    result = import_roster(data, "换届.xlsx")
+    assert result.ok, describe(result.errors)
+    assert (result.created, result.updated) == (c(appointments=1), c(appointments=1))
+    spans = list(Appointment.objects.filter(worker=world.w1).order_by("start_date")
+                 .values_list("start_date", "end_date"))
+    assert spans == [(dt.date(2018, 1, 5), dt.date(2021, 1, 4)), (dt.date(2021, 1, 5), None)]
+
+
+def test_status_change_to_leaving_with_a_current_post_is_refused(world):
+    """A worker leaves only after every current post has ended (as worker_update enforces)."""
+    factories.appoint(world.w1, "党组织书记")
+    data = xlsx(("人员", [["姓名", "公民身份号码", "所在社区代码", "状态"],
+                         ["张三", plain_id(world.w1), "220102001001", "辞职"]]))
+    before = snapshot()
+    result = import_roster(data, "辞职.xlsx")
+    assert not result.ok, "a worker with a current post was set to 辞职"
+    e = issue_at(result.errors, "人员", 3, "状态")
+    assert "党组织书记" in e.message or "离任" in e.message
+    assert snapshot() == before
+    world.w1.refresh_from_db()
+    assert world.w1.status == "在岗"
+
+
+def test_status_change_with_the_post_ended_in_the_same_file(world):
+    factories.appoint(world.w1, "党组织书记")
+    number = plain_id(world.w1)
+    data = xlsx(("人员", [["姓名", "公民身份号码", "所在社区代码", "状态"], ["张三", number, "220102001001", "离职"]]),
+                ("任职", [["公民身份号码", "社区代码", "岗位", "任职方式", "任职日期", "离任日期"],
+                         [number, "220102001001", "书记", "选举", "2021-01-05", "2024-05-31"]]))
+    result = import_roster(data, "辞职.xlsx")
+    assert result.ok, describe(result.errors)
+    world.w1.refresh_from_db()
+    assert world.w1.status == "辞职"
+    assert Appointment.objects.get(worker=world.w1).end_date == dt.date(2024, 5, 31)
+
+
+def test_moving_a_worker_to_another_community_is_an_update(world):
+    data = xlsx(("人员", [["姓名", "公民身份号码", "所在社区代码"], ["李四", plain_id(world.w2), "220102001001"]]))
+    result = import_roster(data, "调动.xlsx")
+    assert result.ok, describe(result.errors)
+    assert result.updated == c(people=1)
+    world.w2.refresh_from_db()
+    assert world.w2.community == world.c1
+    record = last_history(Worker, world.w2.pk)
+    assert record.community_id == world.c1.pk and "调动.xlsx" in record.history_change_reason
+
+
+def test_blank_rows_two_title_rows_and_marked_headers_keep_excel_numbers(world):
+    bad = bad_check_digit(factories.id_number())
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "人员"
+    ws.append(["长春市南关区"])
+    ws.append(["社区工作者花名册", None, None, "填报日期:2024年12月"])
+    ws.append(["*姓名", "公民身份\n号码", "所在社区代码 *"])   # required marks and a line break
+    ws.append(["甲", factories.id_number(), "220102001001"])   # 4
+    ws.append([])                                               # 5 blank
+    ws.append([None, " ", None])                                # 6 spaces only
+    ws.append(["乙", bad, "220102001001"])                      # 7
+    buf = io.BytesIO()
+    wb.save(buf)
+    result = import_roster(buf.getvalue(), "x.xlsx")
+    assert [(e.sheet, e.row) for e in result.errors] == [("人员", 7)], describe(result.errors)
+    assert "".join(result.errors[0].column.split()) == "公民身份号码"  # the header as written, line break aside
+    assert "校验码" in result.errors[0].message
+
+
+def test_csv_saved_by_excel_with_date_time_cells(world):
+    """Excel's “save as CSV” writes a date-time cell as “2019/7/10 0:00”: the date is 2019-07-10."""
+    ids = [factories.id_number() for _ in range(3)]
+    rows = [["姓名", "公民身份号码", "所在社区代码", "参加工作日期", "社工岗入职日期"],
+            ["甲", ids[0], "220102001001", "2010/7/1 0:00", "2019/7/10 0:00"],
+            ["乙", ids[1], "220102001001", "2010-07-21 8:30", "2019-07-21 08:30"],
+            ["丙", ids[2], "220102001001", "2010/12/25 9:05:00", "2019-12-25T00:00:00"]]
+    result = import_roster(csv_bytes(rows, "gbk"), "人员.csv")
+    assert result.ok, describe(result.errors)
+    got = [(worker_by_id(n).work_start_date, worker_by_id(n).post_start_date) for n in ids]
+    assert got == [(dt.date(2010, 7, 1), dt.date(2019, 7, 10)),
+                   (dt.date(2010, 7, 21), dt.date(2019, 7, 21)),
+                   (dt.date(2010, 12, 25), dt.date(2019, 12, 25))]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xls"])
+def test_csv_and_xls_imports_are_idempotent(world, fmt):
+    ids = [factories.id_number(), id_ending_in_x()]
+    people = [["姓名", "身份证号", "民族", "政治面貌", "学历", "联系电话", "人员类别", "社工岗入职日期", "所在社区代码"],
+              ["甲", ids[0], "汉", "党员", "本科", "0431-88886666", "专职", "2019年7月", "220102001001"],
+              ["乙", ids[1].lower(), "回", "群众", "大专", "13900001234", "兼职", "2019.07", "220102001002"]]
+    data = csv_bytes(people, "gbk") if fmt == "csv" else xls(("人员", people))
+    name = f"人员.{fmt}"
+    first = import_roster(data, name)
+    assert first.ok and first.created == c(people=2), describe(first.errors)
+    after = snapshot()
+    second = import_roster(data, name)
+    assert (second.created, second.updated, second.unchanged) == (c(), c(), c(people=2))
+    assert snapshot() == after
+
+
+def test_city_admin_creates_a_new_street_in_scope(world):
+    admin = world.users["city"]  # 2201
+    data = xlsx(("社区", [["统计用区划代码", "社区名称", "街道(乡镇)名称"], ["220105003001", "东站社区", "东站街道"]]))
+    result = import_roster(data, "二道区.xlsx", actor=admin)
+    assert result.ok, describe(result.errors)
+    street = Division.objects.get(code="220105003")
+    assert (street.name, street.parent.name, street.parent.parent.code) == ("东站街道", "二道区", "2201")
+    assert last_history(Division, street.pk).history_user_id == admin.pk
+    outside = import_roster(xlsx(("社区", [["统计用区划代码", "社区名称", "街道(乡镇)名称"],
+                                           ["220202009001", "外市社区", "外市街道"]])), "外市.xlsx", actor=admin)
+    assert not outside.ok
+    assert "220202009001" in outside.errors[0].message
+    assert not Division.objects.filter(code="220202009").exists()

@@ -286,7 +286,8 @@ class RosterImport:
                 except ValueError as exc:
                     self.error(row, "party_org_type", str(exc))
             if row.has("address"):
-                values["address"] = cell_text(row.value("address"))
+                address = row.value("address")
+                values["address"] = "" if address is None else str(address).strip()  # free text keeps its spaces
             if code is None:
                 continue
             if not self.in_scope(code):
@@ -323,6 +324,26 @@ class RosterImport:
                     continue
             self.community_rows[code] = values
 
+    def _check_leavers(self) -> None:
+        """A person whose 状态 becomes 离岗/退休/辞职/解聘 must leave every current post first — in the
+        database or by an end date in this file (as worker_update requires)."""
+        leavers = {id_hash: values["status"] for id_hash, values in self.people.items()
+                   if values.get("status") not in (None, "", Worker.Status.ACTIVE) and id_hash in self.existing_workers}
+        if not leavers:
+            return
+        ended = {(a["id_hash"], a["community_code"], a["post"], a["start_date"])
+                 for a in self.appointments if a["end_date"] is not None}
+        current: dict[int, list[tuple[tuple[str, str, dt.date], Appointment]]] = defaultdict(list)
+        for (wid, code, post, start), a in self.existing_appointments.items():
+            if a.end_date is None:
+                current[wid].append(((code, post, start), a))
+        for id_hash, status in leavers.items():
+            worker = self.existing_workers[id_hash]
+            holding = [a.post_type.name for key, a in current[worker.pk] if (id_hash, *key) not in ended]
+            if holding:
+                self.error(self.people_rows[id_hash], "status",
+                           f"此人仍任{'、'.join(holding)};请先在“任职”表中填写离任日期,再将状态改为“{status}”")
+
     def _community_exists(self, code: str) -> bool:
         return code in self.community_rows or (
             code in self.existing_divisions and self.existing_divisions[code].level == Division.Level.COMMUNITY)
@@ -337,6 +358,7 @@ class RosterImport:
         rows = list(self.rows(PEOPLE))
         self.people: dict[str, dict[str, Any]] = {}   # id hash -> normalised values
         self.people_rows: dict[str, Row] = {}
+        self.invalid_people: set[str] = set()
         by_id: dict[str, list[Row]] = defaultdict(list)
         pending: list[tuple[Row, str, dict[str, Any], str]] = []
         community_codes: set[str] = set()
@@ -379,6 +401,8 @@ class RosterImport:
             if id_hash:
                 by_id[id_hash].append(row)  # duplicates are reported even on rows with other errors
             if errors or cell_errors or code is None:
+                if id_hash:
+                    self.invalid_people.add(id_hash)
                 continue
             if not self.in_scope(code):
                 self.error(row, "community", f"社区 {code} 不在您可管理的范围内")
@@ -498,6 +522,9 @@ class RosterImport:
                 continue
             person = self.people.get(item["id_hash"])
             existing_worker = self.existing_workers.get(item["id_hash"])
+            if person is None and item["id_hash"] in self.invalid_people:
+                self.error(row, "id_number", "此人在“人员”表中的行有错误;请先更正那一行")
+                continue
             if person is None and existing_worker is None:
                 self.error(row, "id_number", "此人既不在本文件的“人员”表中,也不在系统中;请先在“人员”表中登记")
                 continue
@@ -520,6 +547,7 @@ class RosterImport:
             intervals[(item["id_hash"], item["community_code"], item["post"])].append(
                 (start, item["end_date"], item))
             self.appointments.append(item)
+        self._check_leavers()
         for spans in intervals.values():
             if len(spans) < 2:
                 continue

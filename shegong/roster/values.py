@@ -42,10 +42,12 @@ def parse_date(value: Any) -> dt.date | None:
         if 1 <= n < 80000:  # an Excel serial date in a cell formatted as a number
             return EXCEL_EPOCH + dt.timedelta(days=n)
         raise ValueError(f"“{value}”不是日期;{HINT}")
-    text = normalize_text(value)
+    # A time after the date (a date-time cell saved as CSV: "2019/7/10 0:00") is dropped before the
+    # spaces are folded, so that it cannot run into the day.
+    text = re.sub(r"[\sT]+\d{1,2}:\d{2}(:\d{2})?(\.\d+)?\s*$", "", str(value).strip())
+    text = normalize_text(text)
     if not text:
         return None
-    text = re.sub(r"(\d)T?\d{1,2}:\d{2}(:\d{2})?(\.\d+)?$", r"\1", text)  # a time part typed after the date
     for pattern in (_YMD, _COMPACT):
         m = pattern.match(text)
         if m:
