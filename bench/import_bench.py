@@ -319,17 +319,44 @@ def _counts() -> dict[str, int]:
             "history": Division.history.count() + Worker.history.count() + Appointment.history.count()}
 
 
-def _stages(events: list[tuple[str, int, int, float]], total: float) -> list[tuple[str, float]]:
-    """Seconds per stage: from the stage's first progress call to the next stage's first call."""
-    starts: list[tuple[str, float]] = []
-    for stage, _done, _total, t in events:
+def _stages(events: list[tuple[str, int, int, float, float]], total: float,
+            end_rss: float) -> list[tuple[str, float, float]]:
+    """(stage, seconds, RSS MiB when it ended): from the stage's first progress call to the next stage's first."""
+    starts: list[tuple[str, float, float]] = []
+    for stage, _done, _total, t, rss in events:
         if not starts or starts[-1][0] != stage:
-            starts.append((stage, t))
-    out = [("读取工作簿、找表头、建行 (before the first progress call)", starts[0][1] if starts else total)]
-    for (stage, t), nxt in zip(starts, [*starts[1:], ("", total)], strict=True):
+            starts.append((stage, t, rss))
+    first = starts[0] if starts else ("", total, end_rss)
+    out = [("读取工作簿、找表头、建行 (before the first progress call)", first[1], first[2])]
+    for (stage, t, _rss), nxt in zip(starts, [*starts[1:], ("", total, end_rss)], strict=True):
         label = stage + (" (+ plan)" if stage == "校验任职" else "")
-        out.append((label, nxt[1] - t))
+        out.append((label, nxt[1] - t, nxt[2]))
     return out
+
+
+def _heap_sites(snapshot: Any, top: int) -> dict[str, Any]:
+    """The biggest live allocations, by the line that allocated them and the innermost shegong/ line
+    on their stack (which of the import's own lines kept them alive or made them)."""
+    sites: dict[tuple[str, str], list[int]] = {}
+    total = 0
+
+    def where(frame: Any) -> str:
+        name = frame.filename.replace(str(ROOT) + "/", "")
+        if "site-packages/" in name:
+            name = name.split("site-packages/", 1)[1]
+        return f"{name}:{frame.lineno}"
+
+    for stat in snapshot.statistics("traceback"):
+        frames = list(stat.traceback)  # oldest first
+        inner = where(frames[-1])
+        own = next((where(f) for f in reversed(frames) if "/shegong/" in f.filename), "–")
+        entry = sites.setdefault((inner, own), [0, 0])
+        entry[0] += stat.size
+        entry[1] += stat.count
+        total += stat.size
+    ranked = sorted(sites.items(), key=lambda kv: -kv[1][0])[:top]
+    return {"total_mib": total / 2**20,
+            "sites": [(inner, own, size / 2**20, count) for (inner, own), (size, count) in ranked]}
 
 
 def _instrument(cls: Any, names: tuple[str, ...]) -> dict[str, float]:
@@ -359,20 +386,36 @@ def _child_import(args: argparse.Namespace, out: dict[str, Any]) -> None:
     phases = _instrument(RosterImport, ("parse", "validate", "plan", "commit"))
     workbook = Path(args.workbook)
     data = workbook.read_bytes()
-    events: list[tuple[str, int, int, float]] = []
+    events: list[tuple[str, int, int, float, float]] = []
+    snapshots: list[dict[str, Any]] = []
     gc.collect()
     out["rss_before_mib"] = _rss_now_mib()
     t0 = time.perf_counter()
 
     def progress(stage: str, done: int, total: int) -> None:
-        events.append((stage, done, total, time.perf_counter() - t0))
+        now = time.perf_counter() - t0
+        new_stage = not events or events[-1][0] != stage
+        events.append((stage, done, total, now, _rss_now_mib()))
+        # --heap-sites: what is alive after validation, after the people are written, at the end
+        if args.heap_sites and ((new_stage and stage in ("写入社区", "写入任职")) or
+                                (stage == "写入任职" and total > 1 and done == total)):
+            where = {"写入社区": "after validation and planning (写入社区 starts)",
+                     "写入任职": "after the people are written (写入任职 starts)"}.get(stage, "")
+            if not new_stage:
+                where = "when the last appointment batch is written (写入任职 done)"
+            report = _heap_sites(tracemalloc.take_snapshot(), args.heap_sites)
+            report["where"] = where
+            report["traced_peak_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
+            snapshots.append(report)
 
     profiler = None
     if args.profile_out:
         import cProfile
 
         profiler = cProfile.Profile()
-    if args.trace:
+    if args.heap_sites:
+        tracemalloc.start(args.frames)
+    elif args.trace:
         tracemalloc.start()
     t0 = time.perf_counter()
     if profiler:
@@ -381,7 +424,7 @@ def _child_import(args: argparse.Namespace, out: dict[str, Any]) -> None:
     if profiler:
         profiler.disable()
     seconds = time.perf_counter() - t0
-    if args.trace:
+    if args.trace or args.heap_sites:
         out["heap_peak_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
     out["peak_rss_mib"] = _maxrss_mib()
@@ -393,10 +436,11 @@ def _child_import(args: argparse.Namespace, out: dict[str, Any]) -> None:
         raise SystemExit(f"the import rejected the workbook with {len(result.errors)} errors")
     out["seconds"] = seconds
     out["rows"] = sum(result.created.values()) + sum(result.updated.values()) + sum(result.unchanged.values())
-    out["stages"] = _stages(events, seconds)
+    out["stages"] = _stages(events, seconds, _rss_now_mib())
     out["phases"] = dict(phases)
     out["phases"]["other (run: sort, wrap-up)"] = seconds - sum(phases.values())
     out["result"] = {"created": result.created, "updated": result.updated, "warnings": len(result.warnings)}
+    out["heap_sites"] = snapshots
 
 
 def _bare_insert(roster: Any, stages: list[tuple[str, float]]) -> None:

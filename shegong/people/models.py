@@ -17,6 +17,23 @@ def _sixteenth_birthday(birth: dt.date) -> dt.date:
         return birth.replace(year=birth.year + 16, day=28)
 
 
+def worker_date_errors(birth_date: dt.date | None, work_start_date: dt.date | None,
+                       post_start_date: dt.date | None, today: dt.date) -> dict[str, str]:
+    """The rules of a worker's dates (also used by the roster import, which checks rows without models)."""
+    errors: dict[str, str] = {}
+    for field, label, value in (("work_start_date", "参加工作日期", work_start_date),
+                                ("post_start_date", "社工岗入职日期", post_start_date)):
+        if value is None:
+            continue
+        if value > today:
+            errors[field] = f"{label} {value.isoformat()} 晚于今天"
+        elif birth_date and value < _sixteenth_birthday(birth_date):
+            errors[field] = f"{label} {value.isoformat()} 早于本人年满 16 周岁"
+    if work_start_date and post_start_date and post_start_date < work_start_date:
+        errors["post_start_date"] = "社工岗入职日期不能早于参加工作日期"
+    return errors
+
+
 class Worker(models.Model):
     """A community worker (3.2) or a person on a public-welfare post, who is on the roster but is not one."""
 
@@ -84,16 +101,6 @@ class Worker(models.Model):
             errors["name"] = "姓名不能为空"
         if self.community_id is not None and self.community.level != "community":
             errors["community"] = f"“{self.community.name}”不是社区;所在社区必须是社区一级的区划"
-        for field in ("work_start_date", "post_start_date"):
-            value = getattr(self, field)
-            label = {"work_start_date": "参加工作日期", "post_start_date": "社工岗入职日期"}[field]
-            if value is None:
-                continue
-            if value > today:
-                errors[field] = f"{label} {value.isoformat()} 晚于今天"
-            elif self.birth_date and value < _sixteenth_birthday(self.birth_date):
-                errors[field] = f"{label} {value.isoformat()} 早于本人年满 16 周岁"
-        if self.work_start_date and self.post_start_date and self.post_start_date < self.work_start_date:
-            errors["post_start_date"] = "社工岗入职日期不能早于参加工作日期"
+        errors |= worker_date_errors(self.birth_date, self.work_start_date, self.post_start_date, today)
         if errors:
             raise ValidationError(errors)

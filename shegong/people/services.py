@@ -60,10 +60,12 @@ def _code_field(table: Any, field: str, value: Any) -> str:
         raise ApplicationError(str(exc), field=field) from exc
 
 
+_CHOICES = {"category": list(Worker.Category.choices), "status": list(Worker.Status.choices)}
+
+
 def _choice(field: str, value: Any, aliases: dict[str, str]) -> str:
-    choices = {"category": Worker.Category.choices, "status": Worker.Status.choices}[field]
     try:
-        return choice_lookup(value, list(choices), aliases, LABELS[field])
+        return choice_lookup(value, _CHOICES[field], aliases, LABELS[field])
     except ValueError as exc:
         raise ApplicationError(str(exc), field=field) from exc
 

@@ -15,18 +15,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from shegong.accounts.selectors import user_grants
+from shegong.common.bulk import fast_insert, history_insert
 from shegong.common.codes import choice_lookup
 from shegong.common.crypto import mask_id_number, search_hash
 from shegong.common.errors import ApplicationError
 from shegong.org.codes import DivisionCodeError, normalize_code, reference_names
 from shegong.org.models import Division
 from shegong.org.services import division_ensure_ancestors
-from shegong.people.models import Worker
+from shegong.people.models import Worker, worker_date_errors
 from shegong.people.services import assign_worker_values, normalize_worker_input
 from shegong.roster.columns import (
     APPOINTMENTS,
@@ -416,6 +416,7 @@ class RosterImport:
         for i in range(0, len(hashes), BATCH):
             for w in Worker.objects.filter(id_number_hash__in=hashes[i:i + BATCH]).select_related("community"):
                 self.existing_workers[w.id_number_hash] = w
+        today = dt.date.today()
         for row, code, values, id_hash in pending:
             if id_hash in dup:
                 continue
@@ -427,15 +428,13 @@ class RosterImport:
                 self.error(row, "id_number", "此人已登记在您管辖范围以外的社区,不能在这里导入")
                 continue
             values["community_code"] = code
-            probe = Worker(name=values.get("name", ""), birth_date=values["id_number"].birth_date,
-                           work_start_date=values.get("work_start_date", existing.work_start_date if existing else None),
-                           post_start_date=values.get("post_start_date", existing.post_start_date if existing else None))
-            try:
-                probe.clean()
-            except ValidationError as exc:
-                for key, messages in exc.message_dict.items():
-                    for message in messages:
-                        self.error(row, key, message)
+            date_errors = worker_date_errors(
+                values["id_number"].birth_date,
+                values.get("work_start_date", existing.work_start_date if existing else None),
+                values.get("post_start_date", existing.post_start_date if existing else None), today)
+            if date_errors:
+                for key, message in date_errors.items():
+                    self.error(row, key, message)
                 continue
             self.people[id_hash] = values
             self.people_rows[id_hash] = row
@@ -634,7 +633,7 @@ class RosterImport:
                 fields |= set(diff)
                 changed.append(existing)
         if new:
-            bulk_create_with_history(new, Division, **kwargs)
+            self._create(new, Division, user, reason)
             for d in Division.objects.filter(code__in=[d.code for d in new]):
                 self.existing_divisions[d.code] = d
         if changed:
@@ -658,17 +657,16 @@ class RosterImport:
                 changed_workers.append(known)
         step = BATCH * 5
         for i in range(0, len(new_workers), step):
-            bulk_create_with_history(new_workers[i:i + step], Worker, **kwargs)
+            chunk = new_workers[i:i + step]
+            fast_insert(Worker, chunk)
+            by_hash = {w.id_number_hash: w for w in chunk}
+            for j in range(0, len(chunk), BATCH):
+                hashes = [w.id_number_hash for w in chunk[j:j + BATCH]]
+                for pk, id_hash in Worker.objects.filter(id_number_hash__in=hashes).values_list("pk", "id_number_hash"):
+                    by_hash[id_hash].pk = pk
+            history_insert(Worker, chunk, user=user, reason=reason)
+            self.existing_workers.update(by_hash)
             self.progress("写入人员", min(i + step, total), total)
-        if new_workers:
-            if any(w.pk is None for w in new_workers):  # backends that do not return primary keys
-                hashes = [w.id_number_hash for w in new_workers]
-                for i in range(0, len(hashes), BATCH):
-                    for w in Worker.objects.filter(id_number_hash__in=hashes[i:i + BATCH]):
-                        self.existing_workers[w.id_number_hash] = w
-            else:
-                for w in new_workers:
-                    self.existing_workers[w.id_number_hash] = w
         if changed_workers:
             bulk_update_with_history(changed_workers, Worker, sorted(worker_fields), **kwargs)
 
@@ -687,10 +685,29 @@ class RosterImport:
                 appt_fields |= set(diff)
                 changed_appts.append(appointment)
         for i in range(0, len(new_appts), step):
-            bulk_create_with_history(new_appts[i:i + step], Appointment, **kwargs)
+            chunk = new_appts[i:i + step]
+            fast_insert(Appointment, chunk)
+            keyed = {(a.worker_id, a.community_id, a.post_type_id, a.start_date): a for a in chunk}
+            worker_ids = sorted({a.worker_id for a in chunk})
+            for j in range(0, len(worker_ids), BATCH):
+                rows = Appointment.objects.filter(worker_id__in=worker_ids[j:j + BATCH]).values_list(
+                    "pk", "worker_id", "community_id", "post_type_id", "start_date")
+                for pk, *key in rows:
+                    found = keyed.get(tuple(key))  # type: ignore[arg-type]
+                    if found is not None:
+                        found.pk = pk
+            history_insert(Appointment, chunk, user=user, reason=reason)
             self.progress("写入任职", min(i + step, total), total)
         if changed_appts:
             bulk_update_with_history(changed_appts, Appointment, sorted(appt_fields), **kwargs)
+
+    @staticmethod
+    def _create(objs: list[Any], model: Any, user: Any, reason: str) -> None:
+        """Insert new rows and their creation history (who, when, the file) in bulk."""
+        model.objects.bulk_create(objs, batch_size=BATCH)
+        if any(o.pk is None for o in objs):
+            raise RuntimeError("this database backend does not return primary keys from bulk inserts")
+        history_insert(model, objs, user=user, reason=reason)
 
     @staticmethod
     def _worker_diff(worker: Worker, values: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,102 @@
+"""Import-scale writes: history rows for many objects with one executemany per batch.
+
+django-simple-history's bulk_history_create builds a model instance per row and lets the ORM prepare
+every value, which dominates a 100,000-row import. These rows are plain tuples instead; the values
+are converted once per field type, exactly as the ORM would store them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import connections, models, router
+from django.utils import timezone
+
+BATCH = 5000
+
+
+def _converter(field: models.Field, connection: Any) -> Callable[[Any], Any] | None:
+    if isinstance(field, models.DateTimeField):
+        adapt = connection.ops.adapt_datetimefield_value
+        last: list[Any] = [None, None]
+
+        def datetime_value(value: Any) -> Any:  # rows of one import share their timestamps
+            if value is not last[0]:
+                last[0], last[1] = value, adapt(value)
+            return last[1]
+
+        return datetime_value
+    if isinstance(field, models.DateField):
+        return connection.ops.adapt_datefield_value
+    if isinstance(field, models.JSONField):
+        return lambda v: field.get_db_prep_save(v, connection)
+    return None
+
+
+def history_insert(model: type[models.Model], objs: Sequence[models.Model], *, history_type: str = "+",
+                   user: Any = None, reason: str = "", when: dt.datetime | None = None) -> int:
+    """Write one history record per object (they must have primary keys), as bulk_history_create does."""
+    if not objs:
+        return 0
+    history_model = model.history.model  # type: ignore[attr-defined]
+    connection = connections[router.db_for_write(history_model)]
+    tracked = list(history_model.tracked_fields)
+    fields = [history_model._meta.get_field(f.name) for f in tracked]
+    columns = [f.column for f in fields] + ["history_date", "history_change_reason", "history_type", "history_user_id"]
+    converters = [_converter(f, connection) for f in fields]
+    attnames = [f.attname for f in tracked]
+    when = when or timezone.now()
+    fixed = (connection.ops.adapt_datetimefield_value(when), reason or None, history_type,
+             getattr(user, "pk", None))
+    quote = connection.ops.quote_name
+    sql = (f"INSERT INTO {quote(history_model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+           f"VALUES ({', '.join(['%s'] * len(columns))})")
+    rows = []
+    with connection.cursor() as cursor:
+        for obj in objs:
+            values = [getattr(obj, a) for a in attnames]
+            for i, conv in enumerate(converters):
+                if conv is not None and values[i] is not None:
+                    values[i] = conv(values[i])
+            rows.append((*values, *fixed))
+            if len(rows) >= BATCH:
+                cursor.executemany(sql, rows)
+                rows = []
+        if rows:
+            cursor.executemany(sql, rows)
+    return len(objs)
+
+
+def fast_insert(model: type[models.Model], objs: Sequence[models.Model], *, now: dt.datetime | None = None) -> None:
+    """INSERT new objects (primary keys from the database) with executemany, without the ORM's
+    per-value preparation. auto_now / auto_now_add fields get `now`. The caller reads the keys back
+    by a natural key (the inserted objects' pk stays None)."""
+    if not objs:
+        return
+    connection = connections[router.db_for_write(model)]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    now = now or timezone.now()
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            for obj in objs:
+                setattr(obj, f.attname, now)
+    converters = [_converter(f, connection) for f in fields]
+    attnames = [f.attname for f in fields]
+    quote = connection.ops.quote_name
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    rows = []
+    with connection.cursor() as cursor:
+        for obj in objs:
+            values = [getattr(obj, a) for a in attnames]
+            for i, conv in enumerate(converters):
+                if conv is not None and values[i] is not None:
+                    values[i] = conv(values[i])
+            rows.append(values)
+            if len(rows) >= BATCH:
+                cursor.executemany(sql, rows)
+                rows = []
+        if rows:
+            cursor.executemany(sql, rows)
