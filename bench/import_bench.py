@@ -132,7 +132,7 @@ def _child_env(workdir: Path, db_url: str) -> dict[str, str]:
 
 
 def _run_child(step: str, db_url: str, workdir: Path, args: argparse.Namespace, workbook: Path, *,
-               trace: bool = False, profile: str = "") -> dict[str, Any]:
+               trace: bool = False, profile: str = "", sites: bool = False) -> dict[str, Any]:
     out = workdir / f"result-{step}-{time.monotonic_ns()}.json"
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", step, "--workbook", str(workbook),
            "--people", str(args.people), "--seed", str(args.seed), "--result", str(out)]
@@ -140,6 +140,8 @@ def _run_child(step: str, db_url: str, workdir: Path, args: argparse.Namespace, 
         cmd.append("--trace")
     if profile:
         cmd += ["--profile-out", profile]
+    if sites:
+        cmd += ["--heap-sites", str(args.heap_sites), "--frames", str(args.frames)]
     proc = subprocess.run(cmd, env=_child_env(workdir, db_url), cwd=ROOT)
     if proc.returncode != 0 or not out.exists():
         raise SystemExit(f"the {step} subprocess failed (exit {proc.returncode})")
@@ -147,12 +149,12 @@ def _run_child(step: str, db_url: str, workdir: Path, args: argparse.Namespace, 
 
 
 def _measure(kind: str, step: str, args: argparse.Namespace, workdir: Path, workbook: Path, *,
-             trace: bool = False, profile: str = "") -> dict[str, Any]:
-    tag = f"{step}{'-trace' if trace else ''}{'-profile' if profile else ''}"
+             trace: bool = False, profile: str = "", sites: bool = False) -> dict[str, Any]:
+    tag = f"{step}{'-trace' if trace else ''}{'-profile' if profile else ''}{'-sites' if sites else ''}"
     db_url, cleanup = _fresh_database(kind, args.pg_url, workdir, tag)
     try:
         migrate = _run_child("migrate", db_url, workdir, args, workbook)
-        result = _run_child(step, db_url, workdir, args, workbook, trace=trace, profile=profile)
+        result = _run_child(step, db_url, workdir, args, workbook, trace=trace, profile=profile, sites=sites)
         result["migrate_seconds"] = migrate["seconds"]
         return result
     finally:
@@ -164,6 +166,8 @@ def _fmt_rate(rows: int, seconds: float) -> str:
 
 
 def _print_tables(runs: dict[str, dict[str, dict[str, Any]]], args: argparse.Namespace) -> None:
+    if not any("import" in steps or "bare" in steps for steps in runs.values()):
+        return
     print("\n| database | step | rows | seconds | rows/s | peak RSS MiB | Python heap peak MiB | ratio to bare insert |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for steps in runs.values():
@@ -197,10 +201,10 @@ def _print_tables(runs: dict[str, dict[str, dict[str, Any]]], args: argparse.Nam
         total = r["seconds"]
         print(f"\n**{r['database']} — import stages** (from the progress callback; {total:.1f} s in all; "
               f"RSS {r['rss_before_mib']:.0f} MiB before the import, {r['peak_rss_mib']:.0f} MiB peak)\n")
-        print("| stage | seconds | share |")
-        print("|---|---:|---:|")
-        for name, seconds in r["stages"]:
-            print(f"| {name} | {seconds:.1f} | {seconds / total:.0%} |")
+        print("| stage | seconds | share | RSS MiB at its end |")
+        print("|---|---:|---:|---:|")
+        for name, seconds, rss in r["stages"]:
+            print(f"| {name} | {seconds:.1f} | {seconds / total:.0%} | {rss:.0f} |")
         print("\n| phase (RosterImport method) | seconds | share |")
         print("|---|---:|---:|")
         for name, seconds in r["phases"].items():
@@ -224,6 +228,29 @@ def _print_tables(runs: dict[str, dict[str, dict[str, Any]]], args: argparse.Nam
                       f"Python heap peak {t['heap_peak_mib']:.0f} MiB, peak RSS {t['peak_rss_mib']:.0f} MiB)")
 
 
+def _print_heap_sites(r: dict[str, Any]) -> None:
+    print(f"\n**{r['database']} — live Python heap during the import, by allocating line** (tracemalloc with "
+          f"{r['frames']} frames, a separate run; heap peak {r['heap_peak_mib']:.0f} MiB)")
+    for snap in r["heap_sites"]:
+        print(f"\n{snap['where']}: {snap['total_mib']:.0f} MiB live (peak so far {snap['traced_peak_mib']:.0f} MiB)\n")
+        print("| allocated at | innermost shegong/ line on the stack | MiB | share | blocks |")
+        print("|---|---|---:|---:|---:|")
+        for inner, own, mib, count in snap["sites"]:
+            print(f"| {inner} | {own} | {mib:.1f} | {mib / snap['total_mib']:.0%} | {count:,} |")
+
+
+def _short(filename: str) -> str:
+    """A file name as short as it stays unambiguous: repository-relative, package-relative or stdlib/…"""
+    if "site-packages/" in filename:
+        return filename.split("site-packages/", 1)[1]
+    if filename.startswith(str(ROOT) + "/"):
+        return filename[len(str(ROOT)) + 1:]
+    stdlib = os.path.dirname(os.__file__)
+    if filename.startswith(stdlib + "/"):
+        return "stdlib/" + filename[len(stdlib) + 1:]
+    return filename
+
+
 def _print_profile(path: str, database: str, top: int) -> None:
     import pstats
 
@@ -237,9 +264,7 @@ def _print_profile(path: str, database: str, top: int) -> None:
         rows = sorted(stats.stats.items(),  # type: ignore[attr-defined]
                       key=lambda kv: -(kv[1][2] if key == "tottime" else kv[1][3]))
         for (filename, line, func), (_cc, nc, tt, ct, _callers) in rows[:top]:
-            short = filename.replace(str(ROOT) + "/", "")
-            if "site-packages/" in short:
-                short = short.split("site-packages/", 1)[1]
+            short = _short(filename)
             print(f"| `{func}` | {short}:{line} | {nc:,} | {tt:.2f} | {tt / total:.1%} | {ct:.2f} | {ct / total:.1%} |")
 
 
@@ -257,24 +282,31 @@ def run(args: argparse.Namespace) -> int:
         for kind in kinds:
             steps: dict[str, dict[str, Any]] = {}
             runs[kind] = steps
-            plan = [("import", False), ("bare", False)]
-            if not args.no_heap:
+            plan = [("import", False), ("bare", False)] if not args.only_diagnostics else []
+            if not args.no_heap and not args.only_diagnostics:
                 plan += [("import", True), ("bare", True)]
             for step, trace in plan:
                 print(f"{kind}: {step}{' (tracemalloc)' if trace else ''} …", file=sys.stderr)
                 r = _measure(kind, step, args, workdir, workbook, trace=trace)
                 steps[f"{step}-trace" if trace else step] = r
                 print(f"  {r['seconds']:.1f} s, peak RSS {r['peak_rss_mib']:.0f} MiB", file=sys.stderr)
+            if args.heap_sites:
+                print(f"{kind}: import with tracemalloc snapshots …", file=sys.stderr)
+                steps["import-sites"] = _measure(kind, "import", args, workdir, workbook, sites=True)
+                steps["import-sites"]["frames"] = args.frames
             if args.profile:
                 prof = str(workdir / f"import-{kind}.prof")
                 print(f"{kind}: import under cProfile …", file=sys.stderr)
-                _measure(kind, "import", args, workdir, workbook, profile=prof)
-                profiles.append((steps["import"]["database"], prof))
+                profiled = _measure(kind, "import", args, workdir, workbook, profile=prof)
+                profiles.append((profiled["database"], prof))
         sizes = _sizes(args.people)
         print(f"\nWorkbook `{workbook.name}`: {sizes['communities']:,} communities, {sizes['people']:,} people, "
               f"{sizes['appointments']:,} appointments ({workbook.stat().st_size / 2**20:.1f} MiB); "
               f"{os.cpu_count()} CPUs; each step in a fresh subprocess on a fresh, migrated, empty database.")
         _print_tables(runs, args)
+        for steps in runs.values():
+            if "import-sites" in steps:
+                _print_heap_sites(steps["import-sites"])
         for database, prof in profiles:
             _print_profile(prof, database, args.top)
     finally:
@@ -341,10 +373,7 @@ def _heap_sites(snapshot: Any, top: int) -> dict[str, Any]:
     total = 0
 
     def where(frame: Any) -> str:
-        name = frame.filename.replace(str(ROOT) + "/", "")
-        if "site-packages/" in name:
-            name = name.split("site-packages/", 1)[1]
-        return f"{name}:{frame.lineno}"
+        return f"{_short(frame.filename)}:{frame.lineno}"
 
     for stat in snapshot.statistics("traceback"):
         frames = list(stat.traceback)  # oldest first
@@ -570,7 +599,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="also run the import under cProfile and print "
                         "its top functions (the .prof files are kept)")
     parser.add_argument("--top", type=int, default=25, help="functions listed per profile table")
+    parser.add_argument("--heap-sites", type=int, default=0, metavar="N",
+                        help="also run the import with tracemalloc snapshots and list the N biggest allocation sites")
+    parser.add_argument("--frames", type=int, default=12, help="stack frames kept per allocation for --heap-sites")
     parser.add_argument("--keep-workdir", action="store_true")
+    parser.add_argument("--only-diagnostics", action="store_true",
+                        help="skip the timed and tracemalloc runs; only --profile and --heap-sites")
     # internal: one measurement in a subprocess
     parser.add_argument("--child", choices=["migrate", "import", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)

@@ -83,16 +83,19 @@ class ImportResult:
                 "warnings": [w.as_dict() for w in self.warnings]}
 
 
-@dataclass
 class Row:
-    """One data row: its Excel row number and, per column key, the cell value and its position."""
+    """One data row: its Excel row number and its cells as read (looked up by column key)."""
 
-    table: ParsedTable
-    number: int
-    cells: dict[str, tuple[Any, int]]
+    __slots__ = ("cells", "number", "table")
+
+    def __init__(self, table: ParsedTable, number: int, cells: list[Any]) -> None:
+        self.table = table
+        self.number = number
+        self.cells = cells
 
     def value(self, key: str) -> Any:
-        return self.cells[key][0] if key in self.cells else None
+        i = self.table.columns.get(key)
+        return self.cells[i] if i is not None and i < len(self.cells) else None
 
     def has(self, key: str) -> bool:
         return key in self.table.columns
@@ -190,9 +193,8 @@ class RosterImport:
         for col in spec.columns:
             if col.required and col.key not in columns:
                 self.error(None, col.key, f"“{table.name}”表缺少必需的列“{col.header}”", table=parsed, value="")
-        for number, cells in table.rows:
-            values = {k: (cells[i] if i < len(cells) else None, i) for k, i in columns.items()}
-            parsed.rows.append(Row(parsed, number, values))
+        parsed.rows = [Row(parsed, number, cells) for number, cells in table.rows]
+        table.rows = []  # the rows live on in `parsed` only
         return parsed
 
     def rows(self, spec: SheetSpec) -> Iterable[Row]:
