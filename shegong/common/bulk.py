@@ -8,13 +8,43 @@ are converted once per field type, exactly as the ORM would store them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import connections, models, router
 from django.utils import timezone
 
 BATCH = 5000
+
+
+def _write(connection: Any, table: str, columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
+    """INSERT the rows: executemany on SQLite (fast in-process); multi-row VALUES statements on
+    PostgreSQL, where executemany costs a round trip per row."""
+    quote = connection.ops.quote_name
+    head = f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES "
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            batch: list[Sequence[Any]] = []
+            for row in rows:
+                batch.append(row)
+                if len(batch) >= BATCH:
+                    cursor.executemany(head + one, batch)
+                    batch = []
+            if batch:
+                cursor.executemany(head + one, batch)
+            return
+        per_statement = max(1, min(1000, 60000 // len(columns)))
+        params: list[Any] = []
+        count = 0
+        for row in rows:
+            params.extend(row)
+            count += 1
+            if count >= per_statement:
+                cursor.execute(head + ", ".join([one] * count), params)
+                params, count = [], 0
+        if count:
+            cursor.execute(head + ", ".join([one] * count), params)
 
 
 def _converter(field: models.Field, connection: Any) -> Callable[[Any], Any] | None:
@@ -35,6 +65,17 @@ def _converter(field: models.Field, connection: Any) -> Callable[[Any], Any] | N
     return None
 
 
+def _values(objs: Sequence[models.Model], attnames: list[str], converters: list[Callable[[Any], Any] | None],
+            extra: tuple[Any, ...] = ()) -> Iterator[list[Any]]:
+    for obj in objs:
+        values = [getattr(obj, a) for a in attnames]
+        for i, conv in enumerate(converters):
+            if conv is not None and values[i] is not None:
+                values[i] = conv(values[i])
+        values.extend(extra)
+        yield values
+
+
 def history_insert(model: type[models.Model], objs: Sequence[models.Model], *, history_type: str = "+",
                    user: Any = None, reason: str = "", when: dt.datetime | None = None) -> int:
     """Write one history record per object (they must have primary keys), as bulk_history_create does."""
@@ -44,28 +85,15 @@ def history_insert(model: type[models.Model], objs: Sequence[models.Model], *, h
     connection = connections[router.db_for_write(history_model)]
     tracked = list(history_model.tracked_fields)
     fields = [history_model._meta.get_field(f.name) for f in tracked]
-    columns = [f.column for f in fields] + ["history_date", "history_change_reason", "history_type", "history_user_id"]
+    columns = [str(f.column) for f in fields] + ["history_date", "history_change_reason", "history_type",
+                                                  "history_user_id"]
     converters = [_converter(f, connection) for f in fields]
     attnames = [f.attname for f in tracked]
     when = when or timezone.now()
     fixed = (connection.ops.adapt_datetimefield_value(when), reason or None, history_type,
              getattr(user, "pk", None))
-    quote = connection.ops.quote_name
-    sql = (f"INSERT INTO {quote(history_model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-           f"VALUES ({', '.join(['%s'] * len(columns))})")
-    rows = []
-    with connection.cursor() as cursor:
-        for obj in objs:
-            values = [getattr(obj, a) for a in attnames]
-            for i, conv in enumerate(converters):
-                if conv is not None and values[i] is not None:
-                    values[i] = conv(values[i])
-            rows.append((*values, *fixed))
-            if len(rows) >= BATCH:
-                cursor.executemany(sql, rows)
-                rows = []
-        if rows:
-            cursor.executemany(sql, rows)
+
+    _write(connection, history_model._meta.db_table, columns, _values(objs, attnames, converters, fixed))
     return len(objs)
 
 
@@ -84,19 +112,5 @@ def fast_insert(model: type[models.Model], objs: Sequence[models.Model], *, now:
                 setattr(obj, f.attname, now)
     converters = [_converter(f, connection) for f in fields]
     attnames = [f.attname for f in fields]
-    quote = connection.ops.quote_name
-    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
-    rows = []
-    with connection.cursor() as cursor:
-        for obj in objs:
-            values = [getattr(obj, a) for a in attnames]
-            for i, conv in enumerate(converters):
-                if conv is not None and values[i] is not None:
-                    values[i] = conv(values[i])
-            rows.append(values)
-            if len(rows) >= BATCH:
-                cursor.executemany(sql, rows)
-                rows = []
-        if rows:
-            cursor.executemany(sql, rows)
+
+    _write(connection, model._meta.db_table, [str(f.column) for f in fields], _values(objs, attnames, converters))

@@ -687,10 +687,10 @@ class RosterImport:
                 appt_fields |= set(diff)
                 changed_appts.append(appointment)
         for i in range(0, len(new_appts), step):
-            chunk = new_appts[i:i + step]
-            fast_insert(Appointment, chunk)
-            keyed = {(a.worker_id, a.community_id, a.post_type_id, a.start_date): a for a in chunk}
-            worker_ids = sorted({a.worker_id for a in chunk})
+            appts = new_appts[i:i + step]
+            fast_insert(Appointment, appts)
+            keyed = {(a.worker_id, a.community_id, a.post_type_id, a.start_date): a for a in appts}
+            worker_ids = sorted({a.worker_id for a in appts})
             for j in range(0, len(worker_ids), BATCH):
                 rows = Appointment.objects.filter(worker_id__in=worker_ids[j:j + BATCH]).values_list(
                     "pk", "worker_id", "community_id", "post_type_id", "start_date")
@@ -698,7 +698,7 @@ class RosterImport:
                     found = keyed.get(tuple(key))  # type: ignore[arg-type]
                     if found is not None:
                         found.pk = pk
-            history_insert(Appointment, chunk, user=user, reason=reason)
+            history_insert(Appointment, appts, user=user, reason=reason)
             self.progress("写入任职", min(i + step, total), total)
         if changed_appts:
             bulk_update_with_history(changed_appts, Appointment, sorted(appt_fields), **kwargs)
