@@ -4,7 +4,9 @@ of the same rows into the same (equally empty) database.
 
     python bench/import_bench.py                                  # both databases, full size
     python bench/import_bench.py --database sqlite --people 10000 # communities and posts scale along
+    python bench/import_bench.py --repeat 3 --no-heap             # median of three timed runs per step
     python bench/import_bench.py --profile                        # also a cProfile run of the import
+    python bench/import_bench.py --database sqlite --only-diagnostics --heap-sites 15   # where the memory is
 
 Goals (issue 3): under 60 s for the whole workbook on each database, within 3× of the bare insert, under
 1 GiB peak memory.
@@ -12,8 +14,8 @@ Goals (issue 3): under 60 s for the whole workbook on each database, within 3× 
 How it measures. The workbook is made by bench/roster_workbook.py (cached under the temp directory by
 size, seed and generator source, as openpyxl takes about a minute to write the full size). For every
 database and step, a fresh empty database is created (a new SQLite file in WAL mode as the settings
-configure it; on PostgreSQL a dedicated database, default name shegong_bench, created and dropped
-through the server's `postgres` database — the suite's `test` database is never touched), migrated in
+configure it; on PostgreSQL a dedicated database, default name shegong_bench_import_<pid>, created and
+dropped through the server's `postgres` database — the suite's `test` database is never touched), migrated in
 one subprocess, and measured in another, so that no two peaks mix:
 
 - **import**: `import_roster(data, filename, progress=…)` as `shegong import` calls it (no actor: a
@@ -28,8 +30,11 @@ one subprocess, and measured in another, so that no two peaks mix:
 
 Peak RSS is `resource.getrusage(RUSAGE_SELF).ru_maxrss` of the measuring process (so it includes Django,
 the workbook bytes or the generated rows); the Python-heap peak is `tracemalloc`'s, taken in a second
-run of the same step (tracemalloc slows allocation-heavy code 2–3×, so the timed run is untraced;
---no-heap skips those runs).
+run of the same step (tracemalloc slows allocation-heavy code 2–4×, so the timed run is untraced;
+--no-heap skips those runs). --heap-sites N runs the import once more with tracemalloc snapshots after
+validation, after the people are written and at the end, and lists the N biggest live allocation sites
+with the shegong/ line that made them; --profile runs it under cProfile. The machine is shared: each
+import's table notes the load average when it started, and --repeat N reports the median of N runs.
 """
 
 from __future__ import annotations
@@ -57,7 +62,9 @@ if str(ROOT) not in sys.path:
 
 from bench.pages import PG_BENCH_DB, _pg_admin_url, _pg_recreate  # noqa: E402
 
-PG_DEFAULT = f"postgresql://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
+# Its own database per run (shegong_bench_import_<pid>), so that two benches running at once (this one,
+# or bench/pages.py on shegong_bench) never drop each other's database.
+PG_DEFAULT = f"postgresql://postgres@127.0.0.1:5432/{PG_BENCH_DB}_import_{{pid}}"
 BATCH = 2000                       # the import's batch size (shegong/roster/imports.py)
 GOAL_SECONDS = 60.0
 GOAL_RATIO = 3.0
@@ -103,7 +110,7 @@ def _workbook(args: argparse.Namespace) -> Path:
 def _fresh_database(kind: str, pg_url: str, workdir: Path, tag: str) -> tuple[str, Any]:
     """A new empty database: its URL and a cleanup callable."""
     if kind == "postgresql":
-        admin_url, name = _pg_admin_url(pg_url)
+        admin_url, name = _pg_admin_url(pg_url.replace("{pid}", str(os.getpid())))
         _pg_recreate(admin_url, name)
         url = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
         return url, lambda: _pg_recreate(admin_url, name, drop_only=True)
@@ -168,8 +175,10 @@ def _fmt_rate(rows: int, seconds: float) -> str:
 def _print_tables(runs: dict[str, dict[str, dict[str, Any]]], args: argparse.Namespace) -> None:
     if not any("import" in steps or "bare" in steps for steps in runs.values()):
         return
-    print("\n| database | step | rows | seconds | rows/s | peak RSS MiB | Python heap peak MiB | ratio to bare insert |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    several = args.repeat > 1
+    print(f"\n| database | step | rows | seconds{' (median)' if several else ''} | rows/s | peak RSS MiB | "
+          f"Python heap peak MiB | ratio to bare insert |{' runs (s) |' if several else ''}")
+    print("|---|---|---:|---:|---:|---:|---:|---:|" + ("---|" if several else ""))
     for steps in runs.values():
         bare = steps.get("bare")
         for step in ("import", "bare"):
@@ -179,8 +188,9 @@ def _print_tables(runs: dict[str, dict[str, dict[str, Any]]], args: argparse.Nam
             traced = steps.get(f"{step}-trace")
             heap = f"{traced['heap_peak_mib']:.0f}" if traced else "–"
             ratio = f"{r['seconds'] / bare['seconds']:.2f}×" if bare else "–"
+            runs_s = " · ".join(f"{x:.1f}" for x in r["all_seconds"]) + " |" if several else ""
             print(f"| {r['database']} | {STEP_LABELS[step]} | {r['rows']:,} | {r['seconds']:.1f} | "
-                  f"{_fmt_rate(r['rows'], r['seconds'])} | {r['peak_rss_mib']:.0f} | {heap} | {ratio} |")
+                  f"{_fmt_rate(r['rows'], r['seconds'])} | {r['peak_rss_mib']:.0f} | {heap} | {ratio} |{runs_s}")
 
     print("\nGoals: under 60 s per database, within 3× of the bare insert, under 1 GiB peak memory.\n")
     for steps in runs.values():
@@ -200,7 +210,8 @@ def _print_tables(runs: dict[str, dict[str, dict[str, Any]]], args: argparse.Nam
             continue
         total = r["seconds"]
         print(f"\n**{r['database']} — import stages** (from the progress callback; {total:.1f} s in all; "
-              f"RSS {r['rss_before_mib']:.0f} MiB before the import, {r['peak_rss_mib']:.0f} MiB peak)\n")
+              f"RSS {r['rss_before_mib']:.0f} MiB before the import, {r['peak_rss_mib']:.0f} MiB peak; "
+              f"1-min load average {r.get('load_before', 0):.2f} when it started)\n")
         print("| stage | seconds | share | RSS MiB at its end |")
         print("|---|---:|---:|---:|")
         for name, seconds, rss in r["stages"]:
@@ -286,10 +297,19 @@ def run(args: argparse.Namespace) -> int:
             if not args.no_heap and not args.only_diagnostics:
                 plan += [("import", True), ("bare", True)]
             for step, trace in plan:
-                print(f"{kind}: {step}{' (tracemalloc)' if trace else ''} …", file=sys.stderr)
-                r = _measure(kind, step, args, workdir, workbook, trace=trace)
+                repeats = []
+                for n in range(1 if trace else args.repeat):
+                    print(f"{kind}: {step}{' (tracemalloc)' if trace else ''}"
+                          f"{f' {n + 1}/{args.repeat}' if args.repeat > 1 and not trace else ''} …", file=sys.stderr)
+                    r = _measure(kind, step, args, workdir, workbook, trace=trace)
+                    print(f"  {r['seconds']:.1f} s, peak RSS {r['peak_rss_mib']:.0f} MiB", file=sys.stderr)
+                    repeats.append(r)
+                # the median run (by time) stands for the step; the peak RSS is the highest of all runs
+                repeats.sort(key=lambda x: x["seconds"])
+                r = repeats[(len(repeats) - 1) // 2]
+                r["all_seconds"] = [x["seconds"] for x in repeats]
+                r["peak_rss_mib"] = max(x["peak_rss_mib"] for x in repeats)
                 steps[f"{step}-trace" if trace else step] = r
-                print(f"  {r['seconds']:.1f} s, peak RSS {r['peak_rss_mib']:.0f} MiB", file=sys.stderr)
             if args.heap_sites:
                 print(f"{kind}: import with tracemalloc snapshots …", file=sys.stderr)
                 steps["import-sites"] = _measure(kind, "import", args, workdir, workbook, sites=True)
@@ -576,6 +596,7 @@ def child(args: argparse.Namespace) -> int:
         if Worker.objects.exists():
             raise SystemExit("the bench needs an empty database")
         out["database"] = _database_label()
+        out["load_before"] = os.getloadavg()[0]
         {"import": _child_import, "bare": _child_bare}[args.child](args, out)
         out["counts"] = _counts()
     from django.db import connections
@@ -594,7 +615,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workbook", help="use this workbook (made by bench/roster_workbook.py with the same "
                         "--people and --seed, which the bare insert regenerates)")
     parser.add_argument("--pg-url", default=PG_DEFAULT,
-                        help=f"PostgreSQL server and bench database (created and dropped; default {PG_DEFAULT})")
+                        help=f"PostgreSQL server and bench database, created and dropped ({{pid}} is this "
+                        f"process's id; default {PG_DEFAULT})")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="timed runs per step, each on a fresh database (the median is reported)")
     parser.add_argument("--no-heap", action="store_true", help="skip the tracemalloc runs (Python-heap peak)")
     parser.add_argument("--profile", action="store_true", help="also run the import under cProfile and print "
                         "its top functions (the .prof files are kept)")
@@ -611,6 +635,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--profile-out", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     if args.child:
         return child(args)
     return run(args)

@@ -18,8 +18,8 @@ BATCH = 5000
 
 
 def _write(connection: Any, table: str, columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
-    """INSERT the rows: executemany on SQLite (fast in-process); multi-row VALUES statements on
-    PostgreSQL, where executemany costs a round trip per row."""
+    """INSERT the rows: executemany on SQLite (fast in-process); COPY on PostgreSQL (psycopg 3), else
+    multi-row VALUES statements."""
     quote = connection.ops.quote_name
     head = f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES "
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
@@ -33,6 +33,13 @@ def _write(connection: Any, table: str, columns: list[str], rows: Iterable[Seque
                     batch = []
             if batch:
                 cursor.executemany(head + one, batch)
+            return
+        raw = getattr(cursor, "cursor", None)
+        if connection.vendor == "postgresql" and hasattr(raw, "copy"):
+            names = ", ".join(quote(c) for c in columns)
+            with raw.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:  # type: ignore[union-attr]
+                for row in rows:
+                    copy.write_row(row)
             return
         per_statement = max(1, min(1000, 60000 // len(columns)))
         params: list[Any] = []
