@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import connections, models, router
@@ -70,6 +71,29 @@ def _converter(field: models.Field, connection: Any) -> Callable[[Any], Any] | N
     if isinstance(field, models.JSONField):
         return lambda v: field.get_db_prep_save(v, connection)
     return None
+
+
+class NewRow(SimpleNamespace):
+    """A row to insert: the model's field defaults as attributes, without the cost of a model instance."""
+
+    pk: Any = None
+
+    def set_pk(self, pk: Any) -> None:
+        self.pk = self.id = pk
+
+
+def new_rows_factory(model: type[models.Model]) -> Callable[..., NewRow]:
+    defaults = {f.attname: (f.get_default() if f.has_default() or not f.null else None)
+                for f in model._meta.concrete_fields if not f.primary_key}
+    pk_name = model._meta.pk.attname if model._meta.pk else "id"
+
+    def make(**attrs: Any) -> NewRow:
+        row = NewRow(**defaults)
+        row.__dict__[pk_name] = None
+        row.__dict__.update(attrs)
+        return row
+
+    return make
 
 
 def _values(objs: Sequence[models.Model], attnames: list[str], converters: list[Callable[[Any], Any] | None],

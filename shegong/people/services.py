@@ -129,8 +129,9 @@ def normalize_worker_input(data: dict[str, Any]) -> tuple[dict[str, Any], dict[s
     return values, errors
 
 
-def assign_worker_values(worker: Worker, values: dict[str, Any]) -> None:
-    """Set normalised values on a worker: the ID number and phone encrypted, hashed and masked."""
+def assign_worker_values(worker: Any, values: dict[str, Any]) -> None:
+    """Set normalised values on a worker (or a row to insert): the ID number and phone encrypted,
+    hashed and masked."""
     for field, value in values.items():
         if field == "id_number":
             worker.id_number_hash = search_hash(value.value)

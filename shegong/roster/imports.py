@@ -19,7 +19,7 @@ from django.db import transaction
 from simple_history.utils import bulk_update_with_history
 
 from shegong.accounts.selectors import user_grants
-from shegong.common.bulk import fast_insert, history_insert
+from shegong.common.bulk import fast_insert, history_insert, new_rows_factory
 from shegong.common.codes import choice_lookup
 from shegong.common.crypto import mask_id_number, search_hash
 from shegong.common.errors import ApplicationError
@@ -643,14 +643,16 @@ class RosterImport:
 
         total = len(self.plan_workers)
         self.progress("写入人员", 0, total)
-        new_workers, changed_workers, worker_fields = [], [], set()
+        new_workers: list[Any] = []
+        changed_workers, worker_fields = [], set()
+        new_worker = new_rows_factory(Worker)
         for _, planned, known in self.plan_workers:
             values = dict(planned)
             code = values.pop("community_code", None)
             if code is not None:
                 values["community"] = self.existing_divisions[code]
             if known is None:
-                worker = Worker()
+                worker = new_worker(community_id=values.pop("community").pk)
                 assign_worker_values(worker, values)
                 new_workers.append(worker)
             else:
@@ -665,7 +667,7 @@ class RosterImport:
             for j in range(0, len(chunk), BATCH):
                 hashes = [w.id_number_hash for w in chunk[j:j + BATCH]]
                 for pk, id_hash in Worker.objects.filter(id_number_hash__in=hashes).values_list("pk", "id_number_hash"):
-                    by_hash[id_hash].pk = pk
+                    by_hash[id_hash].set_pk(pk)
             history_insert(Worker, chunk, user=user, reason=reason)
             self.existing_workers.update(by_hash)
             self.progress("写入人员", min(i + step, total), total)
@@ -674,12 +676,15 @@ class RosterImport:
 
         total = len(self.plan_appointments)
         self.progress("写入任职", 0, total)
-        new_appts, changed_appts, appt_fields = [], [], set()
+        new_appts: list[Any] = []
+        changed_appts, appt_fields = [], set()
+        new_appointment = new_rows_factory(Appointment)
         for item, diff, appointment in self.plan_appointments:
             if appointment is None:
-                new_appts.append(Appointment(
-                    worker=self.existing_workers[item["id_hash"]], community=self.existing_divisions[item["community_code"]],
-                    post_type=item["post_type"], method=item["method"], start_date=item["start_date"],
+                new_appts.append(new_appointment(
+                    worker_id=self.existing_workers[item["id_hash"]].pk,
+                    community_id=self.existing_divisions[item["community_code"]].pk,
+                    post_type_id=item["post_type"].pk, method=item["method"], start_date=item["start_date"],
                     end_date=item["end_date"]))
             else:
                 for k, v in diff.items():
@@ -697,7 +702,7 @@ class RosterImport:
                 for pk, *key in rows:
                     found = keyed.get(tuple(key))  # type: ignore[arg-type]
                     if found is not None:
-                        found.pk = pk
+                        found.set_pk(pk)
             history_insert(Appointment, appts, user=user, reason=reason)
             self.progress("写入任职", min(i + step, total), total)
         if changed_appts:
