@@ -27,6 +27,9 @@ one subprocess, and measured in another, so that no two peaks mix:
   appointments with `bulk_create` (batch 2,000, as the import) — no parsing, no validation, no history
   records — but with the ID numbers and phones encrypted, hashed and masked exactly as the import does
   them (shegong.common.crypto), which is part of the timed work.
+- **raw insert**: the same again, but workers and appointments go through the driver — executemany on
+  SQLite, COPY on PostgreSQL — with explicit keys (the sequences are moved past them afterwards): the
+  floor for any writer, as the import itself no longer writes through bulk_create.
 
 Peak RSS is `resource.getrusage(RUSAGE_SELF).ru_maxrss` of the measuring process (so it includes Django,
 the workbook bytes or the generated rows); the Python-heap peak is `tracemalloc`'s, taken in a second
@@ -69,7 +72,7 @@ BATCH = 2000                       # the import's batch size (shegong/roster/imp
 GOAL_SECONDS = 60.0
 GOAL_RATIO = 3.0
 GOAL_RSS_MIB = 1024.0
-STEP_LABELS = {"import": "import", "bare": "bare insert"}
+STEP_LABELS = {"import": "import", "bare": "bare insert (bulk_create)", "raw": "bare insert (executemany / COPY)"}
 
 
 # ---- the parent: workbook, databases, subprocesses, tables ----------------------------------------
@@ -177,22 +180,26 @@ def _print_tables(runs: dict[str, dict[str, dict[str, Any]]], args: argparse.Nam
         return
     several = args.repeat > 1
     print(f"\n| database | step | rows | seconds{' (median)' if several else ''} | rows/s | peak RSS MiB | "
-          f"Python heap peak MiB | ratio to bare insert |{' runs (s) |' if several else ''}")
-    print("|---|---|---:|---:|---:|---:|---:|---:|" + ("---|" if several else ""))
+          f"Python heap peak MiB | ratio to bare insert | ratio to raw insert |{' runs (s) |' if several else ''}")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|" + ("---|" if several else ""))
     for steps in runs.values():
-        bare = steps.get("bare")
-        for step in ("import", "bare"):
+        bare, raw = steps.get("bare"), steps.get("raw")
+        for step in ("import", "bare", "raw"):
             r = steps.get(step)
             if r is None:
                 continue
             traced = steps.get(f"{step}-trace")
             heap = f"{traced['heap_peak_mib']:.0f}" if traced else "–"
             ratio = f"{r['seconds'] / bare['seconds']:.2f}×" if bare else "–"
+            ratio_raw = f"{r['seconds'] / raw['seconds']:.2f}×" if raw else "–"
             runs_s = " · ".join(f"{x:.1f}" for x in r["all_seconds"]) + " |" if several else ""
             print(f"| {r['database']} | {STEP_LABELS[step]} | {r['rows']:,} | {r['seconds']:.1f} | "
-                  f"{_fmt_rate(r['rows'], r['seconds'])} | {r['peak_rss_mib']:.0f} | {heap} | {ratio} |{runs_s}")
+                  f"{_fmt_rate(r['rows'], r['seconds'])} | {r['peak_rss_mib']:.0f} | {heap} | {ratio} | {ratio_raw} |"
+                  f"{runs_s}")
 
-    print("\nGoals: under 60 s per database, within 3× of the bare insert, under 1 GiB peak memory.\n")
+    print("\nGoals: under 60 s per database, within 3× of the bare insert (bulk_create), under 1 GiB peak memory. "
+          "The raw insert is the floor: the same rows through the driver's executemany (SQLite) or COPY "
+          "(PostgreSQL), with explicit keys.\n")
     for steps in runs.values():
         r, bare = steps.get("import"), steps.get("bare")
         if r is None:
@@ -223,16 +230,18 @@ def _print_tables(runs: dict[str, dict[str, dict[str, Any]]], args: argparse.Nam
         created = r["result"]["created"]
         print(f"\ncreated: {created}; warnings {r['result']['warnings']}; "
               f"rows in the database afterwards: {r['counts']}")
-        bare = steps.get("bare")
-        if bare:
-            print(f"\n**{bare['database']} — bare insert stages** ({bare['seconds']:.1f} s; the rows were generated "
-                  f"in {bare['prepare_seconds']:.1f} s before the clock started)\n")
+        for step in ("bare", "raw"):
+            bare = steps.get(step)
+            if not bare:
+                continue
+            print(f"\n**{bare['database']} — {STEP_LABELS[step]} stages** ({bare['seconds']:.1f} s; the rows were "
+                  f"generated in {bare['prepare_seconds']:.1f} s before the clock started)\n")
             print("| stage | seconds |")
             print("|---|---:|")
             for name, seconds in bare["stages"]:
                 print(f"| {name} | {seconds:.1f} |")
             print(f"\nrows in the database afterwards: {bare['counts']}")
-        for step in ("import-trace", "bare-trace"):
+        for step in ("import-trace", "bare-trace", "raw-trace"):
             t = steps.get(step)
             if t:
                 print(f"\n(tracemalloc run of the {STEP_LABELS[step.split('-')[0]]}: {t['seconds']:.1f} s, "
@@ -293,9 +302,9 @@ def run(args: argparse.Namespace) -> int:
         for kind in kinds:
             steps: dict[str, dict[str, Any]] = {}
             runs[kind] = steps
-            plan = [("import", False), ("bare", False)] if not args.only_diagnostics else []
+            plan = [("import", False), ("bare", False), ("raw", False)] if not args.only_diagnostics else []
             if not args.no_heap and not args.only_diagnostics:
-                plan += [("import", True), ("bare", True)]
+                plan += [("import", True), ("bare", True), ("raw", True)]
             for step, trace in plan:
                 repeats = []
                 for n in range(1 if trace else args.repeat):
@@ -492,10 +501,56 @@ def _child_import(args: argparse.Namespace, out: dict[str, Any]) -> None:
     out["heap_sites"] = snapshots
 
 
-def _bare_insert(roster: Any, stages: list[tuple[str, float]]) -> None:
-    """The same rows with bulk_create: no parsing, validation or history; personal data encrypted,
-    hashed and masked as the import does it."""
-    from django.db import transaction
+def _raw_write(model: Any, fields: list[Any], rows: list[list[Any]]) -> None:
+    """INSERT rows (values in `fields` order) through the driver: executemany on SQLite, COPY on PostgreSQL."""
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})", rows)
+
+
+def _raw_rows(model: Any, items: list[dict[str, Any]], now: Any) -> tuple[list[Any], list[list[Any]]]:
+    """Rows of every concrete field: the given values, else the field's default; auto_now(_add) = now.
+    On SQLite, dates and date-times are adapted as Django adapts them (PostgreSQL takes the objects)."""
+    from django.db import connection, models
+
+    fields = list(model._meta.concrete_fields)
+    defaults = [now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+                else f.get_default() for f in fields]  # "" for a blank CharField, as the ORM writes it
+    adapt: list[Any] = [None] * len(fields)
+    if connection.vendor != "postgresql":
+        for i, f in enumerate(fields):
+            if isinstance(f, models.DateTimeField):
+                adapt[i] = connection.ops.adapt_datetimefield_value
+            elif isinstance(f, models.DateField):
+                adapt[i] = connection.ops.adapt_datefield_value
+        defaults = [a(d) if a and d is not None else d for a, d in zip(adapt, defaults, strict=True)]
+    names = [f.attname for f in fields]
+    dated = [(i, a) for i, a in enumerate(adapt) if a is not None]
+    rows = []
+    for item in items:
+        row = [item.get(n, d) for n, d in zip(names, defaults, strict=True)]
+        for i, a in dated:
+            if names[i] in item and row[i] is not None:
+                row[i] = a(row[i])
+        rows.append(row)
+    return fields, rows
+
+
+def _bare_insert(roster: Any, stages: list[tuple[str, float]], *, raw: bool = False) -> None:
+    """The same rows with bulk_create (or, `raw`, through the driver with explicit keys): no parsing,
+    validation or history; personal data encrypted, hashed and masked as the import does it."""
+    from django.core.management.color import no_style
+    from django.db import connection, transaction
+    from django.utils import timezone
 
     from shegong.common.crypto import encrypt, mask_id_number, mask_phone, search_hash
     from shegong.org.codes import LEVEL_BY_LENGTH, reference_names
@@ -531,27 +586,44 @@ def _bare_insert(roster: Any, stages: list[tuple[str, float]]) -> None:
             by_code[d.code] = d
         lap("社区 (and ancestors, streets)")
 
-        workers = []
-        for p in roster.people:
-            workers.append(Worker(
-                name=p.name, gender=p.gender, birth_date=p.birth_date,
-                id_number_encrypted=encrypt(p.id_number), id_number_hash=search_hash(p.id_number),
-                id_number_masked=mask_id_number(p.id_number),
-                phone_encrypted=encrypt(p.phone), phone_hash=search_hash(p.phone.replace("-", "")),
-                phone_masked=mask_phone(p.phone), ethnicity=p.ethnicity, political_status=p.political_status,
-                education=p.education, category=p.category, status=p.status, work_start_date=p.work_start_date,
-                post_start_date=p.post_start_date, community=by_code[p.community]))
-        lap("人员: build, encrypt, hash, mask")
-        workers = Worker.objects.bulk_create(workers, batch_size=BATCH)
-        lap("人员: bulk_create")
-
-        posts = {p.code: p for p in PostType.objects.all()}
-        appointments = [Appointment(worker=workers[a.person], community=by_code[a.community], post_type=posts[a.post],
-                                    method=a.method, start_date=a.start_date, end_date=a.end_date)
-                        for a in roster.appointments]
-        lap("任职: build")
-        Appointment.objects.bulk_create(appointments, batch_size=BATCH)
-        lap("任职: bulk_create")
+        people = [dict(
+            name=p.name, gender=p.gender, birth_date=p.birth_date,
+            id_number_encrypted=encrypt(p.id_number), id_number_hash=search_hash(p.id_number),
+            id_number_masked=mask_id_number(p.id_number),
+            phone_encrypted=encrypt(p.phone), phone_hash=search_hash(p.phone.replace("-", "")),
+            phone_masked=mask_phone(p.phone), ethnicity=p.ethnicity, political_status=p.political_status,
+            education=p.education, category=p.category, status=p.status, work_start_date=p.work_start_date,
+            post_start_date=p.post_start_date, community_id=by_code[p.community].pk) for p in roster.people]
+        posts = {p.code: p.pk for p in PostType.objects.all()}
+        if raw:
+            now = timezone.now()
+            for i, item in enumerate(people, start=1):
+                item["id"] = i
+            fields, rows = _raw_rows(Worker, people, now)
+            lap("人员: encrypt, hash, mask; rows")
+            _raw_write(Worker, fields, rows)
+            lap("人员: executemany / COPY")
+            items = [dict(id=i, worker_id=a.person + 1, community_id=by_code[a.community].pk,
+                          post_type_id=posts[a.post], method=a.method, start_date=a.start_date, end_date=a.end_date)
+                     for i, a in enumerate(roster.appointments, start=1)]
+            fields, rows = _raw_rows(Appointment, items, now)
+            lap("任职: rows")
+            _raw_write(Appointment, fields, rows)
+            with connection.cursor() as cursor:  # explicit keys: move the sequences past them
+                for sql in connection.ops.sequence_reset_sql(no_style(), [Worker, Appointment]):
+                    cursor.execute(sql)
+            lap("任职: executemany / COPY")
+        else:
+            workers = [Worker(**item) for item in people]
+            lap("人员: encrypt, hash, mask; build")
+            workers = Worker.objects.bulk_create(workers, batch_size=BATCH)
+            lap("人员: bulk_create")
+            appointments = [Appointment(worker_id=workers[a.person].pk, community_id=by_code[a.community].pk,
+                                        post_type_id=posts[a.post], method=a.method, start_date=a.start_date,
+                                        end_date=a.end_date) for a in roster.appointments]
+            lap("任职: build")
+            Appointment.objects.bulk_create(appointments, batch_size=BATCH)
+            lap("任职: bulk_create")
     lap("commit")
 
 
@@ -569,7 +641,7 @@ def _child_bare(args: argparse.Namespace, out: dict[str, Any]) -> None:
     if args.trace:
         tracemalloc.start()
     t0 = time.perf_counter()
-    _bare_insert(roster, stages)
+    _bare_insert(roster, stages, raw=args.child == "raw")
     out["seconds"] = time.perf_counter() - t0
     if args.trace:
         out["heap_peak_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
@@ -597,7 +669,7 @@ def child(args: argparse.Namespace) -> int:
             raise SystemExit("the bench needs an empty database")
         out["database"] = _database_label()
         out["load_before"] = os.getloadavg()[0]
-        {"import": _child_import, "bare": _child_bare}[args.child](args, out)
+        {"import": _child_import, "bare": _child_bare, "raw": _child_bare}[args.child](args, out)
         out["counts"] = _counts()
     from django.db import connections
 
@@ -630,7 +702,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only-diagnostics", action="store_true",
                         help="skip the timed and tracemalloc runs; only --profile and --heap-sites")
     # internal: one measurement in a subprocess
-    parser.add_argument("--child", choices=["migrate", "import", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["migrate", "import", "bare", "raw"], help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--profile-out", default="", help=argparse.SUPPRESS)

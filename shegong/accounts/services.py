@@ -16,6 +16,16 @@ from shegong.common.errors import ApplicationError
 from shegong.org.models import Division
 
 
+def roles_sync() -> int:
+    """Create or update the roles of accounts/roles.py (a migration does this; so do test set-ups
+    after a flush)."""
+    from shegong.accounts.roles import ROLES
+
+    for row in ROLES:
+        Role.objects.update_or_create(code=row["code"], defaults={k: v for k, v in row.items() if k != "code"})
+    return len(ROLES)
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -27,6 +27,19 @@ def browser():
         b.close()
 
 
+@pytest.fixture(autouse=True)
+def reference_data(request):
+    """Transactional tests flush the tables between tests, seeded rows included: seed them again."""
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    request.getfixturevalue("transactional_db")
+    from shegong.accounts.services import roles_sync
+    from shegong.staffing.services import post_types_sync
+
+    roles_sync()
+    post_types_sync()
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1366, "height": 860}, locale="zh-CN")
