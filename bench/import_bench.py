@@ -401,17 +401,34 @@ def _heap_sites(snapshot: Any, top: int) -> dict[str, Any]:
     sites: dict[tuple[str, str], list[int]] = {}
     total = 0
 
-    def where(frame: Any) -> str:
-        return f"{_short(frame.filename)}:{frame.lineno}"
+    def where(filename: str, lineno: int) -> str:
+        return f"{_short(filename)}:{lineno}"
 
-    for stat in snapshot.statistics("traceback"):
-        frames = list(stat.traceback)  # oldest first
-        inner = where(frames[-1])
-        own = next((where(f) for f in reversed(frames) if "/shegong/" in f.filename), "–")
-        entry = sites.setdefault((inner, own), [0, 0])
-        entry[0] += stat.size
-        entry[1] += stat.count
-        total += stat.size
+    def key(frames: Any) -> tuple[str, str]:  # frames: innermost first
+        own = next((where(*f) for f in frames if "/shegong/" in f[0]), "–")
+        return where(*frames[0]), own
+
+    raw = getattr(snapshot.traces, "_traces", None)
+    if raw is not None:
+        # Fast path: the snapshot's raw (domain, size, frames, nframe) tuples, frames innermost first; the
+        # frame tuples are shared between traces, so the key is computed once per distinct stack.
+        keys: dict[int, tuple[str, str]] = {}
+        for trace in raw:
+            frames = trace[2]
+            k = keys.get(id(frames))
+            if k is None:
+                k = keys[id(frames)] = key(frames)
+            entry = sites.setdefault(k, [0, 0])
+            entry[0] += trace[1]
+            entry[1] += 1
+            total += trace[1]
+    else:
+        for stat in snapshot.statistics("traceback"):
+            k = key([(f.filename, f.lineno) for f in reversed(stat.traceback)])
+            entry = sites.setdefault(k, [0, 0])
+            entry[0] += stat.size
+            entry[1] += stat.count
+            total += stat.size
     ranked = sorted(sites.items(), key=lambda kv: -kv[1][0])[:top]
     return {"total_mib": total / 2**20,
             "sites": [(inner, own, size / 2**20, count) for (inner, own), (size, count) in ranked]}
