@@ -189,3 +189,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"shegong": {"handlers": ["console"], "level": os.environ.get("SHEGONG_LOG_LEVEL", "INFO")}},
 }
+
+# The staffing rule set for the compliance check (shegong/staffing/rulesets/<name>.toml, or a .toml path).
+SHEGONG_RULE_SET = os.environ.get("SHEGONG_RULE_SET", "db22t3226-2021")

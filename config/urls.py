@@ -6,5 +6,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("roster/", include("shegong.roster.urls")),
+    path("compliance/", include("shegong.staffing.urls")),
     path("", include("shegong.web.urls")),
 ]

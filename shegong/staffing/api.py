@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -8,8 +9,10 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from shegong.common.scoping import user_can
+from shegong.org.models import Division
 from shegong.org.selectors import division_get
 from shegong.people.selectors import worker_get
+from shegong.staffing.compliance import Report, community_report, compliance_report, filter_findings
 from shegong.staffing.models import PostType
 from shegong.staffing.selectors import appointment_get, appointment_list
 from shegong.staffing.services import appointment_create, appointment_end
@@ -115,3 +118,65 @@ def appointment_end_api(request: HttpRequest, appointment_id: int, payload: Appo
     appointment_end(appointment=obj, end_date=payload.end_date, end_reason=payload.end_reason,
                     actor=request.user, reason="API 离任")
     return appointment_get(user=request.user, pk=appointment_id)
+
+
+# ---- compliance (clauses 3.2, 4) ---------------------------------------------------------------------
+
+
+class FindingOut(Schema):
+    community: str = Field(description="社区区划代码")
+    name: str = Field(description="社区名称")
+    clause: str = Field(description="标准条款,如 4.2.1")
+    level: str = Field(description="error / warning")
+    message: str
+    expected: str
+    actual: int | str | None
+    rule: str = Field(description="规则集中的规则编号")
+    worker: int | None = Field(description="涉及人员的 id(按人核查的规则)")
+
+
+class ComplianceOut(Schema):
+    rule_set: str
+    as_of: dt.date
+    scope: str
+    communities: int
+    communities_with_errors: int
+    communities_with_warnings: int
+    findings: list[FindingOut]
+
+
+class StaffingOut(Schema):
+    full_time: int = Field(description="专职社区工作者人数(4.1)")
+    households: int | None
+    min: int | None
+    max: int | None
+    clause: str
+
+
+class CommunityComplianceOut(ComplianceOut):
+    staffing: StaffingOut
+
+
+def _compliance(request: HttpRequest, scope: str, as_of: dt.date | None) -> tuple[Any, Report]:
+    return compliance_report(user=request.user, scope=scope, as_of=as_of)
+
+
+@router.get("/compliance", response=ComplianceOut, summary="合规检查:范围内每个社区的问题(3.2、4)")
+def compliance(request: HttpRequest, scope: str = "", as_of: dt.date | None = None, level: str = "",
+               clause: str = ""):
+    _, report = _compliance(request, scope, as_of)
+    data = report.as_dict()
+    if level or clause:
+        data["findings"] = [f.as_dict() for f in filter_findings(report.findings, level=level, clause=clause)]
+    return data
+
+
+@router.get("/communities/{code}/compliance", response=CommunityComplianceOut, summary="一个社区的合规检查")
+def community_compliance(request: HttpRequest, code: str, as_of: dt.date | None = None):
+    division = division_get(user=request.user, code=code)
+    if not division.is_community:
+        raise Division.DoesNotExist(f"{division.code} 不是社区")
+    report = community_report(community=division, as_of=as_of)
+    s = report.staffing[division.code]
+    return {**report.as_dict(), "staffing": {"full_time": s.full_time, "households": s.households, "min": s.lo,
+                                             "max": s.hi, "clause": report.rule_set.quota.clause}}

@@ -11,6 +11,8 @@ from shegong.staffing.models import Appointment, PostType
 
 # Posts whose vacancy the home page shows (the community's 正职, clauses 4.2.1 and 4.3.2).
 VACANCY_POSTS = ("party_secretary", "rc_director")
+# The vacancies page adds the 专职副书记 (4.2.1).
+VACANCY_PAGE_POSTS = ("party_secretary", "party_deputy_secretary", "rc_director")
 
 
 def appointment_list(*, user: Any, community: str = "", worker_id: int | None = None, post_type: str = "",
@@ -40,22 +42,51 @@ def appointment_get(*, user: Any, pk: int, action: str = "view") -> Appointment:
     return Appointment.objects.restrict(user, action).select_related("worker", "community", "post_type").get(pk=pk)
 
 
-def vacancies(*, user: Any, day: dt.date | None = None, limit: int = 50) -> tuple[list[dict[str, Any]], int]:
-    """Communities in scope with no current 党组织书记 or 居委会主任 — one query for the rows, one count."""
+def vacancy_queryset(*, user: Any, day: dt.date | None = None, posts: tuple[str, ...] = VACANCY_POSTS,
+                     scope: str = "") -> QuerySet[Division]:
+    """Communities in scope missing a current holder of any of `posts`; each row annotated has_<code>."""
     day = day or timezone.localdate()
     qs = Division.objects.restrict(user, "view").filter(level=Division.Level.COMMUNITY, is_active=True)
+    if scope:
+        from shegong.org.codes import DivisionCodeError, normalize_code
+
+        try:
+            qs = qs.filter(code__startswith=normalize_code(scope))
+        except DivisionCodeError:
+            return qs.none()
     annotations = {}
-    for code in VACANCY_POSTS:
+    for code in posts:
         annotations[f"has_{code}"] = Exists(
             Appointment.objects.active_on(day).filter(community=OuterRef("pk"), post_type__code=code))
     qs = qs.annotate(**annotations)
-    missing = qs.filter(Q(*[Q(**{f"has_{c}": False}) for c in VACANCY_POSTS], _connector=Q.OR))
-    names = dict(PostType.objects.filter(code__in=VACANCY_POSTS).values_list("code", "name"))
-    rows = []
-    for d in missing.select_related("parent").order_by("code")[:limit]:
-        posts = [names.get(c, c) for c in VACANCY_POSTS if not getattr(d, f"has_{c}")]
-        rows.append({"division": d, "posts": posts})
-    return rows, missing.count()
+    return qs.filter(Q(*[Q(**{f"has_{c}": False}) for c in posts], _connector=Q.OR)).select_related("parent") \
+        .order_by("code")
+
+
+class VacancyRows:
+    """A sliceable sequence of {"division", "posts"} over vacancy_queryset, for Paginator: only the page's
+    rows are read."""
+
+    def __init__(self, qs: QuerySet[Division], posts: tuple[str, ...]) -> None:
+        self.qs, self.posts = qs, posts
+        self.names = dict(PostType.objects.filter(code__in=posts).values_list("code", "name"))
+
+    def count(self) -> int:
+        return self.qs.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key: slice) -> list[dict[str, Any]]:
+        return [{"division": d, "posts": [self.names.get(c, c) for c in self.posts if not getattr(d, f"has_{c}")]}
+                for d in self.qs[key]]
+
+
+def vacancies(*, user: Any, day: dt.date | None = None, limit: int = 50, posts: tuple[str, ...] = VACANCY_POSTS,
+              scope: str = "") -> tuple[list[dict[str, Any]], int]:
+    """Communities in scope with no current holder of `posts` — one query for the rows, one count."""
+    rows = VacancyRows(vacancy_queryset(user=user, day=day, posts=posts, scope=scope), posts)
+    return rows[:limit], rows.count()
 
 
 def posts_held(*, user: Any, community: Division, day: dt.date | None = None) -> list[Appointment]:

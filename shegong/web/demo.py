@@ -20,6 +20,7 @@ from shegong.people.idnumber import make_id_number
 from shegong.people.models import Worker
 from shegong.people.services import worker_create
 from shegong.staffing.models import PostType
+from shegong.staffing.rules import quota_range
 from shegong.staffing.services import appointment_create, post_types_sync
 
 REASON = "演示数据(shegong demo)"
@@ -44,12 +45,6 @@ class DemoResult:
     workers: int = 0
     appointments: int = 0
     accounts: list[tuple[str, str, str]] = field(default_factory=list)
-
-
-def quota_range(households: int) -> tuple[int, int]:
-    # Only for shaping believable demo staffing; compliance reads its numbers from the rule set (4.1).
-    extra = max(0, households - 3000)
-    return 10 + extra // 500, 15 + extra // 300
 
 
 class _People:

@@ -37,6 +37,7 @@ from shegong.people.idnumber import IdNumberError, parse_id_number
 from shegong.people.models import Worker
 from shegong.people.selectors import worker_get, worker_list
 from shegong.people.services import worker_create, worker_reveal, worker_update
+from shegong.staffing.compliance import community_report
 from shegong.staffing.models import Appointment, PostType
 from shegong.staffing.selectors import appointment_get, posts_held, vacancies
 from shegong.staffing.services import appointment_create, appointment_end
@@ -155,6 +156,12 @@ def division_detail(request: HttpRequest, code: str) -> HttpResponse:
     })
 
 
+def _community_compliance(community: Division) -> dict[str, Any]:
+    report = community_report(community=community)
+    return {"findings": report.findings, "staffing": report.staffing.get(community.code),
+            "rule_set": report.rule_set}
+
+
 def _community_page(request: HttpRequest, community: Division) -> HttpResponse:
     held = posts_held(user=request.user, community=community)
     workers = list(Worker.objects.restrict(request.user, "view").filter(community=community)
@@ -164,6 +171,7 @@ def _community_page(request: HttpRequest, community: Division) -> HttpResponse:
         "community": community, "ancestors": division_ancestors(division=community), "held": held,
         "workers": workers, "history": history_entries(records, Division)[:30],
         "can_change": user_can(request.user, "change", community),
+        "compliance": _community_compliance(community),
     })
 
 
