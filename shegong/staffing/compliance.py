@@ -29,7 +29,7 @@ from django.utils import timezone
 from shegong.org.codes import DivisionCodeError, normalize_code
 from shegong.org.models import Division
 from shegong.people.models import Worker
-from shegong.staffing.models import Appointment, PostType
+from shegong.staffing.models import Appointment
 from shegong.staffing.rules import (
     ANY,
     Headcount,
@@ -39,6 +39,7 @@ from shegong.staffing.rules import (
     expected_text,
     load_rule_set,
 )
+from shegong.staffing.services import post_type_index
 
 ERROR, WARNING = "error", "warning"
 LEVEL_NAMES = {ERROR: "错误", WARNING: "提示"}
@@ -167,9 +168,9 @@ def _tables() -> dict[str, str]:
     return {"a": Appointment._meta.db_table, "wk": Worker._meta.db_table, "d": Division._meta.db_table}
 
 
-def _inner_sql(plan: _Plan, community_filter: str) -> str:
+def _inner_sql(plan: _Plan, community_filter: str, extra: str = "") -> str:
     t = _tables()
-    return (f"SELECT a.community_id AS c, a.worker_id AS w, {plan.inner_columns()} "
+    return (f"SELECT a.community_id AS c, a.worker_id AS w, {plan.inner_columns()}{extra} "
             f"FROM {t['a']} a WHERE a.start_date <= %s AND (a.end_date IS NULL OR a.end_date > %s)"
             f"{community_filter} GROUP BY a.community_id, a.worker_id")
 
@@ -188,24 +189,29 @@ def communities_in_scope(*, user: Any = None, scope: str = "") -> QuerySet[Divis
 
 
 def evaluate(*, scope: str = "", as_of: dt.date | None = None, rule_set: RuleSet | None = None, user: Any = None,
-             communities: QuerySet[Division] | None = None) -> Report:
+             community: Division | None = None) -> Report:
     """Check every community of the scope on `as_of` (default today) against the rule set (default from
-    settings). With `user`, only the communities that user may view."""
+    settings). With `user`, only the communities that user may view; with `community`, that one alone
+    (the caller has checked scope)."""
     rule_set = rule_set or load_rule_set()
     as_of = as_of or timezone.localdate()
-    qs = communities if communities is not None else communities_in_scope(user=user, scope=scope)
-    rows = list(qs.order_by("code").values_list("id", "code", "name", "households", "party_org_type"))
+    community_filter, filter_params = "", []
+    if community is not None:
+        rows = [(community.pk, community.code, community.name, community.households, community.party_org_type)]
+        community_filter = f" AND a.community_id = {int(community.pk)}"
+    else:
+        qs = communities_in_scope(user=user, scope=scope)
+        rows = list(qs.order_by("code").values_list("id", "code", "name", "households", "party_org_type"))
+        if rows and (user is not None or scope):
+            sub_sql, sub_params = qs.order_by().values("id").query.sql_with_params()
+            community_filter, filter_params = f" AND a.community_id IN ({sub_sql})", list(sub_params)
     report = Report(rule_set=rule_set, as_of=as_of, scope=scope, communities=len(rows), findings=[])
     if not rows:
         return report
 
-    post_ids = dict(PostType.objects.values_list("code", "id"))
-    plan = _Plan(rule_set, post_ids)
+    index = post_type_index()
+    plan = _Plan(rule_set, {code: pk for code, (pk, _) in index.items()})
     connection = connections[router.db_for_read(Appointment)]
-    community_filter, filter_params = "", []
-    if user is not None or scope or communities is not None:
-        sub_sql, sub_params = qs.order_by().values("id").query.sql_with_params()
-        community_filter, filter_params = f" AND a.community_id IN ({sub_sql})", list(sub_params)
     inner = _inner_sql(plan, community_filter)
     t = _tables()
     sql = (f"SELECT h.c, {', '.join(plan.sums)} FROM ({inner}) h JOIN {t['wk']} wk ON wk.id = h.w GROUP BY h.c")
@@ -213,7 +219,9 @@ def evaluate(*, scope: str = "", as_of: dt.date | None = None, rule_set: RuleSet
         cursor.execute(sql, [*plan.params, as_of, as_of, *filter_params])
         counts = {row[0]: row for row in cursor.fetchall()}
 
-    people = _holder_breaches(plan, counts, as_of, connection) if plan.holder_cols else {}
+    # A single community always runs the people query, so that its page runs a fixed number of queries.
+    people = _holder_breaches(plan, counts, as_of, connection, always=[community.pk] if community else []) \
+        if plan.holder_cols else {}
     zero = (0,) * (len(plan.sums) + 1)
     quota = rule_set.quota
     ft_label = rule_set.full_time.label
@@ -272,44 +280,37 @@ def _headcount_message(rule: Headcount, actual: int, name: str, party_org_type: 
     return f"{rule.label} {actual} 名,应为 {expected}"
 
 
-def _holder_breaches(plan: _Plan, counts: dict[int, tuple[Any, ...]], as_of: dt.date,
-                     connection: Any) -> dict[tuple[int, str], list[tuple[int, str, str, tuple[str, ...]]]]:
+def _holder_breaches(plan: _Plan, counts: dict[int, tuple[Any, ...]], as_of: dt.date, connection: Any, *,
+                     always: list[int]) -> dict[tuple[int, str], list[tuple[int, str, str, tuple[str, ...]]]]:
     """The people behind the holder-rule counts: {(community id, rule id): [(worker id, name, category,
-    post names)]}; queried only for the communities where the aggregate counted a breach."""
-    flagged = sorted({cid for cid, row in counts.items() if any(row[col] for _, col, _ in plan.holder_cols)})
+    post names)]}; one query for the communities where the aggregate counted a breach (for all of
+    `always` in any case), the posts each person holds aggregated into the same row."""
+    flagged = sorted({*always, *(cid for cid, row in counts.items() if any(row[col] for _, col, _ in plan.holder_cols))})
     if not flagged:
         return {}
     t = _tables()
+    names = {pk: name for pk, name in post_type_index().values()}
+    if connection.vendor == "postgresql":
+        post_list = "STRING_AGG(CAST(a.post_type_id AS TEXT), ',' ORDER BY a.post_type_id)"
+    else:
+        post_list = "GROUP_CONCAT(a.post_type_id)"
+    cases = ", ".join(f"CASE WHEN {condition} THEN 1 ELSE 0 END" for _, _, condition in plan.holder_cols)
+    any_breach = " OR ".join(condition for _, _, condition in plan.holder_cols)
     found: dict[tuple[int, str], list[tuple[int, str, str, tuple[str, ...]]]] = defaultdict(list)
-    names = dict(PostType.objects.values_list("id", "name"))
     for chunk in _chunks(flagged, 500):
-        ids = ", ".join(map(str, chunk))
-        inner = _inner_sql(plan, f" AND a.community_id IN ({ids})")
-        cases = ", ".join(f"CASE WHEN {condition} THEN 1 ELSE 0 END" for _, _, condition in plan.holder_cols)
-        any_breach = " OR ".join(condition for _, _, condition in plan.holder_cols)
-        sql = (f"SELECT h.c, h.w, wk.name, wk.category, {cases} FROM ({inner}) h JOIN {t['wk']} wk ON wk.id = h.w "
-               f"WHERE {any_breach} ORDER BY h.c, wk.name, h.w")
+        inner = _inner_sql(plan, f" AND a.community_id IN ({', '.join(map(str, chunk))})",
+                           extra=f", {post_list} AS p")
+        sql = (f"SELECT h.c, h.w, wk.name, wk.category, h.p, {cases} FROM ({inner}) h "
+               f"JOIN {t['wk']} wk ON wk.id = h.w WHERE {any_breach} ORDER BY h.c, wk.name, h.w")
         # The category params appear once per use: in the CASE list, then in the WHERE.
         with connection.cursor() as cursor:
             cursor.execute(sql, [*_condition_params(plan), as_of, as_of, *_condition_params(plan)])
             breaches = cursor.fetchall()
-            workers = sorted({row[1] for row in breaches})
-            posts: dict[tuple[int, int], list[str]] = defaultdict(list)
-            if workers:
-                marks = ", ".join(["%s"] * len(workers))
-                cursor.execute(f"SELECT a.community_id, a.worker_id, a.post_type_id FROM {t['a']} a "
-                               f"WHERE a.worker_id IN ({marks}) AND a.community_id IN ({ids}) AND a.start_date <= %s "
-                               f"AND (a.end_date IS NULL OR a.end_date > %s) ORDER BY a.post_type_id",
-                               [*workers, as_of, as_of])
-                for community_id, worker_id, post_type_id in cursor.fetchall():
-                    name = names.get(post_type_id, "")
-                    if name not in posts[(community_id, worker_id)]:
-                        posts[(community_id, worker_id)].append(name)
-        for community_id, worker_id, worker_name, category, *hits in breaches:
+        for community_id, worker_id, worker_name, category, post_ids, *hits in breaches:
+            posts = tuple(dict.fromkeys(names.get(int(p), p) for p in sorted(str(post_ids).split(","), key=int)))
             for (holder, _, _), hit in zip(plan.holder_cols, hits, strict=True):
                 if hit:
-                    found[(community_id, holder.id)].append(
-                        (worker_id, worker_name, category, tuple(posts[(community_id, worker_id)])))
+                    found[(community_id, holder.id)].append((worker_id, worker_name, category, posts))
     return found
 
 
@@ -330,8 +331,7 @@ def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
 def community_report(*, community: Division, as_of: dt.date | None = None,
                      rule_set: RuleSet | None = None) -> Report:
     """The findings of one community (the caller has checked scope)."""
-    return evaluate(communities=Division.objects.filter(pk=community.pk), as_of=as_of, rule_set=rule_set,
-                    scope=community.code)
+    return evaluate(community=community, as_of=as_of, rule_set=rule_set, scope=community.code)
 
 
 def compliance_report(*, user: Any, scope: str = "", as_of: dt.date | None = None,

@@ -26,12 +26,22 @@ def post_types_sync() -> int:
     """Create or update the seeded post types from data/post_types.json (run by a migration and `demo`)."""
     rows = json.loads(POST_TYPES_FILE.read_text(encoding="utf-8"))
     _POST_CODES.clear()
+    _POST_INDEX.clear()
     for row in rows:
         PostType.objects.update_or_create(code=row["code"], defaults={k: v for k, v in row.items() if k != "code"})
     return len(rows)
 
 
 _POST_CODES: dict[str, str] = {}
+_POST_INDEX: dict[str, tuple[int, str]] = {}
+
+
+def post_type_index() -> dict[str, tuple[int, str]]:
+    """{code: (id, name)} of the seeded post types, read once per process; post_types_sync() renews it."""
+    if not _POST_INDEX:
+        for code, pk, name in PostType.objects.values_list("code", "id", "name"):
+            _POST_INDEX[code] = (pk, name)
+    return _POST_INDEX
 
 
 def post_type_code(value: object) -> str:
