@@ -218,8 +218,11 @@ def test_compliance_page_for_a_street_admin(problems):
     assert "春光社区" not in html  # outside the street
     html = c.get("/compliance/?level=warning").content.decode()
     assert "居委会副主任 3 名" not in html
-    html = c.get("/compliance/?clause=4.3.2&q=东风").content.decode()
-    assert "居委会副主任 3 名" in html and "幸福社区</a>" not in html
+    page = c.get("/compliance/?clause=4.3.2&q=东风").context["page"]
+    assert [f.message for f in page.object_list] == ["居委会副主任 3 名,应为 1–2 名"]
+    response = c.get("/compliance/")  # one grant: the street is the page's scope, its communities the rows
+    assert response.context["division"].code == "220102001"
+    assert [d.code for d, _ in response.context["children"]] == ["220102001001", "220102001002"]
     assert c.get("/compliance/?scope=220102002").status_code == 404
     assert c.get("/compliance/?scope=220102001001").status_code == 200
 

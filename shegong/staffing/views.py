@@ -45,9 +45,13 @@ def _params(request: HttpRequest) -> dict[str, str]:
 
 def _report(request: HttpRequest) -> tuple[Division | None, Any, dt.date, str]:
     as_of, warning = _as_of(request)
+    scope = request.GET.get("scope", "").strip()
+    if not scope:
+        roots = list(division_roots(user=request.user)[:2])
+        if len(roots) == 1:  # one grant: its division is the page's scope (breadcrumbs, children)
+            scope = roots[0].code
     try:
-        division, report = compliance_report(user=request.user, scope=request.GET.get("scope", "").strip(),
-                                             as_of=as_of)
+        division, report = compliance_report(user=request.user, scope=scope, as_of=as_of)
     except Division.DoesNotExist as exc:
         raise Http404("不存在或不在您的管辖范围内") from exc
     return division, report, as_of, warning
