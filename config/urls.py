@@ -7,5 +7,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("roster/", include("shegong.roster.urls")),
     path("compliance/", include("shegong.staffing.urls")),
+    path("descriptions/", include("shegong.staffing.description_urls")),
     path("", include("shegong.web.urls")),
 ]

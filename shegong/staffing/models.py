@@ -100,3 +100,85 @@ class Appointment(models.Model):
             errors["end_date"] = f"离任日期 {self.end_date} 早于任职日期 {self.start_date}"
         if errors:
             raise ValidationError(errors)
+
+
+class PostDescription(models.Model):
+    """A street's post description (岗位说明书, 8.1.1.2) for one post type, kept as numbered versions.
+
+    A street edits one draft at a time; publishing makes it the current version and marks the one before
+    it superseded (which stays readable). A street without a published version shows the default built
+    from the standard (staffing/descriptions.py), which is not stored until someone edits it.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "草稿"
+        PUBLISHED = "published", "已发布"
+        SUPERSEDED = "superseded", "已替代"
+
+    street = models.ForeignKey("org.Division", on_delete=models.PROTECT, related_name="post_descriptions",
+                               verbose_name="街道(乡镇)")
+    post_type = models.ForeignKey(PostType, on_delete=models.PROTECT, related_name="descriptions",
+                                  verbose_name="岗位")
+    version = models.PositiveIntegerField("版本")
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.DRAFT)
+    standard_duties = models.JSONField("标准规定的岗位职责", default=list, blank=True,
+                                       help_text="发布时从岗位类型复制:[[条款号, 职责], …]")
+    reporting_line = models.CharField("汇报关系", max_length=200)
+    added_duties = models.JSONField("街道增加的职责", default=list, blank=True)
+    requirements = models.JSONField("任职条件", default=list, blank=True)
+    assessment = models.JSONField("考核方式", default=list, blank=True)
+    note = models.TextField("备注", max_length=1000, blank=True)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name="起草人")
+    published_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+", verbose_name="发布人")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    published_at = models.DateTimeField("发布时间", null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    objects = RestrictedQuerySet.as_manager()
+
+    scope_field = "street__code"
+
+    class Meta:
+        verbose_name = "岗位说明书"
+        ordering = ["street", "post_type__sort", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["street", "post_type", "version"], name="postdescription_version_unique"),
+            models.UniqueConstraint(fields=["street", "post_type"], condition=Q(status="draft"),
+                                    name="postdescription_one_draft"),
+            models.UniqueConstraint(fields=["street", "post_type"], condition=Q(status="published"),
+                                    name="postdescription_one_published"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="postdescription_version_positive"),
+            models.CheckConstraint(condition=Q(status="draft") | Q(published_at__isnull=False),
+                                   name="postdescription_published_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.street_id} {self.post_type_id} v{self.version}"
+
+    @property
+    def is_default(self) -> bool:
+        """The unsaved default built from the standard (no street has edited it)."""
+        return self.pk is None
+
+    @property
+    def status_label(self) -> str:
+        return "标准默认" if self.is_default else str(self.get_status_display())
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.street_id is not None and self.street.level != "street":
+            errors["street"] = (f"“{self.street.name}”不是街道(乡镇);岗位说明书由街道(乡镇)制定(8.1.1.2)")
+        if not (self.reporting_line or "").strip():
+            errors["reporting_line"] = "汇报关系不能为空(8.1.1.2)"
+        for name, label in (("added_duties", "街道增加的职责"), ("requirements", "任职条件"),
+                            ("assessment", "考核方式"), ("standard_duties", "标准规定的岗位职责")):
+            value = getattr(self, name)
+            if not isinstance(value, list) or not all(isinstance(v, str | list) for v in value):
+                errors[name] = f"{label}应为逐条列出的列表(8.1.1.2)"
+        if self.status != self.Status.DRAFT and self.published_at is None:
+            errors["published_at"] = "已发布的岗位说明书必须有发布时间(8.1.1.2)"
+        if errors:
+            raise ValidationError(errors)

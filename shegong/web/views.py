@@ -38,6 +38,7 @@ from shegong.people.models import Worker
 from shegong.people.selectors import worker_get, worker_list
 from shegong.people.services import worker_create, worker_reveal, worker_update
 from shegong.staffing.compliance import community_report
+from shegong.staffing.descriptions import descriptions_for_appointments
 from shegong.staffing.models import Appointment, PostType
 from shegong.staffing.selectors import appointment_get, posts_held, vacancies
 from shegong.staffing.services import appointment_create, appointment_end
@@ -229,8 +230,14 @@ def worker_detail(request: HttpRequest, pk: int) -> HttpResponse:
     entries += history_entries(appt_records, Appointment, subject=subjects)
     entries.sort(key=lambda e: e.when, reverse=True)
     can = {a: user_can(request.user, a, worker) for a in ("change", "reveal")}
+    current = [a for a in appointments if a.end_date is None]
+    links = descriptions_for_appointments(appointments=current)  # the street's 岗位说明书 (8.1.1.2)
+    for a in current:
+        street, post, version = links[a.pk]
+        a.description_url = reverse("description_detail", args=[street, post])  # type: ignore[attr-defined]
+        a.description_label = f"v{version}" if version else "标准默认"  # type: ignore[attr-defined]
     return render(request, "shegong/worker.html", {
-        "worker": worker, "current": [a for a in appointments if a.end_date is None],
+        "worker": worker, "current": current,
         "past": [a for a in appointments if a.end_date is not None],
         "history": entries[:50], "can_change": can["change"], "can_reveal": can["reveal"],
         "ethnicity": ETHNICITY.label(worker.ethnicity), "political_status": POLITICAL_STATUS.label(worker.political_status),
