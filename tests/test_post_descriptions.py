@@ -598,3 +598,19 @@ def test_worker_page_links_to_the_description_of_each_post_held(world):
     assert f'href="/descriptions/{A}/grid_leader/">标准默认</a>' in html
     page = client_for(world, "worker").get(f"/descriptions/{A}/{SECRETARY}/")
     assert page.status_code == 200 and "负责本社区疫情防控工作的统筹协调" in page.content.decode()
+
+
+def test_pdf_without_the_system_libraries_says_what_to_install(world, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pango(name, *args, **kwargs):
+        if name.startswith("weasyprint"):
+            raise OSError("cannot load library 'libpango-1.0-0'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pango)
+    response = client_for(world, "street").get(f"/descriptions/{A}/{SECRETARY}.pdf")
+    assert response.status_code == 503
+    assert "libpango-1.0-0" in response.content.decode() and "fonts-noto-cjk" in response.content.decode()

@@ -18,6 +18,16 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.http import content_disposition_header
 
+from shegong.common.errors import ApplicationError
+
+PDF_UNAVAILABLE = ("无法生成 PDF:服务器缺少 WeasyPrint 所需的系统库。Debian/Ubuntu 上请安装 "
+                   "libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk 后重试。")
+
+
+class PdfUnavailable(ApplicationError):
+    pass
+
+
 FONT_FAMILY = "'Noto Sans CJK SC', 'Noto Serif CJK SC', sans-serif"
 SERIF_FAMILY = "'Noto Serif CJK SC', 'Noto Sans CJK SC', serif"
 
@@ -36,9 +46,12 @@ body {{ margin: 0; }}
 def html_to_pdf(html: str, *, stylesheets: Sequence[str] = (), base_url: str | None = None) -> bytes:
     """PDF bytes of an HTML string; `stylesheets` are CSS strings applied after BASE_CSS."""
     # Imported here: WeasyPrint loads Pango through cffi, which only the PDF pages need.
-    from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
-    from weasyprint.urls import URLFetcher
+    try:
+        from weasyprint import CSS, HTML
+        from weasyprint.text.fonts import FontConfiguration
+        from weasyprint.urls import URLFetcher
+    except OSError as exc:  # the system libraries are missing: say what to install
+        raise PdfUnavailable(PDF_UNAVAILABLE) from exc
 
     fetcher = URLFetcher(allowed_protocols={"data"})
     fonts = FontConfiguration()

@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from shegong.common.errors import ApplicationError
-from shegong.common.pdf import pdf_response, render_pdf
+from shegong.common.pdf import PdfUnavailable, pdf_response, render_pdf
 from shegong.org.models import Division
 from shegong.org.selectors import division_ancestors
 from shegong.staffing.descriptions import (
@@ -90,10 +90,13 @@ def _filename(d: PostDescription) -> str:
 
 
 def _pdf(request: HttpRequest, d: PostDescription) -> HttpResponse:
-    data = render_pdf("staffing/description_pdf.html", {
-        "d": d, "street": d.street, "post_type": d.post_type,
-        "ancestors": division_ancestors(division=d.street),
-    })
+    try:
+        data = render_pdf("staffing/description_pdf.html", {
+            "d": d, "street": d.street, "post_type": d.post_type,
+            "ancestors": division_ancestors(division=d.street),
+        })
+    except PdfUnavailable as exc:
+        return HttpResponse(exc.message, status=503, content_type="text/plain; charset=utf-8")
     return pdf_response(data, filename=_filename(d))
 
 
