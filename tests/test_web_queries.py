@@ -25,7 +25,7 @@ MAX_QUERIES = {
     "divisions": 6,
     "divisions_search": 5,
     "street": 10,  # + the division's history and its related names
-    "community": 12,  # + the compliance card: the aggregate and the people query (issue 4)
+    "community": 13,  # + the compliance card: the aggregate, its other-category correction, the people (issue 4)
     "workers": 7,
     "workers_filtered": 7,
     "workers_page2": 7,

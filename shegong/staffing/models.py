@@ -83,7 +83,12 @@ class Appointment(models.Model):
             models.CheckConstraint(condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
                                    name="appointment_end_after_start"),
         ]
-        indexes = [models.Index(fields=["community", "post_type", "end_date"])]
+        indexes = [
+            models.Index(fields=["community", "post_type", "end_date"]),
+            # The compliance check groups active appointments by (community, person): an index-only scan.
+            models.Index(fields=["community", "worker", "post_type", "start_date", "end_date"],
+                         name="appointment_person_posts"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.worker_id} {self.post_type_id} @ {self.community_id}"

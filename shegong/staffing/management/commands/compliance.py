@@ -58,8 +58,7 @@ class Command(BaseCommand):
                 write_report(fh, report)
             self.stderr.write(f"已写入 {opts['output']}:{_summary(report)}")
         else:
-            text = json.dumps(report.as_dict(), ensure_ascii=False, indent=1) + "\n" \
-                if opts["format"] == "json" else _table(report)
+            text = _json(report) if opts["format"] == "json" else _table(report)
             if opts["output"]:
                 with open(opts["output"], "w", encoding="utf-8") as fh:
                     fh.write(text)
@@ -68,6 +67,16 @@ class Command(BaseCommand):
                 self.stdout.write(text, ending="")
         if report.errors:
             sys.exit(1)
+
+
+def _json(report: Report) -> str:
+    """The report as JSON, one finding per line: readable, and written by the C encoder (a nation's
+    36,000 findings in a few hundredths of a second, where indent= would take the pure-Python one)."""
+    head = report.as_dict()
+    findings = head.pop("findings")
+    lines = [json.dumps(f, ensure_ascii=False) for f in findings]
+    body = json.dumps(head, ensure_ascii=False)[:-1]
+    return body + ', "findings": [' + ("\n  " + ",\n  ".join(lines) + "\n" if lines else "") + "]}\n"
 
 
 def _summary(report: Report) -> str:
