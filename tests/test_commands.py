@@ -184,9 +184,9 @@ def test_demo_builds_city_and_refuses_second_run():
     assert "40 个社区" in out
     assert Appointment.objects.exists()
 
-    # the five demo accounts are printed and can log in with the demo password
+    # the six demo accounts are printed and can log in with the demo password
     assert DEMO_PASSWORD in out
-    expected = {"minzheng": "civil_affairs", "jiedao": "street_admin", "shequ": "community_admin",
+    expected = {"minzheng": "civil_affairs", "quzheng": "civil_affairs", "jiedao": "street_admin", "shequ": "community_admin",
                 "peixun": "training_admin", "shegong": "worker"}
     for username, role in expected.items():
         assert username in out

@@ -183,7 +183,7 @@ def test_the_demo_citys_deliberate_problems_are_found(db):
         ("和平社区", "4.2.1", "party_secretary", 0),
         ("和平社区", "4.2.1", "party_committee_size", 4),
         ("安康社区", "4.1", "quota_max", 20),
-        ("兴隆社区", "4.3.2", "rc_deputy_directors", 3),
+        ("文化社区", "4.3.2", "rc_deputy_directors", 3),
     }
     warnings = {(f.name, f.clause, f.rule) for f in report.findings if f.level == "warning"}
     assert warnings == {("和平社区", "4.2.2", "director_not_secretary")}
@@ -191,6 +191,17 @@ def test_the_demo_citys_deliberate_problems_are_found(db):
     assert code == 1
     assert {(f["name"], f["clause"], f["level"]) for f in json.loads(out)["findings"]} == \
         {(n, c, "error") for n, c, _, _ in errors} | {(n, c, "warning") for n, c, _ in warnings}
+    # The district admin of the demo sees all of them, with their clauses, on the compliance page.
+    from shegong.accounts.models import User
+
+    response = login(User.objects.get(username="quzheng")).get("/compliance/")
+    page = response.context["page"].object_list
+    assert response.context["division"].name == "南关区"
+    assert {(f.name, f.clause, f.level) for f in page} == \
+        {(n, c, "error") for n, c, _, _ in errors} | {(n, c, "warning") for n, c, _ in warnings}
+    html = response.content.decode()
+    for text in ("党组织书记空缺(0 名,应为 1 名)", "居委会副主任 3 名,应为 1–2 名", "超过 1200 户社区核定的上限 15 名"):
+        assert text in html
 
 
 # ---- web ------------------------------------------------------------------------------------------------

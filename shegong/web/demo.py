@@ -36,7 +36,7 @@ GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平�
 
 NO_SECRETARY = 4       # community index with no 党组织书记
 OVER_QUOTA = 11        # community index with more full-time workers than 4.1 allows
-THREE_DEPUTIES = 19    # community index with three 居委会副主任
+THREE_DEPUTIES = 9     # community index with three 居委会副主任 (文化社区, 南关区 like the two above)
 
 
 @dataclass
@@ -157,6 +157,7 @@ def build_demo(*, seed: int = 2021) -> DemoResult:
     assert street is not None
     accounts = [
         ("minzheng", "civil_affairs", "2201", "长春市民政局 管理员", None),
+        ("quzheng", "civil_affairs", street.code[:6], "南关区民政局 管理员", None),
         ("jiedao", "street_admin", street.code, f"{street.name} 管理员", None),
         ("shequ", "community_admin", first_community.code, f"{first_community.name} 书记", None),
         ("peixun", "training_admin", "2201", "长春市社区工作者培训中心", None),

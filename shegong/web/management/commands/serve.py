@@ -32,7 +32,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         call_command("collectstatic", interactive=False, verbosity=0)
         url = f"http://{opts['host']}:{opts['port']}"
-        demo = list(User.objects.filter(username__in=["minzheng", "jiedao", "shequ", "peixun", "shegong"])
+        demo = list(User.objects.filter(username__in=["minzheng", "quzheng", "jiedao", "shequ", "peixun", "shegong"])
                     .prefetch_related("grants__role", "grants__division").order_by("id"))
         self.stdout.write(self.style.SUCCESS(f"\n社工 Shegong 已启动:{url}"))
         if demo:
