@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 APP_STAMP := $(VENV)/.installed-app
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test test-pg test-browser lint bench install clean
+.PHONY: run test test-pg test-browser lint bench bench-compliance install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ lint: $(TEST_STAMP)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/pages.py
+
+bench-compliance: $(TEST_STAMP)
+	$(BIN)/python bench/compliance_bench.py --reuse
 
 clean:
 	rm -rf $(VENV) var/static
