@@ -41,7 +41,8 @@ def test_district_admin_finds_and_exports_problems(page, live_server):
 
     with page.expect_download() as info:
         page.click("text=导出 Excel")
-    sheet = load_workbook(info.value.path())["问题清单"]
+    with open(info.value.path(), "rb") as fh:  # a temporary name without the .xlsx suffix
+        sheet = load_workbook(io.BytesIO(fh.read()))["问题清单"]
     clauses = {row[2] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert clauses == {"4.3.2"}
 
