@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "shegong.org",
     "shegong.people",
     "shegong.staffing",
+    "shegong.archives",
     "shegong.roster",
     "shegong.web",
 ]

@@ -5,12 +5,16 @@ from django.db import models
 
 
 class AccessLog(models.Model):
-    """Every reveal of personal data (and later: every archive opening or download) — who, when, what."""
+    """Every reveal of personal data, every opening of a full archive, every attachment download and
+    printed archive document — who, when, what, and whose."""
 
     class Action(models.TextChoices):
         REVEAL_ID = "reveal_id_number", "查看完整身份证号"
         REVEAL_PHONE = "reveal_phone", "查看完整联系电话"
         FULL_EXPORT = "full_export", "导出未脱敏数据"
+        ARCHIVE_OPEN = "archive_open", "打开完整档案"
+        ATTACHMENT_DOWNLOAD = "attachment_download", "下载档案附件"
+        ARCHIVE_PRINT = "archive_print", "打印档案文书"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="用户")
     action = models.CharField("操作", max_length=32, choices=Action.choices)
@@ -19,11 +23,14 @@ class AccessLog(models.Model):
     object_label = models.CharField("对象名称", max_length=200, blank=True)
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
     ip = models.GenericIPAddressField("IP 地址", null=True, blank=True)
+    worker = models.ForeignKey("people.Worker", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="access_logs", verbose_name="所涉人员",
+                               help_text="whose personal data or archive was accessed (the worker sees these)")
 
     class Meta:
         verbose_name = "访问日志"
         ordering = ["-at"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["worker", "at"])]
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.action} {self.object_type}:{self.object_id}"

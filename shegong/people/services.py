@@ -245,5 +245,5 @@ def worker_reveal(*, worker: Worker, actor: Any, field: str, ip: str | None = No
     token = worker.id_number_encrypted if field == "id_number" else worker.phone_encrypted
     action = AccessLog.Action.REVEAL_ID if field == "id_number" else AccessLog.Action.REVEAL_PHONE
     AccessLog.objects.create(user=actor, action=action, object_type="people.worker", object_id=str(worker.pk),
-                             object_label=worker.name, ip=ip)
+                             object_label=worker.name, ip=ip, worker=worker)
     return decrypt(token)

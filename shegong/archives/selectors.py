@@ -1,0 +1,208 @@
+"""Reads of the archive (8.1.2): the catalogue in the ten classes, completeness, the qualification
+cycle, access logs and completeness rates. Scope through restrict() (DESIGN habit 4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from shegong.archives.models import ArchiveRecord, Attachment, CorrectionRequest, Qualification, Transfer
+from shegong.archives.rules import RequiredItem, archive_rules
+from shegong.archives.services import add_months
+from shegong.common.models import AccessLog
+from shegong.org.models import Division
+from shegong.people.models import Worker
+
+
+def archive_worker(*, user: Any, pk: int, action: str = "view") -> Worker:
+    """The worker whose archive the user may open; Worker.DoesNotExist otherwise (404)."""
+    return Worker.objects.restrict(user, action).select_related("community", "community__parent").get(pk=pk)
+
+
+def archive_records(*, worker: Worker) -> list[ArchiveRecord]:
+    """Every record of the archive with its details and attachments, voided ones included (three queries)."""
+    return list(ArchiveRecord.objects.filter(worker=worker)
+                .select_related("education", "work", "qualification", "reward", "sanction", "created_by",
+                                "voided_by")
+                .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("uploaded_at", "id")))
+                .order_by("archive_class", "date", "id"))
+
+
+@dataclass
+class Entry:
+    """One line of the catalogue (档案目录)."""
+
+    archive_class: int
+    class_name: str
+    title: str
+    date: dt.date | None
+    issuer: str
+    notes: str
+    source: str                      # "record" | "appointment" | "transfer"
+    record: ArchiveRecord | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+    voided: bool = False
+    number: int = 0                  # 序号 within its class (voided entries are not numbered)
+
+
+def catalogue(*, worker: Worker, records: list[ArchiveRecord] | None = None) -> list[Entry]:
+    """The archive in catalogue order: class 1 to 10, by date within a class. Appointments (任免) join
+    class 9 from the staffing data and transfers (转递) class 10, without being typed twice."""
+    from shegong.staffing.models import Appointment
+
+    classes = archive_rules().classes
+    records = archive_records(worker=worker) if records is None else records
+    entries = [Entry(r.archive_class, classes[r.archive_class], r.title, r.date, r.issuer, r.notes, "record", r,
+                     list(r.attachments.all()), r.is_voided) for r in records]
+    for a in Appointment.objects.filter(worker=worker).select_related("community", "post_type"):
+        title = f"任{a.community.name}{a.post_type.name}({a.method})"
+        if a.end_date:
+            title += f",{a.end_date.isoformat()} 离任" + (f"({a.end_reason})" if a.end_reason else "")
+        entries.append(Entry(9, classes[9], title, a.start_date, a.community.name, a.note, "appointment"))
+    for t in Transfer.objects.filter(worker=worker).select_related("from_community", "to_community"):
+        entries.append(Entry(10, classes[10], f"档案转递:{t.from_community.name} → {t.to_community.name}", t.date,
+                             t.from_community.name, t.reason, "transfer"))
+    entries.sort(key=lambda e: (e.archive_class, e.date or dt.date.max, e.source != "record",
+                                e.record.pk if e.record else 0))
+    counters: dict[int, int] = {}
+    for e in entries:
+        if not e.voided:
+            counters[e.archive_class] = counters.get(e.archive_class, 0) + 1
+            e.number = counters[e.archive_class]
+    return entries
+
+
+@dataclass
+class Completeness:
+    items: list[tuple[RequiredItem, ArchiveRecord | None]]
+
+    @property
+    def missing(self) -> list[RequiredItem]:
+        return [item for item, record in self.items if record is None]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    @property
+    def rate(self) -> float:
+        return 1.0 if not self.items else (len(self.items) - len(self.missing)) / len(self.items)
+
+
+def completeness(*, worker: Worker, records: list[ArchiveRecord] | None = None) -> Completeness:
+    """Each required item with the record that holds it (not voided, with a scan), or None."""
+    records = archive_records(worker=worker) if records is None else records
+    held: dict[str, ArchiveRecord] = {}
+    for r in records:
+        if r.required_item and not r.is_voided and r.attachments.all():
+            held.setdefault(r.required_item, r)
+    return Completeness([(item, held.get(item.code)) for item in archive_rules().required])
+
+
+@dataclass
+class QualificationStatus:
+    qualification: Qualification
+    expires_on: dt.date | None
+    hours_owed: int
+    hours_done: int
+    days_left: int | None
+
+    @property
+    def warning(self) -> str:
+        """"" when nothing is due; else the Chinese warning (60 days before expiry, or expired)."""
+        if self.days_left is None:
+            return "尚未登记:取得证书后应办理登记"
+        if self.days_left < 0:
+            return f"登记已于 {self.expires_on} 到期,请办理再登记"
+        if self.days_left <= archive_rules().warn_days:
+            owed = max(0, self.hours_owed - self.hours_done)
+            tail = f",还需继续教育 {owed} 学时" if owed else ""
+            return f"登记将于 {self.expires_on} 到期(剩 {self.days_left} 天){tail}"
+        return ""
+
+
+def qualification_status(q: Qualification, today: dt.date | None = None) -> QualificationStatus:
+    """Registration expires `cycle_years` after the registration date; hours owed per cycle by level."""
+    rules = archive_rules()
+    today = today or timezone.localdate()
+    expires = add_months(q.registered_on, 12 * rules.cycle_years) if q.registered_on else None
+    return QualificationStatus(q, expires, rules.qualification_hours.get(q.level, 0), q.hours_done,
+                               (expires - today).days if expires else None)
+
+
+def qualifications_due(*, user: Any, today: dt.date | None = None) -> list[QualificationStatus]:
+    """Qualifications in scope whose registration expires within the warning window (or has expired)."""
+    rules = archive_rules()
+    today = today or timezone.localdate()
+    horizon = add_months(today, 0) + dt.timedelta(days=rules.warn_days)
+    latest_registration = add_months(horizon, -12 * rules.cycle_years)
+    qs = (Qualification.objects.filter(record__in=ArchiveRecord.objects.restrict(user, "view"),
+                                       record__voided_at__isnull=True, registered_on__lte=latest_registration,
+                                       record__worker__status=Worker.Status.ACTIVE)
+          .select_related("record", "record__worker", "record__worker__community").order_by("registered_on"))
+    return [qualification_status(q, today) for q in qs]
+
+
+def access_log_for(*, worker: Worker, limit: int = 200) -> list[AccessLog]:
+    """Who opened this worker's archive, revealed their ID number or phone, downloaded or printed — for
+    the worker's own page and the admins'."""
+    return list(AccessLog.objects.filter(worker=worker).select_related("user").order_by("-at", "-id")[:limit])
+
+
+def access_log_list(*, user: Any, scope: str = "", action: str = "") -> QuerySet[AccessLog]:
+    """The audit: accesses to the archives of workers in the user's change scope (admins)."""
+    workers = Worker.objects.restrict(user, "change")
+    if scope:
+        workers = workers.filter(community__code__startswith=scope)
+    qs = AccessLog.objects.filter(worker__in=workers).select_related("user", "worker", "worker__community")
+    if action:
+        qs = qs.filter(action=action)
+    return qs.order_by("-at", "-id")
+
+
+def correction_requests(*, user: Any, status: str = "") -> QuerySet[CorrectionRequest]:
+    qs = CorrectionRequest.objects.restrict(user, "view").select_related(
+        "worker", "worker__community", "record", "requested_by", "decided_by")
+    return qs.filter(status=status) if status else qs
+
+
+def completeness_rates(*, user: Any, parent: Division | None = None) -> list[dict[str, Any]]:
+    """Per child division of `parent` (or per top division of the user's scope): active workers, those
+    whose archive is complete, the rate, and how many hold each required item. Two aggregate queries
+    whatever the number of divisions and workers."""
+    rules = archive_rules()
+    codes = [item.code for item in rules.required]
+    workers = Worker.objects.restrict(user, "view").filter(status=Worker.Status.ACTIVE)
+    if parent is not None:
+        children = list(Division.objects.restrict(user, "view").filter(parent=parent, is_active=True)
+                        .order_by("code"))
+        workers = workers.filter(community__code__startswith=parent.code)
+    else:
+        from shegong.org.selectors import division_roots
+
+        children = list(division_roots(user=user))
+    if not children:
+        return []
+    length = len(children[0].code)
+    present = ArchiveRecord.objects.filter(worker=OuterRef("pk"), voided_at__isnull=True,
+                                           attachments__isnull=False)
+    annotated = workers.annotate(**{f"has_{c}": Exists(present.filter(required_item=c)) for c in codes})
+    from django.db.models.functions import Substr
+
+    rows = (annotated.annotate(child=Substr("community__code", 1, length)).values("child")
+            .annotate(n=Count("id"),
+                      complete=Count("id", filter=Q(**{f"has_{c}": True for c in codes})),
+                      **{f"n_{c}": Count("id", filter=Q(**{f"has_{c}": True})) for c in codes}))
+    by_child = {r["child"]: r for r in rows}
+    out = []
+    for d in children:
+        r: dict[str, Any] = dict(by_child.get(d.code) or {})
+        n = r.get("n", 0)
+        out.append({"division": d, "workers": n, "complete": r.get("complete", 0),
+                    "rate": (r.get("complete", 0) / n) if n else None,
+                    "items": [(item, r.get(f"n_{item.code}", 0)) for item in rules.required]})
+    return out

@@ -1,0 +1,392 @@
+"""Writes to the archive (8.1.2). Keyword-only, typed, `<entity>_<action>` (DESIGN habit 1).
+
+Scope: writing needs the `change` action on the worker (their current community), reading `view`.
+A worker who has left (状态 not 在岗) has a read-only archive. Nothing is deleted: records are voided
+with a reason. Every opening of a full archive, attachment download and printed document is logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from shegong.archives import storage
+from shegong.archives.models import (
+    ArchiveClass,
+    ArchiveRecord,
+    Attachment,
+    CorrectionRequest,
+    Education,
+    Qualification,
+    Reward,
+    Sanction,
+    Transfer,
+    WorkHistory,
+)
+from shegong.archives.rules import archive_rules
+from shegong.common.codes import EDUCATION
+from shegong.common.errors import ApplicationError
+from shegong.common.history import stamp
+from shegong.common.models import AccessLog
+from shegong.common.scoping import user_can
+from shegong.org.models import Division
+from shegong.people.models import Worker
+
+CLAUSE = "8.1.2"
+KIND_CLASS = {"education": 4, "work": 1, "qualification": 4, "reward": 7, "sanction": 8}
+DETAIL_MODELS: dict[str, type[models.Model]] = {
+    "education": Education, "work": WorkHistory, "qualification": Qualification, "reward": Reward,
+    "sanction": Sanction,
+}
+DATE_FROM = {"education": "end_date", "work": "start_date", "qualification": "obtained_on", "sanction": "start_date"}
+RECORD_FIELDS = ("archive_class", "title", "date", "issuer", "notes", "required_item")
+
+
+def _fail(message: str, field: str | None = None) -> ApplicationError:
+    return ApplicationError(message, field=field, clause=CLAUSE)
+
+
+def _can(actor: Any, action: str, worker: Worker) -> None:
+    """System commands pass actor None; anyone else needs the action on the worker (404-style message)."""
+    if actor is not None and not user_can(actor, action, worker):
+        verb = {"change": "修改", "view": "查看"}.get(action, action)
+        raise _fail(f"您无权{verb}“{worker.name}”的档案", "worker")
+
+
+def _writable(actor: Any, worker: Worker) -> None:
+    _can(actor, "change", worker)
+    if worker.status != Worker.Status.ACTIVE:
+        raise _fail(f"{worker.name}已{worker.status},档案只读:不能再增加、修改或作废材料", "worker")
+
+
+def _validation_error(exc: ValidationError, labels: dict[str, str]) -> ApplicationError:
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    field, messages = next(iter(errors.items()))
+    label = labels.get(field, "")
+    message = messages[0]
+    if label and label not in message:
+        message = f"{label}:{message}"
+    err = _fail(message, None if field == "__all__" else field)
+    err.errors = {k: list(v) for k, v in errors.items()}
+    return err
+
+
+def _labels(model: type[models.Model]) -> dict[str, str]:
+    return {f.name: str(getattr(f, "verbose_name", f.name)) for f in model._meta.fields}
+
+
+def _date(value: Any, field: str, label: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise _fail(f"{label}“{value}”无效,应为 YYYY-MM-DD", field) from None
+
+
+def _class(value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = next((c.value for c in ArchiveClass if c.label == str(value).strip()), 0)
+    if number not in archive_rules().classes:
+        raise _fail(f"档案类别“{value}”无效,应为 1–10 类之一", "archive_class")
+    return number
+
+
+def _details(kind: str, record: ArchiveRecord, data: dict[str, Any], existing: models.Model | None) -> models.Model:
+    """Build (or update) the detail row of a structured record from `data`, normalised and validated."""
+    model = DETAIL_MODELS[kind]
+    labels = _labels(model)
+    obj = existing or model(record=record)
+    rules = archive_rules()
+    for name, value in data.items():
+        field = model._meta.get_field(name)
+        if isinstance(field, models.DateField):
+            value = _date(value, name, labels[name])
+        elif isinstance(field, models.BooleanField):
+            value = value if isinstance(value, bool) else str(value).strip() in ("1", "true", "True", "是", "全日制", "on")
+        elif isinstance(field, models.PositiveIntegerField):
+            try:
+                value = int(value or 0)
+            except (TypeError, ValueError):
+                raise _fail(f"{labels[name]}“{value}”应为整数", name) from None
+            if value < 0:
+                raise _fail(f"{labels[name]}不能为负数", name)
+        elif isinstance(value, str):
+            value = value.strip()
+        setattr(obj, name, value)
+    if kind == "education":
+        try:
+            obj.level = EDUCATION.lookup(getattr(obj, "level", ""))  # type: ignore[attr-defined]
+        except ValueError as exc:
+            raise _fail(f"{exc}(GB/T 4658)", "level") from None
+    if kind == "qualification" and obj.level not in rules.qualification_hours:  # type: ignore[attr-defined]
+        raise _fail(f"职业资格等级“{obj.level}”无效,应为 {'、'.join(rules.qualification_hours)}",  # type: ignore[attr-defined]
+                    "level")
+    if kind == "sanction":
+        kind_name = obj.sanction_type  # type: ignore[attr-defined]
+        if kind_name not in rules.sanction_months:
+            raise _fail(f"处分种类“{kind_name}”无效,应为 {'、'.join(rules.sanction_months)}", "sanction_type")
+        months = rules.sanction_months[kind_name]
+        if obj.start_date and obj.end_date is None and months and "end_date" not in data:  # type: ignore[attr-defined]
+            # The period the rules give for this kind of sanction, ending the day before the same date.
+            obj.end_date = add_months(obj.start_date, months) - dt.timedelta(days=1)  # type: ignore[attr-defined]
+    try:
+        obj.full_clean(exclude=["record"])
+    except ValidationError as exc:
+        raise _validation_error(exc, labels) from exc
+    return obj
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later (the month's last day where that month is shorter)."""
+    import calendar
+
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _apply_record(record: ArchiveRecord, data: dict[str, Any]) -> None:
+    labels = _labels(ArchiveRecord)
+    for name in RECORD_FIELDS:
+        if name not in data:
+            continue
+        value = data[name]
+        if name == "archive_class":
+            value = _class(value)
+        elif name == "date":
+            value = _date(value, "date", labels["date"])
+        elif name == "required_item":
+            value = (value or "").strip()
+            if value and archive_rules().required_item(value) is None:
+                codes = "、".join(f"{r.code}({r.name})" for r in archive_rules().required)
+                raise _fail(f"必备材料代码“{value}”无效,应为 {codes}", "required_item")
+        else:
+            value = (value or "").strip() if isinstance(value, str) or value is None else value
+        setattr(record, name, value)
+    try:
+        record.full_clean(exclude=["worker", "created_by", "voided_by"])
+    except ValidationError as exc:
+        raise _validation_error(exc, labels) from exc
+
+
+@transaction.atomic
+def record_create(*, actor: Any, worker: Worker, kind: str = "document", details: dict[str, Any] | None = None,
+                  reason: str = "", **data: Any) -> ArchiveRecord:
+    """Add an item to the archive: a document of any class, or a structured record (education, work,
+    qualification, reward, sanction) with its details. The class of a structured kind is implied."""
+    unknown = set(data) - set(RECORD_FIELDS)
+    if unknown:
+        raise _fail(f"未知字段:{'、'.join(sorted(unknown))}")
+    if kind not in ArchiveRecord.Kind.values:
+        raise _fail(f"材料种类“{kind}”无效", "kind")
+    _writable(actor, worker)
+    if kind in KIND_CLASS:
+        data.setdefault("archive_class", KIND_CLASS[kind])
+    if "archive_class" not in data:
+        raise _fail("档案类别不能为空", "archive_class")
+    if kind != "document" and not (data.get("title") or "").strip():
+        data["title"] = _default_title(kind, details or {})
+    if kind in DATE_FROM and not data.get("date") and (details or {}).get(DATE_FROM[kind]):
+        data["date"] = (details or {})[DATE_FROM[kind]]  # the catalogue date of a structured record
+    record = ArchiveRecord(worker=worker, kind=kind,
+                           created_by=actor if getattr(actor, "is_authenticated", False) else None)
+    _apply_record(record, data)
+    detail = _details(kind, record, details or {}, None) if kind in DETAIL_MODELS else None
+    stamp(record, actor=actor, reason=reason or "增加档案材料")
+    record.save()
+    if detail is not None:
+        detail.record = record  # type: ignore[attr-defined]
+        stamp(detail, actor=actor, reason=reason or "增加档案材料")
+        detail.save()
+    return record
+
+
+def _default_title(kind: str, details: dict[str, Any]) -> str:
+    if kind == "education":
+        return f"{details.get('school', '')} {details.get('major', '')} 学历证书".replace("  ", " ").strip()
+    if kind == "work":
+        return f"{details.get('organisation', '')} {details.get('position', '')} 工作经历".strip()
+    if kind == "qualification":
+        return f"{details.get('level', '')}职业水平证书"
+    if kind == "reward":
+        return str(details.get("name", "") or "奖励")
+    if kind == "sanction":
+        return f"{details.get('sanction_type', '')}处分决定"
+    return ""
+
+
+@transaction.atomic
+def record_update(*, actor: Any, record: ArchiveRecord, details: dict[str, Any] | None = None, reason: str = "",
+                  **data: Any) -> ArchiveRecord:
+    """Correct a record's catalogue fields and details (the change is kept in history)."""
+    unknown = set(data) - set(RECORD_FIELDS)
+    if unknown:
+        raise _fail(f"未知字段:{'、'.join(sorted(unknown))}")
+    _writable(actor, record.worker)
+    if record.is_voided:
+        raise _fail("已作废的材料不能修改", "record")
+    _apply_record(record, data)
+    if details and record.kind in DETAIL_MODELS:
+        existing = getattr(record, record.kind, None)  # the detail's related name is the kind
+        detail = _details(record.kind, record, details, existing)
+        stamp(detail, actor=actor, reason=reason or "修改档案材料")
+        detail.save()
+    stamp(record, actor=actor, reason=reason or "修改档案材料")
+    record.save()
+    return record
+
+
+@transaction.atomic
+def record_void(*, actor: Any, record: ArchiveRecord, reason: str) -> ArchiveRecord:
+    """Void a wrong record: it stays in the archive, struck through, with who, when and why."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise _fail("作废原因不能为空", "reason")
+    if len(reason) > 500:
+        raise _fail("作废原因不能超过 500 字", "reason")
+    _writable(actor, record.worker)
+    if record.is_voided:
+        raise _fail("这份材料已经作废", "record")
+    record.voided_at = timezone.now()
+    record.void_reason = reason
+    record.voided_by = actor if getattr(actor, "is_authenticated", False) else None
+    stamp(record, actor=actor, reason=f"作废:{reason}")
+    record.save()
+    return record
+
+
+@transaction.atomic
+def attachment_add(*, actor: Any, record: ArchiveRecord, name: str, data: bytes) -> Attachment:
+    """Attach a scan: PDF, JPEG or PNG by content (not by name), at most the rules' size; stored by SHA-256."""
+    rules = archive_rules()
+    _writable(actor, record.worker)
+    if record.is_voided:
+        raise _fail("已作废的材料不能再上传附件", "record")
+    name = (name or "").strip().replace("\\", "/").rsplit("/", 1)[-1][:200] or "scan"
+    if not data:
+        raise _fail(f"文件“{name}”是空的", "file")
+    if len(data) > rules.max_bytes:
+        raise _fail(f"文件“{name}”有 {len(data) / 2**20:.1f} MB,超过 {rules.max_bytes // 2**20} MB 的上限", "file")
+    content_type = storage.sniff(data)
+    if content_type is None or content_type not in rules.types:
+        raise _fail(f"文件“{name}”的内容是{storage.describe(data)},不是 PDF、JPEG 或 PNG 扫描件"
+                    f"(按文件内容识别,与扩展名无关)", "file")
+    digest = storage.store(data)
+    attachment = Attachment(record=record, original_name=name, content_type=content_type, size=len(data),
+                            sha256=digest, uploaded_by=actor if getattr(actor, "is_authenticated", False) else None)
+    stamp(attachment, actor=actor, reason="上传附件")
+    attachment.save()
+    return attachment
+
+
+def _log(actor: Any, action: str, worker: Worker, object_type: str, object_id: Any, label: str,
+         ip: str | None) -> None:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return
+    AccessLog.objects.create(user=actor, action=action, object_type=object_type, object_id=str(object_id),
+                             object_label=label[:200], ip=ip, worker=worker)
+
+
+def attachment_download(*, actor: Any, attachment: Attachment, ip: str | None = None) -> Any:
+    """The attachment's bytes as an open file, for a user who may view the archive; logged."""
+    worker = attachment.record.worker
+    _can(actor, "view", worker)
+    if not storage.verify(attachment.sha256):
+        raise _fail(f"附件“{attachment.original_name}”的文件缺失或已损坏(SHA-256 不符),请联系管理员", "file")
+    _log(actor, AccessLog.Action.ATTACHMENT_DOWNLOAD, worker, "archives.attachment", attachment.pk,
+         f"{worker.name}:{attachment.record.title} / {attachment.original_name}", ip)
+    return storage.open_stored(attachment.sha256)
+
+
+def archive_open(*, actor: Any, worker: Worker, ip: str | None = None) -> None:
+    """Log the opening of a full archive (the caller has checked scope)."""
+    _can(actor, "view", worker)
+    _log(actor, AccessLog.Action.ARCHIVE_OPEN, worker, "people.worker", worker.pk, f"{worker.name}的档案", ip)
+
+
+def archive_print(*, actor: Any, worker: Worker, document: str, ip: str | None = None) -> None:
+    """Log a printed archive document (catalogue, information form)."""
+    _can(actor, "view", worker)
+    _log(actor, AccessLog.Action.ARCHIVE_PRINT, worker, "people.worker", worker.pk, f"{worker.name}:{document}", ip)
+
+
+@transaction.atomic
+def archive_transfer(*, actor: Any, worker: Worker, to_community: Division, date: dt.date | None = None,
+                     reason: str) -> Transfer:
+    """转递: move the worker, and with them the archive, to another community. Access follows the new
+    community; the old one keeps none. The actor needs `change` on both communities."""
+    from shegong.people.services import worker_update
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise _fail("转递原因不能为空", "reason")
+    if not to_community.is_community:
+        raise _fail(f"“{to_community.name}”不是社区;档案只能转递到社区", "to_community")
+    _writable(actor, worker)
+    if actor is not None and not user_can(actor, "change", to_community):
+        raise _fail(f"您无权把档案转入“{to_community.name}”", "to_community")
+    old = worker.community
+    if old.pk == to_community.pk:
+        raise _fail(f"{worker.name}已在{old.name}", "to_community")
+    from shegong.staffing.models import Appointment
+
+    current = list(Appointment.objects.filter(worker=worker, community=old, end_date__isnull=True)
+                   .values_list("post_type__name", flat=True))
+    if current:
+        raise _fail(f"{worker.name}仍在{old.name}任{'、'.join(current)};请先办理离任,再转递档案", "worker")
+    worker_update(worker=worker, actor=actor, reason=f"档案转递:{reason}", community=to_community)
+    transfer = Transfer(worker=worker, from_community=old, to_community=to_community,
+                        date=date or timezone.localdate(), reason=reason,
+                        by=actor if getattr(actor, "is_authenticated", False) else None)
+    stamp(transfer, actor=actor, reason=reason)
+    transfer.save()
+    return transfer
+
+
+@transaction.atomic
+def correction_request_create(*, actor: Any, worker: Worker, text: str,
+                              record: ArchiveRecord | None = None) -> CorrectionRequest:
+    """A worker asks to correct their own archive (个人信息保护法 第四十六条)."""
+    text = (text or "").strip()
+    if getattr(actor, "worker_id", None) != worker.pk:
+        raise _fail("只有本人可以对自己的档案提出更正申请", "worker")
+    if not text:
+        raise _fail("请写明需要更正的内容", "text")
+    if len(text) > 2000:
+        raise _fail("更正内容不能超过 2000 字", "text")
+    if record is not None and record.worker_id != worker.pk:
+        raise _fail("所选材料不属于本人档案", "record")
+    request = CorrectionRequest(worker=worker, record=record, text=text, requested_by=actor)
+    stamp(request, actor=actor, reason="提出更正申请")
+    request.save()
+    return request
+
+
+@transaction.atomic
+def correction_request_decide(*, actor: Any, request: CorrectionRequest, accept: bool, reason: str
+                              ) -> CorrectionRequest:
+    """An admin accepts or rejects a correction request, with a reason the worker sees."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise _fail("请填写处理意见(采纳或不采纳的理由)", "reason")
+    if len(reason) > 500:
+        raise _fail("处理意见不能超过 500 字", "reason")
+    _can(actor, "change", request.worker)
+    if request.status != CorrectionRequest.Status.PENDING:
+        raise _fail(f"这项申请已{request.get_status_display()}", "request")
+    request.status = CorrectionRequest.Status.ACCEPTED if accept else CorrectionRequest.Status.REJECTED
+    request.decision_reason = reason
+    request.decided_by = actor if getattr(actor, "is_authenticated", False) else None
+    request.decided_at = timezone.now()
+    stamp(request, actor=actor, reason=f"{request.get_status_display()}:{reason}")
+    request.save()
+    return request
