@@ -164,6 +164,8 @@ def _apply_record(record: ArchiveRecord, data: dict[str, Any]) -> None:
             value = _class(value)
         elif name == "date":
             value = _date(value, "date", labels["date"])
+        elif name == "title" and not str(value or "").strip():
+            raise _fail("材料名称不能为空", "title")
         elif name == "required_item":
             value = (value or "").strip()
             if value and archive_rules().required_item(value) is None:
@@ -195,12 +197,12 @@ def record_create(*, actor: Any, worker: Worker, kind: str = "document", details
         raise _fail("档案类别不能为空", "archive_class")
     if kind != "document" and not (data.get("title") or "").strip():
         data["title"] = _default_title(kind, details or {})
-    if kind in DATE_FROM and not data.get("date") and (details or {}).get(DATE_FROM[kind]):
-        data["date"] = (details or {})[DATE_FROM[kind]]  # the catalogue date of a structured record
     record = ArchiveRecord(worker=worker, kind=kind,
                            created_by=actor if getattr(actor, "is_authenticated", False) else None)
-    _apply_record(record, data)
     detail = _details(kind, record, details or {}, None) if kind in DETAIL_MODELS else None
+    if detail is not None and kind in DATE_FROM and not data.get("date"):
+        data["date"] = getattr(detail, DATE_FROM[kind])  # the catalogue date of a structured record
+    _apply_record(record, data)
     stamp(record, actor=actor, reason=reason or "增加档案材料")
     record.save()
     if detail is not None:

@@ -48,7 +48,7 @@ def store(data: bytes) -> str:
     """Write the bytes (once: the name is their SHA-256) and return the digest."""
     digest = hashlib.sha256(data).hexdigest()
     target = root() / attachment_path(digest)
-    if not target.exists():
+    if not target.exists() or not verify(digest):  # absent, or damaged: (re)write it
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
         with os.fdopen(fd, "wb") as fh:
