@@ -326,3 +326,22 @@ def test_correction_request_flow(world):
         accept=True, reason="已核实户口簿,已更正")
     assert accepted.status == "accepted"
     assert selectors.correction_requests(user=world.users["community"], status="pending").count() == 0
+
+
+def test_the_demo_has_archives_to_show(db):
+    from shegong.accounts.models import User
+    from shegong.web.demo import build_demo
+
+    result = build_demo()
+    assert result.archive_records > 50
+    me = User.objects.get(username="shegong").worker
+    missing = selectors.completeness(worker=me).missing
+    assert 1 <= len(missing) < 6  # a partly complete archive
+    assert [log.user.username for log in selectors.access_log_for(worker=me)] == ["jiedao"]
+    community_admin = User.objects.get(username="shequ")
+    rates = selectors.completeness_rates(user=community_admin)
+    assert rates[0]["workers"] > 10 and 0 < rates[0]["complete"] < rates[0]["workers"]
+    due = selectors.qualifications_due(user=community_admin)
+    assert len(due) == 1 and "剩" in due[0].warning
+    photos = Attachment.objects.filter(record__required_item="photo", content_type="image/png")
+    assert photos.exists() and all(storage.verify(a.sha256) for a in photos)

@@ -45,6 +45,7 @@ class DemoResult:
     workers: int = 0
     appointments: int = 0
     accounts: list[tuple[str, str, str]] = field(default_factory=list)
+    archive_records: int = 0
 
 
 class _People:
@@ -163,8 +164,17 @@ def build_demo(*, seed: int = 2021) -> DemoResult:
         ("peixun", "training_admin", "2201", "长春市社区工作者培训中心", None),
         ("shegong", "worker", account_worker.community.code, account_worker.name, account_worker),
     ]
+    users = {}
     for username, role, scope, display, worker in accounts:
-        user_create(username=username, password=DEMO_PASSWORD, role=role, scope=scope, display_name=display,
-                    worker=worker, validate=False)
+        users[username] = user_create(username=username, password=DEMO_PASSWORD, role=role, scope=scope,
+                                      display_name=display, worker=worker, validate=False)
         result.accounts.append((username, role, display))
+    # Archives (8.1.2) for the community admin's community and the demo worker, partly complete; the street
+    # admin has opened some of them, so the workers see who did.
+    from shegong.archives.demo import build_archive_demo
+
+    archive_workers = [*Worker.objects.filter(community=first_community, status=Worker.Status.ACTIVE)
+                       .exclude(category=Worker.Category.PUBLIC_WELFARE).order_by("id"), account_worker]
+    result.archive_records = build_archive_demo(workers=archive_workers, rng=rng, today=today,
+                                                opened_by=users["jiedao"])
     return result

@@ -18,7 +18,8 @@ class Command(BaseCommand):
                 return
             raise CommandError("数据库已有社区工作者;演示数据只载入空数据库(或使用 --if-empty)")
         result = build_demo(seed=opts["seed"])
-        self.stdout.write(f"已载入演示数据:{result.communities} 个社区,{result.workers} 人,{result.appointments} 条任职。")
+        self.stdout.write(f"已载入演示数据:{result.communities} 个社区,{result.workers} 人,{result.appointments} 条任职,"
+                          f"{result.archive_records} 份档案材料。")
         self.stdout.write(f"演示账号(密码均为 {DEMO_PASSWORD}):")
         for username, role, display in result.accounts:
             self.stdout.write(f"  {username:<10} {role:<16} {display}")
