@@ -8,5 +8,6 @@ urlpatterns = [
     path("roster/", include("shegong.roster.urls")),
     path("compliance/", include("shegong.staffing.urls")),
     path("descriptions/", include("shegong.staffing.description_urls")),
+    path("archives/", include("shegong.archives.urls")),
     path("", include("shegong.web.urls")),
 ]

@@ -102,6 +102,7 @@ def _validation_error(request, exc: NinjaValidationError):
 
 
 def _mount() -> None:
+    from shegong.archives.api import router as archives_router
     from shegong.org.api import router as org_router
     from shegong.people.api import router as people_router
     from shegong.staffing.api import router as staffing_router
@@ -109,6 +110,7 @@ def _mount() -> None:
     api.add_router("/", org_router)
     api.add_router("/", people_router)
     api.add_router("/", staffing_router)
+    api.add_router("/", archives_router)
 
 
 _mount()

@@ -1,0 +1,467 @@
+"""Archive pages (人事档案, 8.1.2): a worker's archive with its catalogue in the ten classes, completeness
+and warnings; records, scans, voiding, transfer; the access log; correction requests; the completeness
+roll-up and the audit. Thin: parse, call archives.services / archives.selectors, render.
+
+Scope: out of scope answers 404 (the archive, a record, an attachment, a request). A user who may view
+an archive but not change it — a training admin, the worker themself, anyone once the worker has left
+(只读) — sees no edit controls and gets 403 on every write. Every GET of the archive page is logged
+(services.archive_open); so is every download.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST, require_safe
+
+from shegong.accounts.selectors import user_has_action
+from shegong.archives import selectors, services
+from shegong.archives.forms import (
+    RECORD_FORMS,
+    CorrectionForm,
+    DecisionForm,
+    RecordForm,
+    TransferForm,
+    UploadForm,
+    VoidForm,
+    class_label,
+    read_scan,
+)
+from shegong.archives.models import ArchiveRecord, Attachment, CorrectionRequest
+from shegong.archives.rules import RequiredItem, archive_rules
+from shegong.common.errors import ApplicationError
+from shegong.common.history import history_entries
+from shegong.common.models import AccessLog
+from shegong.common.scoping import user_can
+from shegong.org.models import Division
+from shegong.org.selectors import division_ancestors, division_get, division_roots
+from shegong.people.models import Worker
+
+NOT_FOUND = "不存在或不在您的管辖范围内"
+NOT_ALLOWED = "您可以查看但无权修改这份档案"
+PAGE_SIZE = 50
+# Service error fields that are called differently in the forms.
+FIELD_ALIASES = {"file": "scan"}
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def _form_error(form: Any, exc: ApplicationError) -> None:
+    """Each of the service's errors next to its field, or above the form when it names none of them."""
+    for field, msgs in exc.errors.items():
+        name = FIELD_ALIASES.get(field, field)
+        target = name if name in form.fields else None
+        for msg in msgs:
+            form.add_error(target, msg)
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    url = request.POST.get("next", "") or request.GET.get("next", "")
+    return url if url.startswith("/") and not url.startswith("//") else default
+
+
+def _worker(request: HttpRequest, pk: int) -> Worker:
+    try:
+        return selectors.archive_worker(user=request.user, pk=pk)
+    except Worker.DoesNotExist as exc:
+        raise Http404(NOT_FOUND) from exc
+
+
+def _record(request: HttpRequest, pk: int) -> ArchiveRecord:
+    try:
+        return (ArchiveRecord.objects.restrict(request.user, "view")
+                .select_related("worker", "worker__community", "education", "work", "qualification", "reward",
+                                "sanction", "created_by", "voided_by").get(pk=pk))
+    except ArchiveRecord.DoesNotExist as exc:
+        raise Http404(NOT_FOUND) from exc
+
+
+def _write_denied(request: HttpRequest, worker: Worker) -> HttpResponse | None:
+    """403 for a user who may view the archive but not change it, or when the archive is read-only."""
+    if not user_can(request.user, "change", worker):
+        return HttpResponseForbidden(NOT_ALLOWED)
+    if worker.status != Worker.Status.ACTIVE:
+        return HttpResponseForbidden(f"{worker.name}已{worker.status},档案只读:不能再增加、修改、作废材料或转递")
+    return None
+
+
+def _archive_url(worker_id: int, anchor: str = "") -> str:
+    return reverse("archive_detail", args=[worker_id]) + (f"#{anchor}" if anchor else "")
+
+
+# ---- the archive --------------------------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def archive_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    worker = _worker(request, pk)
+    services.archive_open(actor=request.user, worker=worker, ip=_ip(request))
+    user = request.user
+    rules = archive_rules()
+    today = timezone.localdate()
+    records = selectors.archive_records(worker=worker)
+    entries = selectors.catalogue(worker=worker, records=records)
+    status = selectors.completeness(worker=worker, records=records)
+    can_change = user_can(user, "change", worker)
+    writable = can_change and worker.status == Worker.Status.ACTIVE
+    is_self = getattr(user, "worker_id", None) == worker.pk
+    live = [r for r in records if not r.is_voided]
+    # A required item is missing either because nothing is registered for it or because its record has
+    # no scan yet: the panel then offers to upload to that record instead of registering another.
+    unscanned = {r.required_item: r for r in live if r.required_item and not r.attachments.all()}
+    qualifications = [(r, selectors.qualification_status(q, today)) for r in live
+                      if (q := getattr(r, "qualification", None)) is not None]
+    sanctions = [r for r in live if (s := getattr(r, "sanction", None)) is not None and s.in_force(today)]
+    corrections = list(selectors.correction_requests(user=user).filter(worker=worker)[:50])
+    can_transfer = writable and (
+        Division.objects.restrict(user, "change").filter(level=Division.Level.COMMUNITY, is_active=True)
+        .exclude(pk=worker.community_id).exists())
+    return render(request, "archives/archive.html", {
+        "worker": worker, "community": worker.community, "street": worker.community.parent,
+        "groups": [(n, class_label(n, name), [e for e in entries if e.archive_class == n])
+                   for n, name in rules.classes.items()],
+        "status": status, "rate": round(status.rate * 100),
+        # Each required item: the record holding it (with a scan), or the record still lacking its scan.
+        "items": [(item, held, None if held else unscanned.get(item.code)) for item, held in status.items],
+        "missing": status.missing,
+        "warnings": [(r, s) for r, s in qualifications if s.warning], "qualifications": qualifications,
+        "sanctions": sanctions, "reminder_count": sum(1 for _, s in qualifications if s.warning) + len(sanctions),
+        "record_count": len(live), "attachment_count": sum(len(r.attachments.all()) for r in live),
+        "voided_count": len(records) - len(live),
+        "can_change": can_change, "writable": writable, "can_transfer": can_transfer, "is_self": is_self,
+        "read_only": worker.status != Worker.Status.ACTIVE,
+        "kinds": ArchiveRecord.Kind.choices,
+        "corrections": corrections,
+        "pending": [c for c in corrections if c.status == CorrectionRequest.Status.PENDING],
+        "correction_form": CorrectionForm(records=records) if is_self else None,
+        "decision_form": DecisionForm() if can_change else None,
+    })
+
+
+def _detail_rows(record: ArchiveRecord) -> list[tuple[str, str]]:
+    """The structured record's details as (label, value) for the record page."""
+    detail = getattr(record, record.kind, None) if record.kind != ArchiveRecord.Kind.DOCUMENT else None
+    if detail is None:
+        return []
+    rows = []
+    for f in detail._meta.fields:
+        if f.name == "record":
+            continue
+        value = getattr(detail, f.name)
+        if f.choices:
+            value = getattr(detail, f"get_{f.name}_display")()
+        elif isinstance(value, bool):
+            value = "是" if value else "否"
+        rows.append((str(f.verbose_name), "—" if value in (None, "") else str(value)))
+    return rows
+
+
+def _record_page(request: HttpRequest, record: ArchiveRecord, *, upload_form: UploadForm | None = None,
+                 void_form: VoidForm | None = None, status: int = 200) -> HttpResponse:
+    worker = record.worker
+    can_change = user_can(request.user, "change", worker)
+    writable = can_change and worker.status == Worker.Status.ACTIVE and not record.is_voided
+    history = list(record.history.select_related("history_user").order_by("history_date", "history_id"))
+    entries = history_entries(history, ArchiveRecord, subject="材料")
+    entries.sort(key=lambda e: e.when, reverse=True)
+    item = archive_rules().required_item(record.required_item) if record.required_item else None
+    q = getattr(record, "qualification", None)
+    return render(request, "archives/record.html", {
+        "record": record, "worker": worker, "class_label": class_label(record.archive_class,
+                                                                       record.get_archive_class_display()),
+        "attachments": list(record.attachments.all()), "details": _detail_rows(record), "item": item,
+        "qualification": selectors.qualification_status(q) if q is not None else None,
+        "can_change": can_change, "writable": writable, "read_only": worker.status != Worker.Status.ACTIVE,
+        "upload_form": upload_form or UploadForm(), "void_form": void_form or VoidForm(), "history": entries,
+    }, status=status)
+
+
+@login_required
+@require_safe
+def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _record_page(request, _record(request, pk))
+
+
+@login_required
+def record_new(request: HttpRequest, pk: int) -> HttpResponse:
+    worker = _worker(request, pk)
+    denied = _write_denied(request, worker)
+    if denied:
+        return denied
+    kind = request.GET.get("kind", "") or ArchiveRecord.Kind.DOCUMENT
+    if kind not in RECORD_FORMS:
+        raise Http404("没有这种材料")
+    form_class = RECORD_FORMS[kind]
+    initial = {k: request.GET[k] for k in ("archive_class", "required_item") if request.GET.get(k)}
+    item = archive_rules().required_item(initial.get("required_item", ""))
+    if item is not None:
+        initial.setdefault("archive_class", str(item.archive_class))
+        initial.setdefault("title", item.name)
+    form: RecordForm = form_class(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        scan = form.cleaned_data.get("scan")
+        try:
+            with transaction.atomic():  # the record and its scan together, or neither
+                record = services.record_create(actor=request.user, worker=worker, kind=form.kind,
+                                                details=form.details() or None, reason="网页登记档案材料",
+                                                **form.record_data())
+                if scan:
+                    services.attachment_add(actor=request.user, record=record, name=scan.name, data=read_scan(scan))
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"已登记“{record.title}”" + (",扫描件已上传" if scan else ""))
+            return redirect(_archive_url(worker.pk, f"r{record.pk}"))
+    return render(request, "archives/record_form.html", {
+        "worker": worker, "form": form, "kind": kind, "kinds": ArchiveRecord.Kind.choices,
+        "kind_label": ArchiveRecord.Kind(kind).label, "query": request.GET.urlencode(),
+    })
+
+
+@login_required
+@require_POST
+def record_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    record = _record(request, pk)
+    denied = _write_denied(request, record.worker)
+    if denied:
+        return denied
+    form = UploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        scan = form.cleaned_data["scan"]
+        try:
+            attachment = services.attachment_add(actor=request.user, record=record, name=scan.name,
+                                                 data=read_scan(scan))
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"已上传“{attachment.original_name}”到“{record.title}”")
+            return redirect(_next_url(request, _archive_url(record.worker_id, f"r{record.pk}")))
+    return _record_page(request, record, upload_form=form)
+
+
+@login_required
+@require_POST
+def record_void_view(request: HttpRequest, pk: int) -> HttpResponse:
+    record = _record(request, pk)
+    denied = _write_denied(request, record.worker)
+    if denied:
+        return denied
+    form = VoidForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_void(actor=request.user, record=record, reason=form.cleaned_data["reason"])
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"已作废“{record.title}”;材料仍保留在档案中,划线显示")
+            return redirect(_archive_url(record.worker_id, f"r{record.pk}"))
+    return _record_page(request, record, void_form=form)
+
+
+@login_required
+def attachment_download_view(request: HttpRequest, pk: int) -> HttpResponseBase:
+    try:
+        attachment = (Attachment.objects.restrict(request.user, "view")
+                      .select_related("record", "record__worker").get(pk=pk))
+    except Attachment.DoesNotExist as exc:
+        raise Http404(NOT_FOUND) from exc
+    try:
+        fh = services.attachment_download(actor=request.user, attachment=attachment, ip=_ip(request))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("archive_record", pk=attachment.record_id)
+    response = FileResponse(fh, as_attachment=True, filename=attachment.original_name,
+                            content_type=attachment.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _transfer_targets(request: HttpRequest, worker: Worker) -> list[tuple[str, str]]:
+    qs = (Division.objects.restrict(request.user, "change").filter(level=Division.Level.COMMUNITY, is_active=True)
+          .exclude(pk=worker.community_id).select_related("parent").order_by("code"))
+    return [(d.code, f"{d.parent.name if d.parent else ''} {d.name}({d.code})".strip()) for d in qs[:3000]]
+
+
+@login_required
+def transfer_view(request: HttpRequest, pk: int) -> HttpResponse:
+    worker = _worker(request, pk)
+    denied = _write_denied(request, worker)
+    if denied:
+        return denied
+    form = TransferForm(request.POST or None, communities=_transfer_targets(request, worker),
+                        initial={"date": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            try:
+                target = division_get(user=request.user, code=data["to_community"], action="change")
+            except Division.DoesNotExist as exc:
+                raise ApplicationError("所选社区不在您可管理的范围内", field="to_community") from exc
+            services.archive_transfer(actor=request.user, worker=worker, to_community=target, date=data["date"],
+                                      reason=data["reason"])
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"已将{worker.name}的档案转递至{target.name}")
+            return redirect("archive_detail", pk=worker.pk)
+    return render(request, "archives/transfer_form.html", {"worker": worker, "form": form})
+
+
+# ---- access log ---------------------------------------------------------------------------------------
+
+
+@login_required
+def access_log_view(request: HttpRequest, pk: int) -> HttpResponse:
+    worker = _worker(request, pk)
+    rows = selectors.access_log_for(worker=worker)
+    return render(request, "archives/access_log.html", {
+        "worker": worker, "rows": rows, "is_self": getattr(request.user, "worker_id", None) == worker.pk,
+        "limited": len(rows) >= 200,
+    })
+
+
+def _worker_only(request: HttpRequest) -> bool:
+    """A worker's own account without any grant to change anything (the admin pages do not apply)."""
+    return bool(getattr(request.user, "worker_id", None)) and not user_has_action(request.user, "change")
+
+
+@login_required
+def audit_index(request: HttpRequest) -> HttpResponse:
+    if _worker_only(request):
+        return redirect("archive_access_log", pk=request.user.worker_id)  # type: ignore[union-attr]
+    action = request.GET.get("action", "").strip()
+    action = action if action in AccessLog.Action.values else ""
+    scope = "".join(ch for ch in request.GET.get("scope", "") if ch.isdigit())[:12]
+    qs = selectors.access_log_list(user=request.user, scope=scope, action=action)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = "&".join(f"{k}={v}" for k, v in (("action", action), ("scope", scope)) if v)
+    return render(request, "archives/audit.html", {
+        "page": page, "action": action, "scope": scope, "query": query, "actions": AccessLog.Action.choices,
+    })
+
+
+# ---- corrections (更正申请) ------------------------------------------------------------------------------
+
+
+@login_required
+def correction_new(request: HttpRequest, pk: int) -> HttpResponse:
+    worker = _worker(request, pk)
+    if getattr(request.user, "worker_id", None) != worker.pk:
+        return HttpResponseForbidden("只有本人可以对自己的档案提出更正申请")
+    records = selectors.archive_records(worker=worker)
+    form = CorrectionForm(request.POST or None, records=records)
+    if request.method == "POST" and form.is_valid():
+        chosen = form.cleaned_data["record"]
+        record = next((r for r in records if str(r.pk) == chosen), None)
+        try:
+            services.correction_request_create(actor=request.user, worker=worker, text=form.cleaned_data["text"],
+                                               record=record)
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "已提交更正申请;管理员处理后,结果会显示在档案页面")
+            return redirect(_archive_url(worker.pk, "corrections"))
+    return render(request, "archives/correction_form.html", {"worker": worker, "form": form})
+
+
+@login_required
+def correction_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        correction = selectors.correction_requests(user=request.user).get(pk=pk)
+    except CorrectionRequest.DoesNotExist as exc:
+        raise Http404(NOT_FOUND) from exc
+    if not user_can(request.user, "change", correction.worker):
+        return HttpResponseForbidden("您可以查看但无权处理这项更正申请")
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        accept = form.cleaned_data["decision"] == "accept"
+        try:
+            services.correction_request_decide(actor=request.user, request=correction, accept=accept,
+                                               reason=form.cleaned_data["reason"])
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"已处理{correction.worker.name}的更正申请:{correction.get_status_display()}"
+                             + (";请据此修改或补充档案材料" if accept else ""))
+            return redirect(_next_url(request, _archive_url(correction.worker_id, "corrections")))
+    return render(request, "archives/correction_decide.html", {
+        "correction": correction, "worker": correction.worker, "form": form,
+        "next": _next_url(request, ""),
+    })
+
+
+@login_required
+def correction_index(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "").strip()
+    status = status if status in CorrectionRequest.Status.values else ""
+    base = selectors.correction_requests(user=request.user)
+    counts = dict(base.order_by().values_list("status").annotate(n=Count("id")))
+    page = Paginator(selectors.correction_requests(user=request.user, status=status), PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    tabs = [("", "全部", sum(counts.values()))] + [(v, label, counts.get(v, 0))
+                                                   for v, label in CorrectionRequest.Status.choices]
+    return render(request, "archives/corrections.html", {
+        "page": page, "status": status, "tabs": tabs, "query": f"status={status}" if status else "",
+        "can_decide": user_has_action(request.user, "change"),
+    })
+
+
+# ---- completeness roll-up -----------------------------------------------------------------------------
+
+
+def _community_workers(user: Any, community: Division) -> list[tuple[Worker, list[RequiredItem]]]:
+    """The active workers of one community with the required items their archive lacks (two queries).
+    TODO(selectors): belongs in archives.selectors beside completeness_rates (reported)."""
+    workers = Worker.objects.restrict(user, "view").filter(community=community, status=Worker.Status.ACTIVE)
+    held = set(ArchiveRecord.objects.filter(worker__in=workers, voided_at__isnull=True, attachments__isnull=False)
+               .exclude(required_item="").values_list("worker_id", "required_item").distinct())
+    required = archive_rules().required
+    return [(w, [i for i in required if (w.pk, i.code) not in held]) for w in workers.order_by("name", "id")]
+
+
+@login_required
+def archive_index(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if _worker_only(request):
+        return redirect("archive_detail", pk=user.worker_id)  # type: ignore[union-attr]
+    code = request.GET.get("parent", "").strip()
+    if code:
+        try:
+            parent: Division | None = division_get(user=user, code=code)
+        except Division.DoesNotExist as exc:
+            raise Http404(NOT_FOUND) from exc
+    else:
+        roots = list(division_roots(user=user)[:2])
+        parent = roots[0] if len(roots) == 1 else None  # one grant: start inside it
+    rows: list[dict[str, Any]] = []
+    workers: list[tuple[Worker, list[RequiredItem]]] = []
+    if parent is not None and parent.is_community:
+        workers = _community_workers(user, parent)
+        n, complete = len(workers), sum(1 for _, missing in workers if not missing)
+    else:
+        rows = selectors.completeness_rates(user=user, parent=parent)
+        n, complete = sum(r["workers"] for r in rows), sum(r["complete"] for r in rows)
+    for r in rows:
+        r["percent"] = round(r["rate"] * 100) if r["rate"] is not None else None
+    due = selectors.qualifications_due(user=user)
+    return render(request, "archives/index.html", {
+        "parent": parent, "ancestors": division_ancestors(division=parent) if parent else [],
+        "rows": rows, "workers": workers, "required": archive_rules().required,
+        "total": n, "complete": complete, "percent": round(complete * 100 / n) if n else None,
+        "due": due[:100], "due_count": len(due),
+        "pending": selectors.correction_requests(user=user, status=CorrectionRequest.Status.PENDING).count(),
+    })
