@@ -93,6 +93,33 @@ def test_bad_details_are_refused_in_chinese(world, kind, details, field, message
     assert not ArchiveRecord.objects.exists()
 
 
+@pytest.mark.parametrize(("kind", "data", "field", "message"), [
+    ("reward", {"details": {"name": "先进个人", "bogus": 1}}, "bogus", "奖励记录没有这些字段:bogus"),
+    ("reward", {"details": {"name": "先进个人"}, "archive_class": 2}, "archive_class",
+     "奖励记录归入第 7 类(奖励),不能放在第 2 类"),
+    ("document", {"archive_class": 10, "title": "其他", "details": {"name": "y"}}, "kind", "普通材料没有结构化字段"),
+])
+def test_details_must_fit_the_kind(world, kind, data, field, message):
+    with pytest.raises(ApplicationError) as exc:
+        services.record_create(actor=world.users["community"], worker=world.w1, kind=kind, **data)
+    assert exc.value.field == field and message in exc.value.message
+    assert not ArchiveRecord.objects.exists()
+
+
+def test_changing_a_sanction_start_moves_its_period_and_catalogue_date(world):
+    record = services.record_create(actor=world.users["community"], worker=world.w1, kind="sanction",
+                                    details={"sanction_type": "警告", "start_date": "2024-03-15"})
+    assert (record.date, record.sanction.end_date) == (dt.date(2024, 3, 15), dt.date(2024, 9, 14))
+    services.record_update(actor=world.users["community"], record=record, details={"start_date": "2024-05-01"})
+    record.refresh_from_db()
+    record.sanction.refresh_from_db()
+    assert (record.date, record.sanction.end_date) == (dt.date(2024, 5, 1), dt.date(2024, 10, 31))
+    services.record_update(actor=world.users["community"], record=record, details={"end_date": "2024-12-31"})
+    services.record_update(actor=world.users["community"], record=record, details={"start_date": "2024-06-01"})
+    record.sanction.refresh_from_db()
+    assert record.sanction.end_date == dt.date(2024, 12, 31)  # an end typed by hand is kept
+
+
 def test_document_needs_a_class_and_title(world):
     with pytest.raises(ApplicationError, match="档案类别“11”无效"):
         doc(world, archive_class=11)
@@ -320,7 +347,7 @@ def test_correction_request_flow(world):
                                        reason="毕业证书原件显示为 2008-06-30")
     request.refresh_from_db()
     assert (request.status, request.decided_by) == ("rejected", world.users["community"])
-    with pytest.raises(ApplicationError, match="已未采纳"):
+    with pytest.raises(ApplicationError, match=r"这项申请已处理\(未采纳\)"):
         services.correction_request_decide(actor=world.users["community"], request=request, accept=True, reason="x")
     accepted = services.correction_request_decide(
         actor=world.users["street"], request=services.correction_request_create(actor=me, worker=world.w1, text="民族有误"),

@@ -8,6 +8,7 @@ with a reason. Every opening of a full archive, attachment download and printed 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -106,6 +107,11 @@ def _details(kind: str, record: ArchiveRecord, data: dict[str, Any], existing: m
     labels = _labels(model)
     obj = existing or model(record=record)
     rules = archive_rules()
+    before = {name: getattr(obj, name, None) for name in ("start_date", "end_date", "sanction_type")}
+    editable = {f.name for f in model._meta.fields if f.editable and f.name not in ("id", "record")}
+    unknown = sorted(set(data) - editable)
+    if unknown:
+        raise _fail(f"{ArchiveRecord.Kind(kind).label}记录没有这些字段:{'、'.join(unknown)}", unknown[0])
     for name, value in data.items():
         field = model._meta.get_field(name)
         if isinstance(field, models.DateField):
@@ -135,7 +141,11 @@ def _details(kind: str, record: ArchiveRecord, data: dict[str, Any], existing: m
         if kind_name not in rules.sanction_months:
             raise _fail(f"处分种类“{kind_name}”无效,应为 {'、'.join(rules.sanction_months)}", "sanction_type")
         months = rules.sanction_months[kind_name]
-        if obj.start_date and obj.end_date is None and months and "end_date" not in data:  # type: ignore[attr-defined]
+        old_months = rules.sanction_months.get(before["sanction_type"] or "", 0)
+        derived = (before["end_date"] is None or (
+            before["start_date"] and old_months
+            and before["end_date"] == add_months(before["start_date"], old_months) - dt.timedelta(days=1)))
+        if obj.start_date and months and "end_date" not in data and derived:  # type: ignore[attr-defined]
             # The period the rules give for this kind of sanction, ending the day before the same date.
             obj.end_date = add_months(obj.start_date, months) - dt.timedelta(days=1)  # type: ignore[attr-defined]
     try:
@@ -191,8 +201,11 @@ def record_create(*, actor: Any, worker: Worker, kind: str = "document", details
     if kind not in ArchiveRecord.Kind.values:
         raise _fail(f"材料种类“{kind}”无效", "kind")
     _writable(actor, worker)
+    if details and kind not in DETAIL_MODELS:
+        raise _fail("普通材料没有结构化字段;学历、工作经历、职业资格、奖励、处分请选对应的种类", "kind")
     if kind in KIND_CLASS:
         data.setdefault("archive_class", KIND_CLASS[kind])
+        _check_kind_class(kind, data["archive_class"])
     if "archive_class" not in data:
         raise _fail("档案类别不能为空", "archive_class")
     if kind != "document" and not (data.get("title") or "").strip():
@@ -210,6 +223,14 @@ def record_create(*, actor: Any, worker: Worker, kind: str = "document", details
         stamp(detail, actor=actor, reason=reason or "增加档案材料")
         detail.save()
     return record
+
+
+def _check_kind_class(kind: str, value: Any) -> None:
+    """A structured record belongs to one class of the catalogue (学历、资格 4, 工作经历 1, 奖励 7, 处分 8)."""
+    expected = KIND_CLASS[kind]
+    if _class(value) != expected:
+        raise _fail(f"{ArchiveRecord.Kind(kind).label}记录归入第 {expected} 类({ArchiveClass(expected).label}),"
+                    f"不能放在第 {value} 类", "archive_class")
 
 
 def _default_title(kind: str, details: dict[str, Any]) -> str:
@@ -236,10 +257,18 @@ def record_update(*, actor: Any, record: ArchiveRecord, details: dict[str, Any] 
     _writable(actor, record.worker)
     if record.is_voided:
         raise _fail("已作废的材料不能修改", "record")
+    if record.kind in KIND_CLASS and "archive_class" in data:
+        _check_kind_class(record.kind, data["archive_class"])
+    if details and record.kind not in DETAIL_MODELS:
+        raise _fail("普通材料没有结构化字段", "kind")
     _apply_record(record, data)
     if details and record.kind in DETAIL_MODELS:
         existing = getattr(record, record.kind, None)  # the detail's related name is the kind
+        date_field = DATE_FROM.get(record.kind)
+        old_date = getattr(existing, date_field) if existing is not None and date_field else None
         detail = _details(record.kind, record, details, existing)
+        if date_field and "date" not in data and record.date == old_date:
+            record.date = getattr(detail, date_field)  # the catalogue date follows the record's own date
         stamp(detail, actor=actor, reason=reason or "修改档案材料")
         detail.save()
     stamp(record, actor=actor, reason=reason or "修改档案材料")
@@ -277,7 +306,7 @@ def attachment_add(*, actor: Any, record: ArchiveRecord, name: str, data: bytes)
     if not data:
         raise _fail(f"文件“{name}”是空的", "file")
     if len(data) > rules.max_bytes:
-        raise _fail(f"文件“{name}”有 {len(data) / 2**20:.1f} MB,超过 {rules.max_bytes // 2**20} MB 的上限", "file")
+        raise _fail(f"文件“{name}”有 {math.ceil(len(data) / 2**20 * 10) / 10:.1f} MB,超过 {rules.max_bytes // 2**20} MB 的上限", "file")
     content_type = storage.sniff(data)
     if content_type is None or content_type not in rules.types:
         raise _fail(f"文件“{name}”的内容是{storage.describe(data)},不是 PDF、JPEG 或 PNG 扫描件"
@@ -384,7 +413,7 @@ def correction_request_decide(*, actor: Any, request: CorrectionRequest, accept:
         raise _fail("处理意见不能超过 500 字", "reason")
     _can(actor, "change", request.worker)
     if request.status != CorrectionRequest.Status.PENDING:
-        raise _fail(f"这项申请已{request.get_status_display()}", "request")
+        raise _fail(f"这项申请已处理({request.get_status_display()}),不能再次处理", "request")
     request.status = CorrectionRequest.Status.ACCEPTED if accept else CorrectionRequest.Status.REJECTED
     request.decision_reason = reason
     request.decided_by = actor if getattr(actor, "is_authenticated", False) else None
