@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import struct
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -35,28 +33,14 @@ from shegong.org.services import division_create
 from shegong.people.models import Worker
 from shegong.people.services import worker_update
 from tests import factories
+from tests.files import EXE, PDF, png
 
 BASE = "/api/v1"
 HAN = re.compile(r"[\u4e00-\u9fff]")
 NOT_FOUND = "未找到,或不在您的管辖范围内"
 
-PDF = (b"%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n"
-       b"2 0 obj <</Type /Pages /Kids [] /Count 0>> endobj\n"
-       b"trailer <</Root 1 0 R>>\n%%EOF\n")
-EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"This program cannot be run"
 
-
-def png_bytes(width: int = 2, height: int = 2) -> bytes:
-    """A valid RGB PNG, built chunk by chunk (signature, IHDR, IDAT, IEND, each with its CRC)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))  # filter 0, red pixels
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-
-
-PNG = png_bytes()
+PNG = png()
 
 
 # --- helpers -------------------------------------------------------------------------------------------------
@@ -239,7 +223,7 @@ def test_archive_loads_in_a_fixed_number_of_queries(world, prov):
         assert prov.get(url).status_code == 200
     for i in range(4):
         more = document(w1, f"材料{i}", i + 1)
-        services.attachment_add(actor=None, record=more, name=f"{i}.png", data=png_bytes(i + 1, 1))
+        services.attachment_add(actor=None, record=more, name=f"{i}.png", data=png(i + 1, 1))
     services.record_create(actor=None, worker=w1, kind="reward", details={"name": "优秀社区工作者", "level": "市级"})
     services.record_create(actor=None, worker=w1, kind="sanction",
                            details={"sanction_type": "警告", "start_date": "2020-01-10"})

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import struct
-import zlib
 from typing import Any
 
 import pytest
@@ -20,6 +18,7 @@ from shegong.archives.models import ArchiveRecord
 from shegong.common.models import AccessLog
 from shegong.people.models import Worker
 from tests import factories
+from tests.files import png
 
 urlpatterns = [path("archives/", include("shegong.archives.document_urls")), *config.urls.urlpatterns]
 pytestmark = pytest.mark.urls(__name__)
@@ -31,17 +30,6 @@ CLASS_TITLES = {
 }
 ORGANISATIONS = ["长春市朝阳区红旗街道办事处", "长春市朝阳区红旗街道东风社区居民委员会", "吉林省长春市南关区民康街道幸福社区党委",
                  "长春市朝阳区社会工作服务中心(民办非企业单位)", "长春市宽城区团山街道春光社区居民委员会"]
-
-
-def png(width: int = 24, height: int = 32) -> bytes:
-    """A real PNG (RGB, a gradient), built by hand."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    rows = b"".join(b"\x00" + b"".join(bytes((x * 10 % 256, y * 8 % 256, 160)) for x in range(width))
-                    for y in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 @pytest.fixture(autouse=True)

@@ -5,8 +5,6 @@ then signs in and finds that download in the access log of their own archive."""
 from __future__ import annotations
 
 import datetime as dt
-import struct
-import zlib
 from pathlib import Path
 
 import pytest
@@ -14,20 +12,9 @@ import pytest
 from shegong.archives import services
 from shegong.archives.models import Attachment
 from tests import factories
+from tests.files import png
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def png(width: int = 48, height: int = 32) -> bytes:
-    """A real PNG image: a red and white stripe pattern."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    rows = []
-    for y in range(height):
-        colour = b"\xc8\x10\x2e" if (y // 4) % 2 else b"\xff\xff\xff"
-        rows.append(b"\x00" + colour * width)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
 
 
 @pytest.fixture(autouse=True)
