@@ -10,29 +10,20 @@ from typing import IO, Any
 
 from django.db.models import QuerySet
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
 
 from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
 from shegong.common.crypto import decrypt
+from shegong.common.xlsx import write_row
 from shegong.org.models import Division
 from shegong.people.models import Worker
 from shegong.roster.columns import APPOINTMENTS, COMMUNITIES, PEOPLE, SheetSpec
 from shegong.staffing.models import Appointment
 
-HEADER_FONT = Font(bold=True)
-HEADER_FILL = PatternFill("solid", fgColor="FFE8EEF5")
 CHUNK = 2000
 
 
 def _header(ws: Any, spec: SheetSpec, extra: Iterable[str] = ()) -> None:
-    cells = []
-    for title in [c.header for c in spec.template_columns()] + list(extra):
-        cell = WriteOnlyCell(ws, value=title)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cells.append(cell)
-    ws.append(cells)
+    write_row(ws, [c.header for c in spec.template_columns()] + list(extra), header=True)
 
 
 def _sheet(wb: Workbook, spec: SheetSpec, extra: Iterable[str] = ()) -> Any:

@@ -5,28 +5,12 @@ from __future__ import annotations
 from typing import IO, Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
 
+from shegong.common.xlsx import ERROR_FONT, write_row
 from shegong.staffing.compliance import ERROR, LEVEL_NAMES, WARNING, Finding, Report
 
-HEADER_FONT = Font(bold=True)
-HEADER_FILL = PatternFill("solid", fgColor="FFE8EEF5")
-ERROR_FONT = Font(color="FFB00020")
 FINDING_HEADERS = ["区划代码", "社区", "条款", "级别", "问题", "应为", "实际", "规则"]
 FINDING_WIDTHS = [16, 18, 8, 8, 70, 24, 24, 30]
-
-
-def _row(ws: Any, values: list[Any], *, header: bool = False, font: Font | None = None) -> None:
-    cells = []
-    for value in values:
-        cell = WriteOnlyCell(ws, value=value)
-        if header:
-            cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        elif font is not None:
-            cell.font = font
-        cells.append(cell)
-    ws.append(cells)
 
 
 def finding_row(f: Finding) -> list[Any]:
@@ -41,20 +25,20 @@ def write_report(target: IO[bytes], report: Report, *, findings: list[Finding] |
     summary = wb.create_sheet("概况")
     summary.column_dimensions["A"].width = 22
     summary.column_dimensions["B"].width = 50
-    _row(summary, ["项目", "值"], header=True)
+    write_row(summary, ["项目", "值"], header=True)
     for label, value in [("规则集", f"{report.rule_set.title or report.rule_set.code}({report.rule_set.version})"),
                          ("核查日期", report.as_of.isoformat()), ("范围", report.scope or "全部"),
                          ("社区数", report.communities),
                          ("有错误的社区", report.communities_with(ERROR)),
                          ("有提示的社区", report.communities_with(WARNING)),
                          ("错误", report.errors), ("提示", report.warnings), ("本表问题条数", len(rows))]:
-        _row(summary, [label, value])
+        write_row(summary, [label, value])
     ws = wb.create_sheet("问题清单")
     for i, width in enumerate(FINDING_WIDTHS):
         ws.column_dimensions[chr(ord("A") + i)].width = width
     ws.auto_filter.ref = f"A1:{chr(ord('A') + len(FINDING_HEADERS) - 1)}{len(rows) + 1}"
     ws.freeze_panes = "A2"
-    _row(ws, FINDING_HEADERS, header=True)
+    write_row(ws, FINDING_HEADERS, header=True)
     for f in rows:
-        _row(ws, finding_row(f), font=ERROR_FONT if f.level == ERROR else None)
+        write_row(ws, finding_row(f), font=ERROR_FONT if f.level == ERROR else None)
     wb.save(target)
