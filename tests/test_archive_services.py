@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import struct
-import zlib
 
 import pytest
 
@@ -17,20 +15,7 @@ from shegong.common.models import AccessLog
 from shegong.people.services import worker_reveal, worker_update
 from shegong.staffing.services import appointment_end
 from tests import factories
-
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-
-
-def png(width: int = 2, height: int = 2) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-
-
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+from tests.files import JPEG, PDF, png
 
 
 def doc(world, **kw) -> ArchiveRecord:
@@ -267,6 +252,30 @@ def test_completeness_rates_per_division(world):
     assert [(r["division"].code, r["workers"], r["complete"], r["rate"]) for r in rows] == [
         ("220102001001", 1, 1, 1.0), ("220102001002", 1, 0, 0.0)]
     assert dict((i.code, n) for i, n in rows[0]["items"])["photo"] == 1
+
+
+def test_completeness_counts_only_scanned_records_that_stand(world):
+    """A record without a scan, a voided one and a second scan of the same item change nothing; a worker
+    who left is not counted (8.1.2)."""
+    admin, codes = world.users["community"], ("id_card", "photo", "highest_diploma", "appointment_document",
+                                              "labour_contract", "resume_form")
+    for code in codes:
+        record = doc(world, required_item=code, title=code)
+        for n in range(2 if code == "photo" else 1):
+            services.attachment_add(actor=admin, record=record, name=f"{code}{n}.pdf", data=PDF + f"{code}{n}".encode())
+    doc(world, required_item="id_card", title="第二份身份证复印件(无扫描件)")
+
+    def street_row():
+        (row,) = [r for r in selectors.completeness_rates(user=world.users["street"]) if r["division"].code == "220102001"]
+        return row["workers"], row["complete"], dict((i.code, n) for i, n in row["items"])
+
+    assert street_row()[:2] == (2, 1) and street_row()[2]["photo"] == 1
+    contract = ArchiveRecord.objects.get(worker=world.w1, required_item="labour_contract")
+    services.record_void(actor=admin, record=contract, reason="签错了人")
+    workers, complete, items = street_row()
+    assert (workers, complete, items["labour_contract"], items["id_card"]) == (2, 0, 0, 1)
+    worker_update(worker=world.w2, status="辞职", reason="辞职")
+    assert street_row()[:2] == (1, 0)
 
 
 # ---- transfers: the archive moves, access follows ------------------------------------------------------

@@ -155,7 +155,7 @@ class Qualification(models.Model):
     level = models.CharField("等级", max_length=20)
     certificate_no = models.CharField("证书编号", max_length=60)
     obtained_on = models.DateField("取得日期")
-    registered_on = models.DateField("登记日期", null=True, blank=True)
+    registered_on = models.DateField("登记日期", null=True, blank=True, db_index=True)
     hours_done = models.PositiveIntegerField("本周期已完成继续教育学时", default=0)
 
     history = HistoricalRecords()

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 NOTHING = Q(pk__in=[])
 
 
-def scope_q(user: Any, action: str, model: type[models.Model]) -> Q:
+def scope_q(user: Any, action: str, model: type[models.Model], prefix: str = "") -> Q:
+    """The rows of `model` in the user's scope for `action`; with `prefix` (e.g. "record__") the same
+    condition on a related model, to filter a model that reaches `model` through that path."""
     from shegong.accounts.selectors import user_grants
 
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -32,11 +34,11 @@ def scope_q(user: Any, action: str, model: type[models.Model]) -> Q:
     for grant in user_grants(user):
         if action not in grant.role.actions:
             continue
-        part = Q(**{f"{scope_field}__startswith": grant.division.code})
+        part = Q(**{f"{prefix}{scope_field}__startswith": grant.division.code})
         if grant.role.self_only and owner_field is not None:
             if user.worker_id is None:
                 continue
-            part &= Q(**{owner_field: user.worker_id})
+            part &= Q(**{f"{prefix}{owner_field}": user.worker_id})
         q |= part
     return q
 
