@@ -12,9 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-import struct
-import zlib
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from django.conf import settings
@@ -22,6 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook
 
 from shegong.archives import services
 from shegong.archives.models import ArchiveRecord, Attachment, CorrectionRequest, Transfer, attachment_path
@@ -31,6 +31,7 @@ from shegong.people.models import Worker
 from shegong.people.services import worker_update
 from shegong.staffing.services import appointment_end
 from tests import factories
+from tests.files import EXE, PDF, png
 
 ROLES = ["province", "city", "street", "community", "training", "worker", "nobody"]
 WORKERS = ["w1", "w2", "w3", "w_other"]
@@ -38,19 +39,6 @@ CHANGCHUN = {"w1", "w2", "w3"}
 VIEW = {"province": set(WORKERS), "city": CHANGCHUN, "street": {"w1", "w2"}, "community": {"w1"},
         "training": CHANGCHUN, "worker": {"w1"}, "nobody": set()}
 MATRIX = [(role, target) for role in ROLES for target in WORKERS]
-
-
-def png(width: int = 3, height: int = 2) -> bytes:
-    """A real (tiny) PNG image."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    raw = b"".join(b"\x00" + b"\xc8\x10\x2e" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-
-
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64 + b"This program cannot be run in DOS mode"
 
 
 @pytest.fixture(autouse=True)
@@ -539,15 +527,42 @@ def test_completeness_page_numbers(world):
         "id_card": 1, "photo": 0, "highest_diploma": 0, "appointment_document": 0, "labour_contract": 0,
         "resume_form": 0}
     resp = city.get(url("archive_index") + "?parent=220102001002")
-    [(w, missing)] = resp.context["workers"]
-    assert w == world.w2 and len(missing) == 5 and "近期免冠照片" in text_of(resp)
+    [w] = resp.context["workers"]
+    assert w.worker_id == world.w2.pk and len(w.missing) == 5 and "近期免冠照片" in text_of(resp)
     # A community admin starts inside the one community; the province admin sees both cities.
     resp = client_for(world, "community").get(url("archive_index"))
-    assert resp.context["parent"] == world.c1 and [w for w, _ in resp.context["workers"]] == [world.w1]
+    assert resp.context["parent"] == world.c1 and [w.worker_id for w in resp.context["workers"]] == [world.w1.pk]
     assert client_for(world, "province").get(url("archive_index")).context["total"] == 4
     # Out of scope drill-down is 404; a worker is sent to their own archive.
     assert client_for(world, "street").get(url("archive_index") + "?parent=220102002").status_code == 404
     assert client_for(world, "worker").get(url("archive_index"))["Location"] == url("archive_detail", world.w1.pk)
+
+
+def test_completeness_export_is_the_scope_as_a_workbook(world, tmp_path):
+    """/archives/export.xlsx: the rates sheet and one row per active worker with a column per required
+    item; scoped like the page (404 outside, the worker gets none)."""
+    complete_archive(world.w1)
+    record(world.w2, "居民身份证复印件", scan=png(), required_item="id_card")
+    resp = client_for(world, "street").get(url("archive_export") + "?parent=220102001")
+    assert resp.status_code == 200 and "档案完整情况_220102001_" in unquote(resp["Content-Disposition"])
+    path = tmp_path / "export.xlsx"
+    path.write_bytes(b"".join(resp.streaming_content))
+    wb = load_workbook(path)
+    rates = [list(r) for r in wb["完整率"].iter_rows(values_only=True)]
+    assert rates[0][:5] == ["区划代码", "名称", "在岗人员", "档案齐备", "完整率"]
+    assert rates[1][:5] == ["220102001001", world.c1.name, 1, 1, "100.0%"]
+    assert rates[2][:6] == ["220102001002", world.c2.name, 1, 0, "0.0%", 1]  # one holds the ID card copy
+    assert rates[-1][2:5] == [2, 1, "50.0%"]
+    sheet = [list(r) for r in wb["档案齐全情况"].iter_rows(values_only=True)]
+    required = archive_rules().required
+    assert sheet[0] == ["区划代码", "街道", "社区", "姓名", "齐备", "缺少项数", *[i.name for i in required], "缺少的必备材料"]
+    assert [row[3] for row in sheet[1:]] == [world.w1.name, world.w2.name]
+    assert sheet[1][4:6] == ["是", 0] and sheet[2][4:7] == ["否", 5, "有"]
+    assert "近期免冠照片" in sheet[2][-1] and world.w3.name not in str(sheet)  # w3 is in another street
+    assert client_for(world, "street").get(url("archive_export") + "?parent=220102002").status_code == 404
+    assert client_for(world, "worker").get(url("archive_export")).status_code == 404
+    assert 'href="/archives/export.xlsx?parent=220102001"' in text_of(
+        client_for(world, "street").get(url("archive_index") + "?parent=220102001"))
 
 
 # ---- query count --------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from shegong.archives import views
 
 urlpatterns = [
     path("", views.archive_index, name="archive_index"),
+    path("export.xlsx", views.archive_export, name="archive_export"),
     path("access-log/", views.audit_index, name="archive_audit"),
     path("corrections/", views.correction_index, name="archive_corrections"),
     path("corrections/<int:pk>/decide/", views.correction_decide, name="archive_correction_decide"),

@@ -10,6 +10,7 @@ an archive but not change it — a training admin, the worker themself, anyone o
 
 from __future__ import annotations
 
+import tempfile
 from typing import Any
 
 from django.contrib import messages
@@ -38,7 +39,7 @@ from shegong.archives.forms import (
     read_scan,
 )
 from shegong.archives.models import ArchiveRecord, Attachment, CorrectionRequest
-from shegong.archives.rules import RequiredItem, archive_rules
+from shegong.archives.rules import archive_rules
 from shegong.common.errors import ApplicationError
 from shegong.common.history import history_entries
 from shegong.common.models import AccessLog
@@ -423,14 +424,36 @@ def correction_index(request: HttpRequest) -> HttpResponse:
 # ---- completeness roll-up -----------------------------------------------------------------------------
 
 
-def _community_workers(user: Any, community: Division) -> list[tuple[Worker, list[RequiredItem]]]:
-    """The active workers of one community with the required items their archive lacks (two queries).
-    TODO(selectors): belongs in archives.selectors beside completeness_rates (reported)."""
-    workers = Worker.objects.restrict(user, "view").filter(community=community, status=Worker.Status.ACTIVE)
-    held = set(ArchiveRecord.objects.filter(worker__in=workers, voided_at__isnull=True, attachments__isnull=False)
-               .exclude(required_item="").values_list("worker_id", "required_item").distinct())
-    required = archive_rules().required
-    return [(w, [i for i in required if (w.pk, i.code) not in held]) for w in workers.order_by("name", "id")]
+@login_required
+@require_safe
+def archive_export(request: HttpRequest) -> FileResponse:
+    """The completeness of every archive under ?parent= (or the whole scope) as a workbook: a sheet of
+    rates per division, a sheet of workers with one column per required item."""
+    from shegong.archives.exporters import write_completeness
+
+    parent = _parent(request)
+    if _worker_only(request):
+        raise Http404(NOT_FOUND)
+    rows = selectors.completeness_rates(user=request.user, parent=parent)
+    workers = selectors.worker_completeness(user=request.user, scope=parent.code if parent else "")
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)  # noqa: SIM115 — FileResponse closes it
+    write_completeness(spool, rows=rows, workers=workers, scope=parent.name if parent else "全部管辖范围")  # type: ignore[arg-type]
+    spool.seek(0)
+    name = f"档案完整情况_{parent.code if parent else '全部'}_{timezone.localdate().isoformat()}.xlsx"
+    return FileResponse(spool, as_attachment=True, filename=name,
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def _parent(request: HttpRequest) -> Division | None:
+    """The division of ?parent= (404 when out of scope), else the user's only root, else None."""
+    code = request.GET.get("parent", "").strip()
+    if code:
+        try:
+            return division_get(user=request.user, code=code)
+        except Division.DoesNotExist as exc:
+            raise Http404(NOT_FOUND) from exc
+    roots = list(division_roots(user=request.user)[:2])
+    return roots[0] if len(roots) == 1 else None  # one grant: start inside it
 
 
 @login_required
@@ -438,20 +461,12 @@ def archive_index(request: HttpRequest) -> HttpResponse:
     user = request.user
     if _worker_only(request):
         return redirect("archive_detail", pk=user.worker_id)  # type: ignore[union-attr]
-    code = request.GET.get("parent", "").strip()
-    if code:
-        try:
-            parent: Division | None = division_get(user=user, code=code)
-        except Division.DoesNotExist as exc:
-            raise Http404(NOT_FOUND) from exc
-    else:
-        roots = list(division_roots(user=user)[:2])
-        parent = roots[0] if len(roots) == 1 else None  # one grant: start inside it
+    parent = _parent(request)
     rows: list[dict[str, Any]] = []
-    workers: list[tuple[Worker, list[RequiredItem]]] = []
+    workers: list[selectors.WorkerCompleteness] = []
     if parent is not None and parent.is_community:
-        workers = _community_workers(user, parent)
-        n, complete = len(workers), sum(1 for _, missing in workers if not missing)
+        workers = selectors.worker_completeness(user=user, scope=parent.code)
+        n, complete = len(workers), sum(1 for w in workers if not w.missing)
     else:
         rows = selectors.completeness_rates(user=user, parent=parent)
         n, complete = sum(r["workers"] for r in rows), sum(r["complete"] for r in rows)

@@ -1,0 +1,44 @@
+"""Archive completeness (8.1.2) as a workbook: the rates per division and every worker with one column per
+required item, filterable in Excel. Names and communities only: no ID numbers or phones."""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+
+from shegong.archives.rules import archive_rules
+from shegong.archives.selectors import WorkerCompleteness
+from shegong.common.xlsx import ERROR_FONT, write_row
+
+
+def write_completeness(target: IO[bytes], *, rows: list[dict[str, Any]], workers: list[WorkerCompleteness],
+                       scope: str) -> None:
+    required = archive_rules().required
+    wb = Workbook(write_only=True)
+    rates = wb.create_sheet("完整率")
+    for i, width in enumerate([16, 24, 10, 10, 10] + [12] * len(required)):
+        rates.column_dimensions[get_column_letter(i + 1)].width = width
+    write_row(rates, ["区划代码", "名称", "在岗人员", "档案齐备", "完整率"] + [f"有{item.name}" for item in required],
+         header=True)
+    for r in rows:
+        rate = "" if r["rate"] is None else f"{r['rate'] * 100:.1f}%"
+        write_row(rates, [r["division"].code, r["division"].name, r["workers"], r["complete"], rate]
+             + [n for _, n in r["items"]])
+    total, complete = len(workers), sum(1 for w in workers if not w.missing)
+    write_row(rates, ["", f"合计({scope})", total, complete, f"{complete * 100 / total:.1f}%" if total else ""])
+
+    sheet = wb.create_sheet("档案齐全情况")
+    headers = ["区划代码", "街道", "社区", "姓名", "齐备", "缺少项数"] + [item.name for item in required] + ["缺少的必备材料"]
+    for i, width in enumerate([16, 14, 16, 10, 8, 10] + [12] * len(required) + [60]):
+        sheet.column_dimensions[get_column_letter(i + 1)].width = width
+    sheet.freeze_panes = "E2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{total + 1}"
+    write_row(sheet, headers, header=True)
+    for w in workers:
+        missing = {item.code for item in w.missing}
+        write_row(sheet, [w.community_code, w.street_name, w.community_name, w.name, "否" if missing else "是",
+                     len(missing)] + ["缺" if item.code in missing else "有" for item in required]
+             + ["、".join(item.name for item in w.missing)], font=ERROR_FONT if missing else None)
+    wb.save(target)
