@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import IO, Any
 
 from openpyxl import Workbook
+from openpyxl.formatting.rule import CellIsRule
 from openpyxl.utils import get_column_letter
 
 from shegong.archives.rules import archive_rules
@@ -36,9 +37,16 @@ def write_completeness(target: IO[bytes], *, rows: list[dict[str, Any]], workers
     sheet.freeze_panes = "E2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{total + 1}"
     write_row(sheet, headers, header=True)
+    # Plain values with one conditional format for "否"/"缺" (styling each cell took 60 % of the time
+    # of a province's 20,000 rows).
+    last = get_column_letter(6 + len(required))
+    sheet.conditional_formatting.add(f"E2:{last}{total + 1}", CellIsRule(
+        operator="equal", formula=['"否"'], font=ERROR_FONT))
+    sheet.conditional_formatting.add(f"E2:{last}{total + 1}", CellIsRule(
+        operator="equal", formula=['"缺"'], font=ERROR_FONT))
     for w in workers:
         missing = {item.code for item in w.missing}
-        write_row(sheet, [w.community_code, w.street_name, w.community_name, w.name, "否" if missing else "是",
-                     len(missing)] + ["缺" if item.code in missing else "有" for item in required]
-             + ["、".join(item.name for item in w.missing)], font=ERROR_FONT if missing else None)
+        sheet.append([w.community_code, w.street_name, w.community_name, w.name, "否" if missing else "是",
+                      len(missing)] + ["缺" if item.code in missing else "有" for item in required]
+                     + ["、".join(item.name for item in w.missing)])
     wb.save(target)
