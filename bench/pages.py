@@ -249,7 +249,17 @@ def _run(args: argparse.Namespace, db_url: str) -> int:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     fx = _fixtures()
-    counts = _counts()
+    from bench.archive_data import load_archives
+
+    archive_stats = load_archives(viewer=fx["users"]["province"], seed=args.seed)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    w, d, c = fx["worker"].pk, fx["district"].code, fx["community"].code
+    fx["pages"] += ["/archives/", f"/archives/?parent={d}", f"/archives/?parent={c}", f"/archives/{w}/",
+                    f"/archives/{w}/access-log/", "/archives/access-log/", "/archives/export.xlsx"]
+    fx["api"] += [f"/api/v1/workers/{w}/archive", "/api/v1/archive/access-log?limit=50"]
+    counts = _counts() | {"archive records": archive_stats.records, "scans": archive_stats.attachments}
 
     results: list[Result] = []
     for username, user in fx["users"].items():
@@ -263,7 +273,7 @@ def _run(args: argparse.Namespace, db_url: str) -> int:
                                     HTTP_AUTHORIZATION=f"Bearer {fx['tokens'][username]}"))
 
     print(f"**{_database_label()}** — {', '.join(f'{v:,} {k}' for k, v in counts.items())}; "
-          f"migrate {migrate_s:.1f} s, data load {stats.seconds:.1f} s; "
+          f"migrate {migrate_s:.1f} s, data load {stats.seconds:.1f} s + archives {archive_stats.seconds:.1f} s; "
           f"{args.repeat} timed requests after 1 warm-up; Django test client, in-process")
     print(f"\ncommunity admin on {fx['community'].code} {fx['community'].name}, street admin on "
           f"{fx['street'].code} {fx['street'].name}, district page {fx['district'].code} {fx['district'].name}; "
