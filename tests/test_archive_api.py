@@ -486,9 +486,13 @@ def test_upload_then_download_the_same_bytes_logged(world, prov, rec, name, data
 
 def test_same_bytes_twice_are_stored_once(world, prov, rec):
     a = upload(prov, rec.pk, "a.pdf", PDF).json()
-    b = upload(prov, rec.pk, "b.pdf", PDF).json()
+    b = upload(prov, document(world.w1, "学历证明", 4).pk, "b.pdf", PDF).json()  # another record
     assert a["id"] != b["id"] and a["sha256"] == b["sha256"]
     assert [p.name for p in (root() / "archives").rglob("*") if p.is_file()] == [a["sha256"]]
+    # On the same record a second upload of the same file is refused, naming the first.
+    body = assert_error(upload(prov, rec.pk, "again.pdf", PDF), 400, "file")
+    assert "已经上传到这份材料" in body["message"] and "a.pdf" in body["message"]
+    assert rec.attachments.count() == 1
 
 
 def test_renamed_executable_is_refused_by_content(world, prov, rec):

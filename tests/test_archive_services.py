@@ -9,7 +9,7 @@ import hashlib
 import pytest
 
 from shegong.archives import selectors, services, storage
-from shegong.archives.models import ArchiveRecord, Attachment, Transfer
+from shegong.archives.models import ArchiveRecord, Attachment, Transfer, attachment_path
 from shegong.common.errors import ApplicationError
 from shegong.common.models import AccessLog
 from shegong.people.services import worker_reveal, worker_update
@@ -121,12 +121,25 @@ def test_attachments_are_checked_by_content_and_stored_by_digest(world, settings
     settings.UPLOAD_ROOT = str(tmp_path)  # count this test's files alone
     record = doc(world, required_item="id_card")
     for name, data, kind in [("scan.pdf", PDF, "application/pdf"), ("photo.png", png(), "image/png"),
-                             ("photo.jpeg", JPEG, "image/jpeg"), ("名字无扩展名", PDF, "application/pdf")]:
+                             ("photo.jpeg", JPEG, "image/jpeg")]:
         a = services.attachment_add(actor=world.users["community"], record=record, name=name, data=data)
         assert (a.content_type, a.size, a.sha256) == (kind, len(data), hashlib.sha256(data).hexdigest())
         assert storage.verify(a.sha256)
+    # The same PDF on another record (named without an extension): read by content, stored once.
+    other = doc(world, title="学历证明", archive_class=4)
+    a = services.attachment_add(actor=world.users["community"], record=other, name="名字无扩展名", data=PDF)
+    assert a.content_type == "application/pdf"
     stored = list((storage.root() / "archives").rglob("*"))
     assert len([p for p in stored if p.is_file()]) == 3  # the same PDF twice is stored once
+    # The same file again on the same record is refused (nothing added) ...
+    with pytest.raises(ApplicationError, match=r"已经上传到这份材料\(“scan\.pdf”,.*\),不必重复上传"):
+        services.attachment_add(actor=world.users["community"], record=record, name="again.pdf", data=PDF)
+    assert record.attachments.count() == 3
+    # ... unless the stored copy was damaged: the same bytes repair it.
+    path = storage.root() / attachment_path(a.sha256)
+    path.write_bytes(b"damaged")
+    repaired = services.attachment_add(actor=world.users["community"], record=record, name="again.pdf", data=PDF)
+    assert repaired.original_name == "scan.pdf" and storage.verify(a.sha256) and record.attachments.count() == 3
 
 
 @pytest.mark.parametrize(("data", "what"), [

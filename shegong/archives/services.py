@@ -8,6 +8,7 @@ with a reason. Every opening of a full archive, attachment download and printed 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from typing import Any
 
@@ -311,7 +312,15 @@ def attachment_add(*, actor: Any, record: ArchiveRecord, name: str, data: bytes)
     if content_type is None or content_type not in rules.types:
         raise _fail(f"文件“{name}”的内容是{storage.describe(data)},不是 PDF、JPEG 或 PNG 扫描件"
                     f"(按文件内容识别,与扩展名无关)", "file")
-    digest = storage.store(data)
+    digest = hashlib.sha256(data).hexdigest()
+    same = record.attachments.filter(sha256=digest).first()
+    if same is not None:
+        if storage.verify(digest):
+            raise _fail(f"文件“{name}”已经上传到这份材料(“{same.original_name}”,"
+                        f"{timezone.localtime(same.uploaded_at):%Y-%m-%d %H:%M}),不必重复上传", "file")
+        storage.store(data)  # the stored copy was damaged: the same bytes repair it
+        return same
+    storage.store(data)
     attachment = Attachment(record=record, original_name=name, content_type=content_type, size=len(data),
                             sha256=digest, uploaded_by=actor if getattr(actor, "is_authenticated", False) else None)
     stamp(attachment, actor=actor, reason="上传附件")
