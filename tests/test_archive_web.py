@@ -626,3 +626,16 @@ def test_record_page_lists_details_scans_and_history(world):
     assert "优秀社区工作者" in body and "市级" in body and "奖状.png" in body and "七、奖励" in body
     assert url("archive_record_upload", r.pk) not in body  # read only for the training admin
     assert re.search(r"创建", body)
+
+
+def test_archive_page_in_english(world):
+    """The archive reads in English after the language switch, with singular and plural counts."""
+    record(world.w1, "入党志愿书", 6)
+    record(world.w1, "政审材料", 5)
+    record(world.w1, "政审补充材料", 5)
+    client = client_for(world, "community")
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    body = text_of(client.get(url("archive_detail", world.w1.pk)))
+    assert "Archive catalogue" in body and "Required items" in body and "Missing" in body
+    assert "1 item<" in body and "2 items<" in body
+    assert "档案目录" not in body
