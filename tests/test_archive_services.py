@@ -70,12 +70,40 @@ def test_every_structured_kind(world):
      "职业资格等级“社工”无效,应为 助理社会工作师、社会工作师、高级社会工作师"),
     ("sanction", {"sanction_type": "批评", "start_date": "2024-01-01"}, "sanction_type", "处分种类“批评”无效"),
     ("work", {"organisation": "东风社区", "start_date": "2012-13-01"}, "start_date", "起始日期“2012-13-01”无效"),
+    ("work", {"organisation": "东风社区", "start_date": 20120301}, "start_date", "起始日期“20120301”无效"),
+    ("work", {"organisation": ["东风社区"], "start_date": "2012-03-01"}, "organisation", "工作单位应为单个值"),
+    ("work", {"organisation": "社" * 201, "start_date": "2012-03-01"}, "organisation", "工作单位不能超过 200 字"),
+    ("qualification", {"level": ["社会工作师"], "certificate_no": "X", "obtained_on": "2020-01-01"}, "level",
+     "等级应为单个值"),
+    ("qualification", {"level": "社会工作师", "certificate_no": "X", "obtained_on": "2020-01-01", "hours_done": 1.9},
+     "hours_done", "应为整数"),
+    ("sanction", {"sanction_type": {"a": 1}, "start_date": "2024-01-01"}, "sanction_type", "处分种类应为单个值"),
+    ("sanction", {"sanction_type": "警告", "start_date": "2024-01-01", "lifted_on": "2023-12-31"}, "lifted_on",
+     "解除日期 2023-12-31 早于处分期起 2024-01-01"),
+    ("education", {"school": "吉林大学", "level": "本科", "end_date": "2999-07-01"}, "end_date",
+     "毕业日期 2999-07-01 晚于今天"),
 ])
 def test_bad_details_are_refused_in_chinese(world, kind, details, field, message):
     with pytest.raises(ApplicationError) as exc:
         services.record_create(actor=world.users["community"], worker=world.w1, kind=kind, details=details)
     assert exc.value.field == field and message in exc.value.message
     assert not ArchiveRecord.objects.exists()
+
+
+def test_qualifications_due_skip_superseded_ones_and_keep_29_february(world):
+    admin = world.users["community"]
+
+    def qualification(worker, level, registered):
+        return services.record_create(actor=admin, worker=worker, kind="qualification", details={
+            "level": level, "certificate_no": f"{level}{registered}", "obtained_on": registered,
+            "registered_on": registered})
+
+    old = qualification(world.w1, "助理社会工作师", "2020-02-29")  # expires 2023-02-28
+    due = selectors.qualifications_due(user=admin, today=dt.date(2022, 12, 30))  # 60 days before
+    assert [q.qualification.record_id for q in due] == [old.pk]
+    assert selectors.qualifications_due(user=admin, today=dt.date(2022, 12, 29)) == []  # 61 days before
+    qualification(world.w1, "社会工作师", "2022-06-01")  # a higher level registered later supersedes it
+    assert selectors.qualifications_due(user=admin, today=dt.date(2023, 3, 1)) == []
 
 
 @pytest.mark.parametrize(("kind", "data", "field", "message"), [
@@ -103,6 +131,25 @@ def test_changing_a_sanction_start_moves_its_period_and_catalogue_date(world):
     services.record_update(actor=world.users["community"], record=record, details={"start_date": "2024-06-01"})
     record.sanction.refresh_from_db()
     assert record.sanction.end_date == dt.date(2024, 12, 31)  # an end typed by hand is kept
+
+
+def test_a_sanction_changed_to_one_without_a_period_runs_until_lifted(world):
+    record = services.record_create(actor=world.users["community"], worker=world.w1, kind="sanction",
+                                    details={"sanction_type": "警告", "start_date": "2024-01-01"})
+    assert record.sanction.end_date == dt.date(2024, 6, 30)
+    services.record_update(actor=world.users["community"], record=record, details={"sanction_type": "开除"})
+    record.sanction.refresh_from_db()
+    assert record.sanction.end_date is None and record.sanction.in_force(dt.date(2026, 1, 1))
+
+
+def test_notes_and_file_names_are_bounded(world, settings, tmp_path):
+    settings.UPLOAD_ROOT = str(tmp_path)
+    with pytest.raises(ApplicationError, match="备注不能超过 2000 字") as exc:
+        doc(world, notes="注" * 2001)
+    assert exc.value.field == "notes"
+    record = doc(world)
+    a = services.attachment_add(actor=None, record=record, name="扫" * 300 + ".pdf", data=PDF)
+    assert len(a.original_name) == 200 and a.original_name.endswith(".pdf")
 
 
 def test_document_needs_a_class_and_title(world):
@@ -291,6 +338,20 @@ def test_completeness_counts_only_scanned_records_that_stand(world):
     assert street_row()[:2] == (1, 0)
 
 
+def test_completeness_for_grants_at_two_levels(world):
+    """A street admin also granted a community of another street sees both, each counted."""
+    from shegong.accounts.services import grant_add
+
+    admin = world.users["street"]
+    for code in ("id_card", "photo", "highest_diploma", "appointment_document", "labour_contract", "resume_form"):
+        record = services.record_create(actor=None, worker=world.w3, archive_class=10, title=code, required_item=code)
+        services.attachment_add(actor=None, record=record, name=f"{code}.pdf", data=PDF + code.encode())
+    grant_add(user=admin, role="street_admin", scope=world.c3.code)
+    admin = type(admin).objects.get(pk=admin.pk)
+    rows = {r["division"].code: (r["workers"], r["complete"]) for r in selectors.completeness_rates(user=admin)}
+    assert rows == {"220102001": (2, 0), world.c3.code: (1, 1)}
+
+
 # ---- transfers: the archive moves, access follows ------------------------------------------------------
 
 def test_transfer_moves_the_archive_and_access(world):
@@ -322,6 +383,30 @@ def test_transfer_moves_the_archive_and_access(world):
     assert entries[-1].title == "档案转递:东风社区 → 春光社区" and entries[-1].archive_class == 10
     assert Transfer.objects.restrict(world.users["community"]).count() == 0
     assert world.w1.history.first().history_change_reason == "档案转递:工作调动"
+    # The worker's own login follows them: they still see their archive and its scans.
+    me = type(world.users["worker"]).objects.get(pk=world.users["worker"].pk)
+    assert [g.division for g in me.grants.all()] == [world.c3]
+    assert selectors.archive_worker(user=me, pk=world.w1.pk) == world.w1
+    with services.attachment_download(actor=me, attachment=a) as fh:
+        assert fh.read() == PDF
+
+
+def test_transfer_dates_and_target(world):
+    city = world.users["city"]
+    with pytest.raises(ApplicationError, match="晚于今天") as exc:
+        services.archive_transfer(actor=city, worker=world.w1, to_community=world.c2,
+                                  date=dt.date.today() + dt.timedelta(days=1), reason="调动")
+    assert exc.value.field == "date"
+    services.archive_transfer(actor=city, worker=world.w1, to_community=world.c2, date=dt.date(2026, 7, 1),
+                              reason="调动")
+    with pytest.raises(ApplicationError, match=r"早于上一次转递\(2026-07-01 转入幸福社区\)"):
+        services.archive_transfer(actor=city, worker=world.w1, to_community=world.c1, date=dt.date(2026, 6, 1),
+                                  reason="调回")
+    world.c1.is_active = False
+    world.c1.save()
+    with pytest.raises(ApplicationError, match="“东风社区”已撤销"):
+        services.archive_transfer(actor=city, worker=world.w1, to_community=world.c1, reason="调回")
+    assert Transfer.objects.count() == 1
 
 
 # ---- the access log and the worker's own view ------------------------------------------------------------
@@ -376,6 +461,9 @@ def test_correction_request_flow(world):
         accept=True, reason="已核实户口簿,已更正")
     assert accepted.status == "accepted"
     assert selectors.correction_requests(user=world.users["community"], status="pending").count() == 0
+    services.record_void(actor=world.users["community"], record=record, reason="重复")
+    with pytest.raises(ApplicationError, match="“学历证明”已作废,无需更正"):
+        services.correction_request_create(actor=me, worker=world.w1, record=record, text="日期有误")
 
 
 def test_the_demo_has_archives_to_show(db):

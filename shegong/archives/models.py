@@ -197,6 +197,9 @@ class Sanction(models.Model):
 
     def clean(self) -> None:
         _dates_in_order(self.start_date, self.end_date, "处分期起", "处分期止")
+        if self.start_date and self.lifted_on and self.lifted_on < self.start_date:
+            raise ValidationError({"lifted_on": f"解除日期 {self.lifted_on.isoformat()} 早于处分期起 "
+                                                f"{self.start_date.isoformat()}"})
 
     def in_force(self, day: dt.date) -> bool:
         if self.lifted_on and self.lifted_on <= day:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -46,6 +47,7 @@ DETAIL_MODELS: dict[str, type[models.Model]] = {
 }
 DATE_FROM = {"education": "end_date", "work": "start_date", "qualification": "obtained_on", "sanction": "start_date"}
 RECORD_FIELDS = ("archive_class", "title", "date", "issuer", "notes", "required_item")
+DATE_FORM = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _fail(message: str, field: str | None = None) -> ApplicationError:
@@ -86,10 +88,41 @@ def _date(value: Any, field: str, label: str) -> dt.date | None:
         return None
     if isinstance(value, dt.date):
         return value
+    text = str(value).strip()
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        if not isinstance(value, str) or not DATE_FORM.fullmatch(text):
+            raise ValueError(text)
+        return dt.date.fromisoformat(text)
     except ValueError:
         raise _fail(f"{label}“{value}”无效,应为 YYYY-MM-DD", field) from None
+
+
+def _whole_number(value: Any, field: str, label: str) -> int:
+    """A count such as hours: an integer, or text of one; not a fraction, not true/false."""
+    if value in (None, ""):
+        return 0
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise _fail(f"{label}“{value}”应为整数", field)
+    try:
+        number = int(str(value).strip()) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError):
+        raise _fail(f"{label}“{value}”应为整数", field) from None
+    if number < 0:
+        raise _fail(f"{label}不能为负数", field)
+    return number
+
+
+def _text(value: Any, field: str, label: str, model_field: Any) -> str:
+    """Text: stripped; numbers are taken as their digits; anything longer than the field is refused."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise _fail(f"{label}应为文字", field)
+    text = str(value).strip()
+    limit = getattr(model_field, "max_length", None)
+    if limit and len(text) > limit and not getattr(model_field, "choices", None):  # a code is looked up later
+        raise _fail(f"{label}不能超过 {limit} 字(现有 {len(text)} 字)", field)
+    return text
 
 
 def _class(value: Any) -> int:
@@ -115,19 +148,16 @@ def _details(kind: str, record: ArchiveRecord, data: dict[str, Any], existing: m
         raise _fail(f"{ArchiveRecord.Kind(kind).label}记录没有这些字段:{'、'.join(unknown)}", unknown[0])
     for name, value in data.items():
         field = model._meta.get_field(name)
+        if isinstance(value, (list, tuple, dict, set)):
+            raise _fail(f"{labels[name]}应为单个值,不能是列表或对象", name)
         if isinstance(field, models.DateField):
             value = _date(value, name, labels[name])
         elif isinstance(field, models.BooleanField):
             value = value if isinstance(value, bool) else str(value).strip() in ("1", "true", "True", "是", "全日制", "on")
         elif isinstance(field, models.PositiveIntegerField):
-            try:
-                value = int(value or 0)
-            except (TypeError, ValueError):
-                raise _fail(f"{labels[name]}“{value}”应为整数", name) from None
-            if value < 0:
-                raise _fail(f"{labels[name]}不能为负数", name)
-        elif isinstance(value, str):
-            value = value.strip()
+            value = _whole_number(value, name, labels[name])
+        else:
+            value = _text(value, name, labels[name], field)
         setattr(obj, name, value)
     if kind == "education":
         try:
@@ -146,9 +176,11 @@ def _details(kind: str, record: ArchiveRecord, data: dict[str, Any], existing: m
         derived = (before["end_date"] is None or (
             before["start_date"] and old_months
             and before["end_date"] == add_months(before["start_date"], old_months) - dt.timedelta(days=1)))
-        if obj.start_date and months and "end_date" not in data and derived:  # type: ignore[attr-defined]
-            # The period the rules give for this kind of sanction, ending the day before the same date.
-            obj.end_date = add_months(obj.start_date, months) - dt.timedelta(days=1)  # type: ignore[attr-defined]
+        if obj.start_date and "end_date" not in data and derived:  # type: ignore[attr-defined]
+            # The period the rules give for this kind of sanction, ending the day before the same date;
+            # none (until lifted) for a kind without one, such as 开除.
+            obj.end_date = (add_months(obj.start_date, months) - dt.timedelta(days=1)  # type: ignore[attr-defined]
+                            if months else None)
     try:
         obj.full_clean(exclude=["record"])
     except ValidationError as exc:
@@ -178,12 +210,12 @@ def _apply_record(record: ArchiveRecord, data: dict[str, Any]) -> None:
         elif name == "title" and not str(value or "").strip():
             raise _fail("材料名称不能为空", "title")
         elif name == "required_item":
-            value = (value or "").strip()
+            value = _text(value, name, labels[name], ArchiveRecord._meta.get_field(name))
             if value and archive_rules().required_item(value) is None:
                 codes = "、".join(f"{r.code}({r.name})" for r in archive_rules().required)
                 raise _fail(f"必备材料代码“{value}”无效,应为 {codes}", "required_item")
         else:
-            value = (value or "").strip() if isinstance(value, str) or value is None else value
+            value = _text(value, name, labels[name], ArchiveRecord._meta.get_field(name))
         setattr(record, name, value)
     try:
         record.full_clean(exclude=["worker", "created_by", "voided_by"])
@@ -214,9 +246,17 @@ def record_create(*, actor: Any, worker: Worker, kind: str = "document", details
     record = ArchiveRecord(worker=worker, kind=kind,
                            created_by=actor if getattr(actor, "is_authenticated", False) else None)
     detail = _details(kind, record, details or {}, None) if kind in DETAIL_MODELS else None
-    if detail is not None and kind in DATE_FROM and not data.get("date"):
+    derived = detail is not None and kind in DATE_FROM and not data.get("date")
+    if derived:
         data["date"] = getattr(detail, DATE_FROM[kind])  # the catalogue date of a structured record
-    _apply_record(record, data)
+    try:
+        _apply_record(record, data)
+    except ApplicationError as exc:
+        if derived and exc.field == "date":  # the date the user typed is the detail's: name that field
+            field = DATE_FROM[kind]
+            label = _labels(DETAIL_MODELS[kind])[field]
+            raise _fail(exc.message.replace(_labels(ArchiveRecord)["date"], label), field) from None
+        raise
     stamp(record, actor=actor, reason=reason or "增加档案材料")
     record.save()
     if detail is not None:
@@ -286,6 +326,7 @@ def record_void(*, actor: Any, record: ArchiveRecord, reason: str) -> ArchiveRec
     if len(reason) > 500:
         raise _fail("作废原因不能超过 500 字", "reason")
     _writable(actor, record.worker)
+    record.voided_at = ArchiveRecord.objects.select_for_update().values_list("voided_at", flat=True).get(pk=record.pk)
     if record.is_voided:
         raise _fail("这份材料已经作废", "record")
     record.voided_at = timezone.now()
@@ -303,7 +344,7 @@ def attachment_add(*, actor: Any, record: ArchiveRecord, name: str, data: bytes)
     _writable(actor, record.worker)
     if record.is_voided:
         raise _fail("已作废的材料不能再上传附件", "record")
-    name = (name or "").strip().replace("\\", "/").rsplit("/", 1)[-1][:200] or "scan"
+    name = _file_name(name)
     if not data:
         raise _fail(f"文件“{name}”是空的", "file")
     if len(data) > rules.max_bytes:
@@ -326,6 +367,17 @@ def attachment_add(*, actor: Any, record: ArchiveRecord, name: str, data: bytes)
     stamp(attachment, actor=actor, reason="上传附件")
     attachment.save()
     return attachment
+
+
+def _file_name(name: str, limit: int = 200) -> str:
+    """The base name of an uploaded file (no directories), shortened before its extension if too long."""
+    name = (name or "").strip().replace("\\", "/").rsplit("/", 1)[-1] or "scan"
+    if len(name) <= limit:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext) > 10:
+        return name[:limit]
+    return stem[: limit - len(ext) - 1] + "." + ext
 
 
 def _log(actor: Any, action: str, worker: Worker, object_type: str, object_id: Any, label: str,
@@ -383,9 +435,18 @@ def archive_transfer(*, actor: Any, worker: Worker, to_community: Division, date
                    .values_list("post_type__name", flat=True))
     if current:
         raise _fail(f"{worker.name}仍在{old.name}任{'、'.join(current)};请先办理离任,再转递档案", "worker")
+    if not to_community.is_active:
+        raise _fail(f"“{to_community.name}”已撤销,不能转入", "to_community")
+    date = date or timezone.localdate()
+    if date > timezone.localdate():
+        raise _fail(f"转递日期 {date.isoformat()} 晚于今天:档案在办理当天转递", "date")
+    last = Transfer.objects.filter(worker=worker).order_by("-date", "-id").first()
+    if last is not None and date < last.date:
+        raise _fail(f"转递日期 {date.isoformat()} 早于上一次转递({last.date.isoformat()} 转入"
+                    f"{last.to_community.name})", "date")
     worker_update(worker=worker, actor=actor, reason=f"档案转递:{reason}", community=to_community)
     transfer = Transfer(worker=worker, from_community=old, to_community=to_community,
-                        date=date or timezone.localdate(), reason=reason,
+                        date=date, reason=reason,
                         by=actor if getattr(actor, "is_authenticated", False) else None)
     stamp(transfer, actor=actor, reason=reason)
     transfer.save()
@@ -405,6 +466,8 @@ def correction_request_create(*, actor: Any, worker: Worker, text: str,
         raise _fail("更正内容不能超过 2000 字", "text")
     if record is not None and record.worker_id != worker.pk:
         raise _fail("所选材料不属于本人档案", "record")
+    if record is not None and record.is_voided:
+        raise _fail(f"“{record.title}”已作废,无需更正", "record")
     request = CorrectionRequest(worker=worker, record=record, text=text, requested_by=actor)
     stamp(request, actor=actor, reason="提出更正申请")
     request.save()
@@ -421,6 +484,7 @@ def correction_request_decide(*, actor: Any, request: CorrectionRequest, accept:
     if len(reason) > 500:
         raise _fail("处理意见不能超过 500 字", "reason")
     _can(actor, "change", request.worker)
+    request.status = CorrectionRequest.objects.select_for_update().values_list("status", flat=True).get(pk=request.pk)
     if request.status != CorrectionRequest.Status.PENDING:
         raise _fail(f"这项申请已处理({request.get_status_display()}),不能再次处理", "request")
     request.status = CorrectionRequest.Status.ACCEPTED if accept else CorrectionRequest.Status.REJECTED

@@ -208,6 +208,7 @@ def worker_update(*, worker: Worker, actor: Any = None, reason: str = "", **data
     if unknown:
         raise ApplicationError(f"未知字段:{', '.join(sorted(unknown))}")
     _check_scope(actor, worker.community)
+    old_community_id = worker.community_id
     old_hash, old_phone_hash = worker.id_number_hash, worker.phone_hash
     old_id_enc, old_phone_enc = worker.id_number_encrypted, worker.phone_encrypted
     if "id_number" not in data and ("gender" in data or "birth_date" in data):
@@ -218,11 +219,28 @@ def worker_update(*, worker: Worker, actor: Any = None, reason: str = "", **data
         worker.id_number_encrypted = old_id_enc
     if worker.phone_hash == old_phone_hash:
         worker.phone_encrypted = old_phone_enc
+    moved = "community" in data and worker.community_id != old_community_id
     if "community" in data:
         _check_scope(actor, worker.community)
     if worker.status != Worker.Status.ACTIVE:
         _check_no_current_posts(worker)
-    return _save(worker, actor=actor, reason=reason or "修改社区工作者信息")
+    saved = _save(worker, actor=actor, reason=reason or "修改社区工作者信息")
+    if moved:
+        _move_own_grants(worker)
+    return saved
+
+
+def _move_own_grants(worker: Worker) -> None:
+    """The worker's own login (a self-only role) follows them to the new community, so they keep seeing
+    their own record and archive there."""
+    from shegong.accounts.models import Grant
+
+    for grant in Grant.objects.filter(user__worker=worker, role__self_only=True).exclude(division=worker.community):
+        if Grant.objects.filter(user=grant.user_id, role=grant.role_id, division=worker.community).exists():
+            grant.delete()
+        else:
+            grant.division = worker.community
+            grant.save(update_fields=["division"])
 
 
 def _check_no_current_posts(worker: Worker) -> None:
