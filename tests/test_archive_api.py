@@ -324,6 +324,11 @@ def test_create_document_then_get_patch_and_void(world, prov):
     ({"kind": "qualification", "details": {"level": "社工大师", "certificate_no": "1", "obtained_on": "2020-01-01"}},
      "level", "社会工作师"),
     ({"kind": "sanction", "details": {"sanction_type": "罚站", "start_date": "2020-01-01"}}, "sanction_type", "警告"),
+    ({"kind": "sanction", "details": {"sanction_type": ["警告"], "start_date": "2020-01-01"}}, "sanction_type",
+     "单个值"),
+    ({"kind": "qualification", "details": {"level": {"a": 1}, "certificate_no": "1", "obtained_on": "2020-01-01"}},
+     "level", "单个值"),
+    ({"archive_class": 10, "title": "x", "notes": "注" * 2001}, "notes", "2000"),
 ])
 def test_create_record_invalid_is_400_naming_the_field(world, prov, body, field, words):
     before = state()
@@ -331,6 +336,18 @@ def test_create_record_invalid_is_400_naming_the_field(world, prov, body, field,
     out = assert_error(resp, 400, field)
     assert words in out["message"], out
     assert state() == before
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("post", "/workers/{w}/archive/records", {"archive_class": 10, "title": "x", "bogus": 1}),
+    ("patch", "/archive/records/{r}", {"titel": "拼错的字段"}),
+    ("post", "/archive/records/{r}/void", {"reason": "重复", "force": True}),
+])
+def test_unknown_fields_are_refused_not_ignored(world, prov, rec, method, path, body):
+    before = state()
+    resp = call(prov, method, path.format(w=world.w1.pk, r=rec.pk), body)
+    out = assert_error(resp, 422)
+    assert "不允许的字段" in out["message"] and state() == before
 
 
 def test_create_record_bad_types_are_422(world, prov):
@@ -728,7 +745,7 @@ class Endpoint:
 
 ENDPOINTS: dict[str, Endpoint] = {
     "archive": Endpoint("get", lambda t: f"/workers/{t.worker.pk}/archive", logs=True),
-    "records": Endpoint("get", lambda t: f"/workers/{t.worker.pk}/archive/records"),
+    "records": Endpoint("get", lambda t: f"/workers/{t.worker.pk}/archive/records", logs=True),
     "record": Endpoint("get", lambda t: f"/archive/records/{t.record.pk}"),
     "download": Endpoint("get", lambda t: f"/archive/attachments/{t.attachment.pk}", logs=True),
     "access_log": Endpoint("get", lambda t: f"/workers/{t.worker.pk}/archive/access-log"),
@@ -858,3 +875,19 @@ def test_audit_log_is_exactly_the_change_scope(world, targets, api, role_name):
     got = {i["worker_id"] for i in resp.json()["items"]}
     assert got == {targets[k].worker.pk for k in AUDIT_SCOPE[role_name]}
     assert resp.json()["count"] == len(AUDIT_SCOPE[role_name])
+
+
+def test_access_log_query_count_does_not_grow_with_rows(world, prov):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            resp = call(prov, "get", f"/workers/{world.w1.pk}/archive/access-log?limit=100")
+        assert resp.status_code == 200
+        return len(ctx.captured_queries)
+
+    queries()  # the first request also stamps the token's last use
+    for _ in range(3):
+        services.archive_open(actor=world.users["community"], worker=world.w1)
+    few = queries()
+    for _ in range(20):
+        services.archive_open(actor=world.users["street"], worker=world.w1)
+    assert queries() == few

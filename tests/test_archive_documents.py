@@ -236,6 +236,7 @@ def test_download_is_logged_and_never_shows_the_full_id_number(world, person, ki
         response = client.get(url(person, kind), REMOTE_ADDR="10.1.2.3")
         assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
         assert response["Content-Disposition"].startswith("inline")
+        assert response["Cache-Control"] == "private, no-store"  # personal data: never cached
         assert "filename*=utf-8''" in response["Content-Disposition"]
         assert "%E9%99%88%E6%99%93%E6%A2%85_" in response["Content-Disposition"]   # 陈晓梅_
         _, text = pdf(response.content)

@@ -16,6 +16,7 @@ from django.http import FileResponse, HttpRequest
 from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import ConfigDict
 
 from shegong.archives import selectors, services
 from shegong.archives.models import ArchiveClass, ArchiveRecord, Attachment, CorrectionRequest
@@ -220,6 +221,8 @@ class ArchiveOut(Schema):
 
 
 class RecordIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is an error, not ignored
+
     kind: str = Field("document", description="document / education / work / qualification / reward / sanction")
     archive_class: int | str | None = Field(None, description="档案类别 1–10 或类名;结构化材料可省略")
     title: str = Field("", description="材料名称;结构化材料可省略")
@@ -231,6 +234,8 @@ class RecordIn(Schema):
 
 
 class RecordPatch(Schema):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is an error, not ignored
+
     archive_class: int | str | None = None
     title: str | None = None
     date: dt.date | None = None
@@ -241,6 +246,8 @@ class RecordPatch(Schema):
 
 
 class VoidIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is an error, not ignored
+
     reason: str = Field("", description="作废原因(必填)")
 
 
@@ -310,11 +317,15 @@ class CorrectionOut(Schema):
 
 
 class CorrectionIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is an error, not ignored
+
     text: str = Field("", description="需要更正的内容")
     record_id: int | None = Field(None, description="涉及的材料(可省略)")
 
 
 class DecideIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is an error, not ignored
+
     accept: bool = Field(description="true 采纳 / false 不采纳")
     reason: str = Field("", description="处理意见(必填)")
 
@@ -374,11 +385,12 @@ def _check_details(kind: str, details: dict[str, Any] | None) -> None:
                                f"{'、'.join(sorted(allowed))}", field="details", clause=CLAUSE)
 
 
-@router.get("/workers/{worker_id}/archive/records", response=list[RecordOut], summary="档案材料列表")
+@router.get("/workers/{worker_id}/archive/records", response=list[RecordOut], summary="档案材料列表(记录查阅日志)")
 @paginate(LimitOffsetPagination)
 def records(request: HttpRequest, worker_id: int, archive_class: int | None = None, kind: str = "",
             include_voided: bool = False):
     worker = _worker(request, worker_id)
+    services.archive_open(actor=request.user, worker=worker, ip=_ip(request))  # the full archive, as a list
     return [r for r in selectors.archive_records(worker=worker)
             if (archive_class is None or r.archive_class == archive_class) and (not kind or r.kind == kind)
             and (include_voided or not r.is_voided)]

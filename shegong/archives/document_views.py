@@ -30,7 +30,9 @@ def _document(request: HttpRequest, pk: int, title: str, render: Callable[..., b
         return HttpResponse(exc.message, status=503, content_type="text/plain; charset=utf-8")
     # Logged once the document exists: a failed rendering printed nothing.
     services.archive_print(actor=request.user, worker=worker, document=title, ip=request.META.get("REMOTE_ADDR"))
-    return pdf_response(data, filename=f"{worker.name}_{title}.pdf")
+    response = pdf_response(data, filename=f"{worker.name}_{title}.pdf")
+    response["Cache-Control"] = "private, no-store"  # personal data and the photo: never kept in a cache
+    return response
 
 
 @login_required

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from shegong.archives.models import ArchiveRecord, Attachment, CorrectionRequest, Qualification, Transfer
@@ -141,10 +141,18 @@ def qualifications_due(*, user: Any, today: dt.date | None = None) -> list[Quali
     rules = archive_rules()
     today = today or timezone.localdate()
     horizon = add_months(today, 0) + dt.timedelta(days=rules.warn_days)
-    latest_registration = add_months(horizon, -12 * rules.cycle_years)
+    months = 12 * rules.cycle_years
+    latest_registration = add_months(horizon, -months)
+    while add_months(latest_registration + dt.timedelta(days=1), months) <= horizon:  # 29 Feb expires 28 Feb
+        latest_registration += dt.timedelta(days=1)
+    # A certificate superseded by a later registration of the same worker (a re-registration, a higher
+    # level) is not due any more.
+    newer = Qualification.objects.filter(record__worker=OuterRef("record__worker"), record__voided_at__isnull=True,
+                                         registered_on__gt=OuterRef("registered_on"))
     qs = (Qualification.objects.filter(scope_q(user, "view", ArchiveRecord, prefix="record__"),
                                        record__voided_at__isnull=True, registered_on__lte=latest_registration,
                                        record__worker__status=Worker.Status.ACTIVE)
+          .exclude(Exists(newer))
           .select_related("record", "record__worker", "record__worker__community").order_by("registered_on"))
     return [qualification_status(q, today) for q in qs]
 
@@ -152,7 +160,8 @@ def qualifications_due(*, user: Any, today: dt.date | None = None) -> list[Quali
 def access_log_for(*, worker: Worker, limit: int = 200) -> list[AccessLog]:
     """Who opened this worker's archive, revealed their ID number or phone, downloaded or printed — for
     the worker's own page and the admins'."""
-    return list(AccessLog.objects.filter(worker=worker).select_related("user").order_by("-at", "-id")[:limit])
+    return list(AccessLog.objects.filter(worker=worker).select_related("user", "worker", "worker__community")
+                .order_by("-at", "-id")[:limit])
 
 
 def access_log_list(*, user: Any, scope: str = "", action: str = "") -> QuerySet[AccessLog]:
@@ -189,9 +198,9 @@ def completeness_rates(*, user: Any, parent: Division | None = None) -> list[dic
         children = list(division_roots(user=user))
     if not children:
         return []
-    length = len(children[0].code)
-    rows = _completeness_by_prefix(workers, length, codes)
-    by_child = {r["child"]: r for r in rows}
+    by_child: dict[str, dict[str, Any]] = {}
+    for length in sorted({len(d.code) for d in children}):  # grants at several levels: one query per level
+        by_child |= {r["child"]: r for r in _completeness_by_prefix(workers, length, codes)}
     out = []
     for d in children:
         r: dict[str, Any] = dict(by_child.get(d.code) or {})

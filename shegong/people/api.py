@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import ConfigDict
 
 from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
 from shegong.common.scoping import user_can
@@ -60,6 +61,8 @@ class WorkerOut(Schema):
 
 
 class WorkerIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is an error, not ignored
+
     name: str = Field(description="姓名")
     id_number: str = Field(description="18 位公民身份号码")
     community: str = Field(description="所在社区区划代码")
@@ -76,6 +79,8 @@ class WorkerIn(Schema):
 
 
 class WorkerPatch(Schema):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is an error, not ignored
+
     name: str | None = None
     id_number: str | None = None
     community: str | None = None
@@ -90,6 +95,8 @@ class WorkerPatch(Schema):
 
 
 class RevealIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is an error, not ignored
+
     field: Literal["id_number", "phone"]
 
 
