@@ -559,6 +559,12 @@ def test_completeness_export_is_the_scope_as_a_workbook(world, tmp_path):
     assert [row[3] for row in sheet[1:]] == [world.w1.name, world.w2.name]
     assert sheet[1][4:6] == ["是", 0] and sheet[2][4:7] == ["否", 5, "有"]
     assert "近期免冠照片" in sheet[2][-1] and world.w3.name not in str(sheet)  # w3 is in another street
+    formula = '=HYPERLINK("http://evil.example","点")'  # a name that looks like a formula stays text
+    Worker.objects.filter(pk=world.w2.pk).update(name=formula)
+    path.write_bytes(b"".join(client_for(world, "street").get(url("archive_export") + "?parent=220102001")
+                              .streaming_content))
+    [cell] = [c for row in load_workbook(path)["档案齐全情况"].iter_rows() for c in row if c.value == formula]
+    assert cell.data_type == "s"
     rules = [rule for cf in wb["档案齐全情况"].conditional_formatting for rule in cf.rules]
     assert sorted(rule.formula[0] for rule in rules) == ['"否"', '"缺"']  # shown in red
     assert client_for(world, "street").get(url("archive_export") + "?parent=220102002").status_code == 404

@@ -225,3 +225,12 @@ def test_export_to_tempfile_is_rewound_and_readable(staffed):
     wb = openpyxl.load_workbook(io.BytesIO(data))
     assert wb.sheetnames == ["人员"]
     assert [r["姓名"] for r in rows_of(data, "人员")] == ["张三"]
+
+
+def test_text_that_looks_like_a_formula_is_exported_as_text(world):
+    """A name or address typed as =HYPERLINK(...) stays text in the workbook, never a live formula."""
+    formula = '=HYPERLINK("http://evil.example","点")'
+    Worker.objects.filter(pk=world.w1.pk).update(name=formula)
+    wb = openpyxl.load_workbook(export_to_tempfile(people=Worker.objects.filter(pk=world.w1.pk)))
+    [cell] = [c for row in wb["人员"].iter_rows(min_row=2) for c in row if c.value == formula]
+    assert cell.data_type == "s"

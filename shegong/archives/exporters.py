@@ -11,7 +11,7 @@ from openpyxl.utils import get_column_letter
 
 from shegong.archives.rules import archive_rules
 from shegong.archives.selectors import WorkerCompleteness
-from shegong.common.xlsx import ERROR_FONT, write_row
+from shegong.common.xlsx import ERROR_FONT, safe_row, write_row
 
 
 def write_completeness(target: IO[bytes], *, rows: list[dict[str, Any]], workers: list[WorkerCompleteness],
@@ -46,7 +46,8 @@ def write_completeness(target: IO[bytes], *, rows: list[dict[str, Any]], workers
         operator="equal", formula=['"缺"'], font=ERROR_FONT))
     for w in workers:
         missing = {item.code for item in w.missing}
-        sheet.append([w.community_code, w.street_name, w.community_name, w.name, "否" if missing else "是",
-                      len(missing)] + ["缺" if item.code in missing else "有" for item in required]
-                     + ["、".join(item.name for item in w.missing)])
+        sheet.append(safe_row(sheet, [w.community_code, w.street_name, w.community_name, w.name,
+                                      "否" if missing else "是", len(missing)]
+                              + ["缺" if item.code in missing else "有" for item in required]
+                              + ["、".join(item.name for item in w.missing)]))
     wb.save(target)

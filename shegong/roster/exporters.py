@@ -13,7 +13,7 @@ from openpyxl import Workbook
 
 from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
 from shegong.common.crypto import decrypt
-from shegong.common.xlsx import write_row
+from shegong.common.xlsx import safe_row, write_row
 from shegong.org.models import Division
 from shegong.people.models import Worker
 from shegong.roster.columns import APPOINTMENTS, COMMUNITIES, PEOPLE, SheetSpec
@@ -69,15 +69,15 @@ def write_workbook(out: IO[bytes], *, communities: QuerySet[Division] | None = N
     if template or communities is not None:
         ws = _sheet(wb, COMMUNITIES, [] if template else ["地址"])
         for row in community_rows(communities) if communities is not None else ():
-            ws.append(row)
+            ws.append(safe_row(ws, row))
     if template or people is not None:
         ws = _sheet(wb, PEOPLE, [] if template else ["性别", "出生日期", "状态"])
         for row in people_rows(people, full=full) if people is not None else ():
-            ws.append(row)
+            ws.append(safe_row(ws, row))
     if template or appointments is not None:
         ws = _sheet(wb, APPOINTMENTS, [] if template else ["姓名"])
         for row in appointment_rows(appointments, full=full) if appointments is not None else ():
-            ws.append(row)
+            ws.append(safe_row(ws, row))
     wb.save(out)
 
 
