@@ -6,12 +6,20 @@ from dataclasses import dataclass
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from shegong.accounts.models import User
 from shegong.accounts.services import token_create
 from shegong.org.models import Division
 from shegong.people.models import Worker
 from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def chinese_after_each_test():
+    """A request in English leaves English active in the thread; the next test starts in Chinese again."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def pytest_configure(config):

@@ -391,6 +391,18 @@ def test_transfer_moves_the_archive_and_access(world):
         assert fh.read() == PDF
 
 
+def test_a_worker_moved_by_an_import_still_sees_their_own_archive(world):
+    """A roster import moves workers in bulk, without the service: the worker's own scope is their record,
+    wherever it lies, and never anyone else's there."""
+    from shegong.people.models import Worker
+
+    Worker.objects.filter(pk=world.w1.pk).update(community=world.c3)
+    me = world.users["worker"]
+    assert selectors.archive_worker(user=me, pk=world.w1.pk) == world.w1
+    with pytest.raises(Worker.DoesNotExist):
+        selectors.archive_worker(user=me, pk=world.w3.pk)  # w3 lives in c3 too
+
+
 def test_transfer_dates_and_target(world):
     city = world.users["city"]
     with pytest.raises(ApplicationError, match="晚于今天") as exc:

@@ -21,6 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 from openpyxl import load_workbook
 
 from shegong.archives import services
@@ -641,7 +642,11 @@ def test_archive_page_in_english(world):
     record(world.w1, "政审补充材料", 5)
     client = client_for(world, "community")
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    body = text_of(client.get(url("archive_detail", world.w1.pk)))
+    try:
+        body = text_of(client.get(url("archive_detail", world.w1.pk)))
+    finally:  # back to Chinese: the active language stays with the thread for the tests that follow
+        client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+        translation.activate(settings.LANGUAGE_CODE)
     assert "Archive catalogue" in body and "Required items" in body and "Missing" in body
     assert "1 item<" in body and "2 items<" in body
     assert "档案目录" not in body

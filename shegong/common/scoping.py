@@ -34,12 +34,14 @@ def scope_q(user: Any, action: str, model: type[models.Model], prefix: str = "")
     for grant in user_grants(user):
         if action not in grant.role.actions:
             continue
-        part = Q(**{f"{prefix}{scope_field}__startswith": grant.division.code})
         if grant.role.self_only and owner_field is not None:
+            # One's own record wherever it now lies: a transfer or an import that moves the worker must
+            # not cut them off from their own file.
             if user.worker_id is None:
                 continue
-            part &= Q(**{f"{prefix}{owner_field}": user.worker_id})
-        q |= part
+            q |= Q(**{f"{prefix}{owner_field}": user.worker_id})
+            continue
+        q |= Q(**{f"{prefix}{scope_field}__startswith": grant.division.code})
     return q
 
 
