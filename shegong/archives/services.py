@@ -359,9 +359,9 @@ def attachment_add(*, actor: Any, record: ArchiveRecord, name: str, data: bytes)
         if storage.verify(digest):
             raise _fail(f"文件“{name}”已经上传到这份材料(“{same.original_name}”,"
                         f"{timezone.localtime(same.uploaded_at):%Y-%m-%d %H:%M}),不必重复上传", "file")
-        storage.store(data)  # the stored copy was damaged: the same bytes repair it
+        storage.store(data, digest)  # the stored copy was damaged: the same bytes repair it
         return same
-    storage.store(data)
+    storage.store(data, digest)
     attachment = Attachment(record=record, original_name=name, content_type=content_type, size=len(data),
                             sha256=digest, uploaded_by=actor if getattr(actor, "is_authenticated", False) else None)
     stamp(attachment, actor=actor, reason="上传附件")

@@ -44,9 +44,9 @@ def root() -> Path:
     return Path(settings.UPLOAD_ROOT)
 
 
-def store(data: bytes) -> str:
-    """Write the bytes (once: the name is their SHA-256) and return the digest."""
-    digest = hashlib.sha256(data).hexdigest()
+def store(data: bytes, digest: str | None = None) -> str:
+    """Write the bytes (once: the name is their SHA-256, `digest` when the caller has it) and return it."""
+    digest = digest or hashlib.sha256(data).hexdigest()
     target = root() / attachment_path(digest)
     if not target.exists() or not verify(digest):  # absent, or damaged: (re)write it
         target.parent.mkdir(parents=True, exist_ok=True)

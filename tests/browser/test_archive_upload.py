@@ -12,6 +12,7 @@ import pytest
 from shegong.archives import services
 from shegong.archives.models import Attachment
 from tests import factories
+from tests.browser.helpers import login
 from tests.files import png
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,14 +21,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def upload_root(settings, tmp_path):
     settings.UPLOAD_ROOT = str(tmp_path / "uploads")
-
-
-def _login(page, live_server, username: str, password: str = "Test-pass-2021") -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def test_admin_uploads_and_downloads_a_scan_and_the_worker_sees_the_log(page, live_server, tmp_path):
@@ -47,7 +40,7 @@ def test_admin_uploads_and_downloads_a_scan_and_the_worker_sees_the_log(page, li
     scan_path = tmp_path / "身份证正反面.png"
     scan_path.write_bytes(scan)
 
-    _login(page, live_server, "sq")
+    login(page, live_server, "sq")
     page.get_by_role("link", name="人事档案", exact=True).click()
     page.wait_for_url(f"{live_server.url}/archives/")
     page.click("text=欧阳晓明")
@@ -82,7 +75,7 @@ def test_admin_uploads_and_downloads_a_scan_and_the_worker_sees_the_log(page, li
     # The worker signs in and sees the download in their own access log.
     page.click("button:has-text('退出')")
     page.wait_for_url(f"{live_server.url}/login/")
-    _login(page, live_server, "sg")
+    login(page, live_server, "sg")
     page.get_by_role("navigation").get_by_role("link", name="我的档案", exact=True).click()
     page.wait_for_url(f"{live_server.url}/archives/{target.pk}/")
     assert "身份证正反面.png" in page.locator("#catalogue").inner_text()

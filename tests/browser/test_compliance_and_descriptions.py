@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from tests import factories
-from tests.browser.test_worker_search import _login
+from tests.browser.helpers import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,7 +22,7 @@ def test_district_admin_finds_and_exports_problems(page, live_server):
         factories.appoint(factories.WorkerFactory(community=c1), "居委会副主任")
     factories.user("qz", "civil_affairs", "220102")
 
-    _login(page, live_server, "qz")
+    login(page, live_server, "qz")
     page.get_by_role("link", name="合规检查", exact=True).click()
     page.wait_for_url(f"{live_server.url}/compliance/")
     assert "岗位设置合规检查" in page.locator("h1").inner_text()
@@ -53,7 +53,7 @@ def test_street_admin_publishes_a_description_that_the_worker_page_links(page, l
     factories.appoint(worker, "网格长", method="兼任")
     factories.user("jd", "street_admin", "220102001")
 
-    _login(page, live_server, "jd")
+    login(page, live_server, "jd")
     page.goto(f"{live_server.url}/descriptions/220102001/grid_leader/edit/")
     page.fill("textarea[name=added_duties]", "每周巡查网格内的老旧楼院不少于两次。")
     page.click("button:has-text('保存并发布')")

@@ -10,6 +10,7 @@ import pytest
 
 from shegong.people.models import Worker
 from tests import factories
+from tests.browser.helpers import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,11 +33,7 @@ def test_upload_reject_then_import(page, live_server, tmp_path):
     good1, good2 = factories.id_number(), factories.id_number()
     bad = good2[:17] + ("0" if good2[-1] != "0" else "1")
 
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "jd")
-    page.fill("#id_password", "Test-pass-2021")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    login(page, live_server, "jd")
     page.get_by_role("link", name="花名册导入导出").click()
 
     broken = tmp_path / "花名册-有错.xlsx"

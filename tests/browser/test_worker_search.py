@@ -5,16 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
+from tests.browser.helpers import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, live_server, username: str, password: str = "Test-pass-2021") -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def test_login_search_and_open_worker(page, live_server):
@@ -26,7 +19,7 @@ def test_login_search_and_open_worker(page, live_server):
     factories.WorkerFactory(name="欧阳不在", community=other)  # outside the street admin's scope
     factories.user("jd", "street_admin", "220102001")
 
-    _login(page, live_server, "jd")
+    login(page, live_server, "jd")
     assert page.locator("h1").first.inner_text().startswith("概览")
 
     # Search by the full ID number (lower-case x would be accepted too): exactly one row.
