@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "shegong.archives",
     "shegong.roster",
     "shegong.web",
+    "axes",  # login throttling (issue 9.7); configured in config/auth.py
 ]
 
 MIDDLEWARE = [
@@ -89,7 +90,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "shegong.common.middleware.NoStoreMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # axes last: it turns a lockout into our Chinese page (config/auth.py)
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -139,15 +145,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
-# Failed logins: after this many failures for one username (or one address) within the window,
-# further attempts are refused until the window passes.
-LOGIN_THROTTLE_FAILURES = int(os.environ.get("SHEGONG_LOGIN_THROTTLE_FAILURES", "5"))
-LOGIN_THROTTLE_WINDOW = int(os.environ.get("SHEGONG_LOGIN_THROTTLE_WINDOW", "900"))
+# Passwords, login throttling (django-axes) and API token lifetime: config/auth.py
+from config.auth import *  # noqa: E402,F403
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -166,10 +165,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
-SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 8 * 3600
-X_FRAME_OPTIONS = "DENY"
-SECURE_CONTENT_TYPE_NOSNIFF = True
+# Cookies, HTTPS, HSTS, proxy header, Content-Security-Policy, Permissions-Policy: config/security.py
+from config.security import *  # noqa: E402,F403
 
 # Background jobs (large imports) go through Django's Tasks API; `shegong serve` runs a worker thread,
 # `shegong db_worker` runs one on its own.
