@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 APP_STAMP := $(VENV)/.installed-app
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test test-pg test-browser lint bench bench-compliance install clean
+.PHONY: run test test-pg test-browser test-fuzz lint bench bench-compliance install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ test-pg: $(TEST_STAMP)
 
 test-browser: $(TEST_STAMP)
 	$(BIN)/pytest -m browser tests/browser
+
+test-fuzz: $(TEST_STAMP)
+	$(BIN)/pytest -m schemathesis tests/schemathesis
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
