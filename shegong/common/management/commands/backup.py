@@ -1,0 +1,60 @@
+"""`shegong backup FILE`: the database, the uploads and the keys (under a passphrase) in one file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from shegong.common.backup import MIN_PASSPHRASE, PASSPHRASE_ENV, BackupError, backup_create, read_passphrase
+
+
+class Command(BaseCommand):
+    help = ("备份数据库、上传的扫描件和密钥(密钥用备份口令加密)到一个文件:shegong backup 文件或目录。"
+            "给出目录时在其中按时间命名(shegong-YYYYMMDD-HHMMSS.tar.gz)。见 docs/backup.md")
+
+    def add_arguments(self, parser):
+        parser.add_argument("target", metavar="FILE", help="备份文件,或一个已存在的目录")
+        parser.add_argument("--passphrase-file", metavar="FILE",
+                            help=f"从文件第一行读取备份口令(至少 {MIN_PASSPHRASE} 个字符);"
+                                 f"否则用环境变量 {PASSPHRASE_ENV},再否则在终端询问")
+        parser.add_argument("--keep", type=int, metavar="N",
+                            help="目标是目录时,备份完成后只保留其中最新的 N 份 shegong-*.tar.gz")
+        parser.add_argument("--overwrite", action="store_true", help="覆盖已存在的同名文件")
+
+    def handle(self, *args, **opts):
+        self.verbosity = opts["verbosity"]
+        notice = self._warn
+        try:
+            passphrase = read_passphrase(opts["passphrase_file"], new=True, notice=notice)
+            result = backup_create(target=Path(opts["target"]), passphrase=passphrase, keep=opts["keep"],
+                                   overwrite=opts["overwrite"], progress=self._progress)
+        except BackupError as exc:
+            raise CommandError(str(exc)) from None
+        m = result.manifest
+        rows = sum(m["tables"].values())
+        self.stdout.write(self.style.SUCCESS(f"已备份到 {result.path}({_size(result.size)},权限 600)"))
+        self.stdout.write(f"  数据库 {m['database']['engine']}:{len(m['tables'])} 张表,{rows} 行")
+        self.stdout.write(f"  上传文件:{m['uploads']['files']} 个,{_size(m['uploads']['bytes'])}")
+        self.stdout.write(f"  密钥:{'、'.join(m['keys'])}(已用备份口令加密)")
+        for path in result.removed:
+            self.stdout.write(f"  已删除旧备份 {path.name}")
+        for warning in result.warnings:
+            self._warn(warning)
+        self.stdout.write("请把备份口令另行妥善保管:没有口令就恢复不了密钥,没有密钥身份证号码就无法解密。")
+
+    def _progress(self, message: str) -> None:
+        if self.verbosity >= 1:
+            self.stderr.write(message)
+
+    def _warn(self, message: str) -> None:
+        self.stderr.write(self.style.WARNING(f"警告:{message}"))
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"
