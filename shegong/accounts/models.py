@@ -50,15 +50,30 @@ class Grant(models.Model):
 
 
 class ApiToken(models.Model):
-    """Bearer token for /api/v1. Only a SHA-256 of the token is stored; the token is shown once."""
+    """Bearer token for /api/v1. Only a SHA-256 of the token is stored; the token is shown once.
+
+    A token stops working when it is revoked (`shegong token revoke`), when it expires (settings.API_TOKEN_DAYS
+    after its creation unless created with another lifetime), when its user's password is changed and when
+    its user is deactivated. The last two are caught wherever they happen: a signal on the user's save
+    revokes the tokens, and `password_fingerprint` (a digest of the user's password hash when the token was
+    made) catches a password written without save() (a bulk update)."""
+
+    class RevokeReason(models.TextChoices):
+        MANUAL = "manual", "手动吊销"
+        PASSWORD_CHANGED = "password_changed", "密码已更改"
+        DEACTIVATED = "deactivated", "账号已停用"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name="用户")
     name = models.CharField("用途", max_length=100, blank=True)
-    prefix = models.CharField("前缀", max_length=12)
+    prefix = models.CharField("前缀", max_length=12, db_index=True)
     key_hash = models.CharField("摘要", max_length=64, unique=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    expires_at = models.DateTimeField("到期时间", null=True, blank=True, help_text="空 = 不过期")
     last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
     revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
+    revoke_reason = models.CharField("吊销原因", max_length=20, choices=RevokeReason.choices, blank=True)
+    password_fingerprint = models.CharField("密码指纹", max_length=64, blank=True,
+                                            help_text="SHA-256 of the user's password hash when the token was made")
 
     class Meta:
         verbose_name = "API 令牌"
@@ -67,12 +82,28 @@ class ApiToken(models.Model):
         return f"{self.prefix}…"
 
 
-class LoginFailure(models.Model):
-    """One failed login; recent failures for a username or address throttle further attempts."""
+class LoginLockEvent(models.Model):
+    """The audit log of login locks: every lock (a username from one address, or one address for every
+    username) and every unlock by an administrator. Locks themselves are kept by django-axes."""
 
-    username = models.CharField(max_length=150, db_index=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    class Kind(models.TextChoices):
+        LOCK = "lock", "锁定"
+        UNLOCK = "unlock", "解除锁定"
+
+    kind = models.CharField("事件", max_length=10, choices=Kind.choices)
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    username = models.CharField("用户名", max_length=150, blank=True, db_index=True,
+                                help_text="as typed at login, lower-cased; blank: the lock covers every username from the address")
+    ip = models.GenericIPAddressField("IP 地址", null=True, blank=True)
+    account = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                verbose_name="账号", help_text="the account of that username, when it exists")
+    failures = models.PositiveIntegerField("失败次数", default=0)
+    locked_until = models.DateTimeField("锁定至", null=True, blank=True)
+    actor = models.CharField("操作人", max_length=200, blank=True, help_text="who unlocked (blank for an automatic lock)")
 
     class Meta:
-        verbose_name = "登录失败"
+        verbose_name = "登录锁定记录"
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.username or '*'}@{self.ip}"

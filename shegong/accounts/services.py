@@ -2,16 +2,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.password_validation import get_default_password_validators, validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from shegong.accounts.models import ApiToken, Grant, LoginFailure, Role, User
+from shegong.accounts.models import ApiToken, Grant, LoginLockEvent, Role, User
 from shegong.common.errors import ApplicationError
 from shegong.org.models import Division
 
@@ -26,14 +27,14 @@ def roles_sync() -> int:
     return len(ROLES)
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @transaction.atomic
 def user_create(*, username: str, password: str, role: str, scope: str, display_name: str = "",
-                worker: Any = None, validate: bool = True) -> User:
-    """Create a user with one grant: `role` (a Role code) on the division `scope` (any form of its code)."""
+                worker: Any = None, validate: bool = True, demo: bool = False) -> User:
+    """Create a user with one grant: `role` (a Role code) on the division `scope` (any form of its code).
+
+    The password is checked by password_check (Django's validators and ours); `validate=False` (test and
+    benchmark set-ups) skips the strength rules but never the hard ones: no surrounding spaces, not the
+    public demo password — which only the demo loader may give, with `demo=True`."""
     username = username.strip()
     if not username:
         raise ApplicationError("用户名不能为空", field="username")
@@ -44,16 +45,68 @@ def user_create(*, username: str, password: str, role: str, scope: str, display_
     if role_obj.self_only and worker is None:
         raise ApplicationError("社区工作者账号必须关联一名社区工作者", field="worker")
     user = User(username=username, display_name=display_name)
-    if validate:
-        try:
-            validate_password(password, user)
-        except ValidationError as exc:
-            raise ApplicationError("密码不符合要求:" + ";".join(exc.messages), field="password") from exc
+    password_check(password, user=user, strength=validate, demo=demo)
     user.set_password(password)
     user.worker = worker
     user.save()
     Grant.objects.create(user=user, role=role_obj, division=division)
     return user
+
+
+def password_check(password: str, *, user: User | None = None, strength: bool = True, demo: bool = False) -> None:
+    """Raise ApplicationError (in the active language; Chinese by default) when the password may not be used.
+
+    strength: Django's validators of config/auth.py (length ≥ 12, not common, not all digits, not like the
+    username or name) and ours (shegong/accounts/validators.py). Without it, only ours run. demo: the demo
+    loader giving the public demo password to the demo accounts."""
+    from shegong.accounts.validators import DemoPasswordValidator, SurroundingSpaceValidator
+
+    messages: list[str] = []
+    if strength:
+        validators = [v for v in get_default_password_validators()
+                      if not (demo and isinstance(v, DemoPasswordValidator))]
+    else:
+        validators = [SurroundingSpaceValidator(), *([] if demo else [DemoPasswordValidator()])]
+    if not password:
+        messages.append("密码不能为空。")
+    else:
+        try:
+            validate_password(password, user, password_validators=validators)
+        except ValidationError as exc:
+            messages.extend(exc.messages)
+    if messages:
+        raise ApplicationError("密码不符合要求:" + "".join(messages), field="password")
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str, validate: bool = True) -> int:
+    """Set a new password (checked by password_check) and revoke the user's API tokens. Returns how many
+    tokens were revoked. (A password set any other way — Django's changepassword, the shell — revokes them
+    too: shegong/accounts/signals.py.)"""
+    password_check(password, user=user, strength=validate)
+    revoked = token_revoke_all(user=user, reason=ApiToken.RevokeReason.PASSWORD_CHANGED)
+    user.set_password(password)
+    user.save()
+    return revoked
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> int:
+    """Deactivate the account (it can no longer sign in or use the API) and revoke its tokens, which stay
+    revoked if it is activated again. Returns how many tokens were revoked."""
+    revoked = token_revoke_all(user=user, reason=ApiToken.RevokeReason.DEACTIVATED)
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    return revoked
+
+
+@transaction.atomic
+def user_activate(*, user: User) -> None:
+    """Activate the account again; its old API tokens stay revoked."""
+    if not user.is_active:
+        user.is_active = True
+        user.save(update_fields=["is_active"])
 
 
 def _role(code: str) -> Role:
@@ -84,41 +137,147 @@ def grant_add(*, user: User, role: str, scope: str) -> Grant:
     return grant
 
 
-def token_create(*, user: User, name: str = "") -> str:
-    """Create an API token and return it; only its hash is kept."""
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def password_fingerprint(user: User) -> str:
+    """A digest of the user's password hash: a token made under one password does not work under another
+    (see ApiToken). A digest of a hash, so it tells nothing about the password."""
+    return hashlib.sha256(("shegong-api-token:" + (user.password or "")).encode()).hexdigest()
+
+
+def token_create(*, user: User, name: str = "", days: int | None = None) -> str:
+    """Create an API token and return it; only its hash is kept. It expires after `days` (default
+    settings.API_TOKEN_DAYS; 0: never)."""
+    if not user.is_active:
+        raise ApplicationError(f"用户 {user.username} 已停用", field="username")
+    days = settings.API_TOKEN_DAYS if days is None else days
+    if days < 0:
+        raise ApplicationError("有效天数不能为负数", field="days")
     token = "sg_" + secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, name=name, prefix=token[:10], key_hash=_token_hash(token))
+    now = timezone.now()
+    ApiToken.objects.create(user=user, name=name, prefix=token[:10], key_hash=_token_hash(token),
+                            expires_at=now + timedelta(days=days) if days else None,
+                            password_fingerprint=password_fingerprint(user))
     return token
 
 
 def token_authenticate(token: str) -> User | None:
+    """The user of a bearer token, or None when the token is unknown, revoked, expired, made under an
+    earlier password, or its user is inactive (the last two also mark it revoked)."""
     if not token:
         return None
     try:
         row = ApiToken.objects.select_related("user").get(key_hash=_token_hash(token), revoked_at__isnull=True)
     except ApiToken.DoesNotExist:
         return None
-    if not row.user.is_active:
-        return None
     now = timezone.now()
+    if row.expires_at is not None and row.expires_at <= now:
+        return None
+    user = row.user
+    reason = None
+    if not user.is_active:
+        reason = ApiToken.RevokeReason.DEACTIVATED
+    elif row.password_fingerprint != password_fingerprint(user):
+        reason = ApiToken.RevokeReason.PASSWORD_CHANGED
+    if reason is not None:
+        ApiToken.objects.filter(pk=row.pk, revoked_at__isnull=True).update(revoked_at=now, revoke_reason=reason)
+        return None
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
-    return row.user
+    return user
 
 
-def login_throttled(*, username: str, ip: str | None) -> bool:
-    """True when the username or the address has had too many recent failures."""
-    since = timezone.now() - timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW)
-    limit = settings.LOGIN_THROTTLE_FAILURES
-    recent = LoginFailure.objects.filter(at__gte=since)
-    if recent.filter(username=username.strip().lower()).count() >= limit:
-        return True
-    return bool(ip) and recent.filter(ip=ip).count() >= limit * 4
+def token_revoke_all(*, user: User, reason: str = ApiToken.RevokeReason.MANUAL) -> int:
+    """Revoke every token of the user that still works (or would, before it expires). Returns the count."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now(),
+                                                                               revoke_reason=reason)
 
 
-def login_failure_record(*, username: str, ip: str | None) -> None:
-    LoginFailure.objects.create(username=username.strip().lower(), ip=ip or None)
+def token_revoke(*, prefix: str) -> ApiToken:
+    """Revoke the one token whose prefix (the first characters shown by `token list`) is given."""
+    prefix = prefix.strip()
+    if len(prefix) < 6:
+        raise ApplicationError("请给出令牌前缀(至少 6 个字符,见 token list)", field="prefix")
+    tokens = ApiToken.objects.select_related("user")
+    if len(prefix) <= 10:
+        rows = list(tokens.filter(prefix__startswith=prefix))
+    else:  # the whole token: found by its hash
+        rows = list(tokens.filter(key_hash=_token_hash(prefix)))
+    if not rows:
+        raise ApplicationError(f"没有前缀为 {prefix} 的令牌", field="prefix")
+    if len(rows) > 1:
+        listed = "、".join(f"{r.prefix}({r.user.username})" for r in rows)
+        raise ApplicationError(f"前缀 {prefix} 对应多个令牌:{listed};请给出更长的前缀", field="prefix")
+    row = rows[0]
+    if row.revoked_at is None:
+        row.revoked_at = timezone.now()
+        row.revoke_reason = ApiToken.RevokeReason.MANUAL
+        row.save(update_fields=["revoked_at", "revoke_reason"])
+    return row
 
 
-def login_success(*, username: str) -> None:
-    LoginFailure.objects.filter(username=username.strip().lower()).delete()
+def token_status(row: ApiToken, *, now: datetime | None = None) -> str:
+    """有效 / 已过期 / 已吊销(原因) — for `token list`."""
+    now = now or timezone.now()
+    if row.revoked_at is not None:
+        return f"已吊销({row.get_revoke_reason_display() or '手动吊销'})"
+    if not row.user.is_active:
+        return "已吊销(账号已停用)"
+    if row.password_fingerprint != password_fingerprint(row.user):
+        return "已吊销(密码已更改)"
+    if row.expires_at is not None and row.expires_at <= now:
+        return "已过期"
+    return "有效"
+
+
+def token_list(*, user: User | None = None) -> Iterable[ApiToken]:
+    rows = ApiToken.objects.select_related("user").order_by("user__username", "-created_at")
+    return rows.filter(user=user) if user is not None else rows
+
+
+# ---- login locks (django-axes with shegong/accounts/throttle.py) ------------------------------------
+
+
+def login_unlock(*, username: str | None = None, ip: str | None = None, actor: str) -> list[LoginLockEvent]:
+    """Unlock: clear the failed logins of a username (from every address, or from `ip`), or of an address
+    (every username). Each lock this lifts is written to the audit log as an unlock by `actor`; returns
+    those entries (empty when nothing was locked — the failures below the limit are cleared all the same)."""
+    from shegong.accounts.throttle import release_attempts
+
+    username = (username or "").strip().lower() or None
+    ip = (ip or "").strip() or None
+    if username is None and ip is None:
+        raise ApplicationError("请给出用户名或 IP 地址", field="username")
+    if ip is not None:
+        from django.core.exceptions import ValidationError as DjangoValidationError
+        from django.core.validators import validate_ipv46_address
+
+        try:
+            validate_ipv46_address(ip)
+        except DjangoValidationError as exc:
+            raise ApplicationError(f"{ip} 不是有效的 IP 地址", field="ip") from exc
+    _count, events = release_attempts(username=username, ip_address=ip, actor=actor)
+    return events
+
+
+def login_locks() -> list[Any]:
+    """The locks in force now (a username from one address, or a whole address)."""
+    from shegong.accounts.throttle import current_locks
+
+    return current_locks()
+
+
+# TEMPORARY: shegong/web/views.py's old login_view still imports these three; the login page is now
+# shegong/accounts/views.py:login_view with django-axes. Delete them with that view.
+def login_throttled(*, username: str, ip: str | None) -> bool:  # pragma: no cover
+    return False
+
+
+def login_failure_record(*, username: str, ip: str | None) -> None:  # pragma: no cover
+    return None
+
+
+def login_success(*, username: str) -> None:  # pragma: no cover
+    return None

@@ -167,7 +167,7 @@ def build_demo(*, seed: int = 2021) -> DemoResult:
     users = {}
     for username, role, scope, display, worker in accounts:
         users[username] = user_create(username=username, password=DEMO_PASSWORD, role=role, scope=scope,
-                                      display_name=display, worker=worker, validate=False)
+                                      display_name=display, worker=worker, validate=False, demo=True)
         result.accounts.append((username, role, display))
     # Archives (8.1.2) for the community admin's community and the demo worker, partly complete; the street
     # admin has opened some of them, so the workers see who did.

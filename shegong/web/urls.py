@@ -1,10 +1,11 @@
 from django.urls import path
 
+from shegong.accounts import views as account_views
 from shegong.web import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", views.login_view, name="login"),
+    path("login/", account_views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("divisions/", views.division_index, name="division_index"),
     path("divisions/<str:code>/", views.division_detail, name="division_detail"),

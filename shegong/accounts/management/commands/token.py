@@ -1,20 +1,88 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone, translation
 
 from shegong.accounts.models import User
-from shegong.accounts.services import token_create
+from shegong.accounts.services import token_create, token_list, token_revoke, token_revoke_all, token_status
+from shegong.common.errors import ApplicationError
+
+
+def _when(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
 class Command(BaseCommand):
-    help = "API 令牌:token create USERNAME(打印令牌,只显示一次)"
+    help = ("API 令牌:token create USERNAME(打印令牌,只显示一次)| token list [USERNAME] | "
+            "token revoke PREFIX | token revoke --user USERNAME --all")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="sub", required=True)
         create = sub.add_parser("create", help="为用户创建一个 API 令牌")
         create.add_argument("username")
         create.add_argument("--name", default="", help="用途说明")
+        create.add_argument("--days", type=int, default=None,
+                            help=f"有效天数(默认 {settings.API_TOKEN_DAYS},即 SHEGONG_TOKEN_DAYS;0 为不过期)")
+        listing = sub.add_parser("list", help="列出令牌:前缀、用途、创建、最近使用、到期、状态")
+        listing.add_argument("username", nargs="?", help="只列这个用户的令牌")
+        revoke = sub.add_parser("revoke", help="吊销令牌:给出前缀(见 token list),或 --user USERNAME --all")
+        revoke.add_argument("prefix", nargs="?", help="令牌前缀(如 sg_Ab3dE9x)")
+        revoke.add_argument("--user", dest="user", help="用户名(与 --all 一起:吊销此用户的全部令牌)")
+        revoke.add_argument("--all", action="store_true", help="吊销 --user 的全部令牌")
 
     def handle(self, *args, **opts):
-        user = User.objects.filter(username=opts["username"], is_active=True).first()
-        if user is None:
-            raise CommandError(f"用户 {opts['username']} 不存在或已停用")
-        self.stdout.write(token_create(user=user, name=opts["name"]))
+        with translation.override(settings.LANGUAGE_CODE):
+            try:
+                getattr(self, "_" + opts["sub"])(opts)
+            except ApplicationError as exc:
+                raise CommandError(exc.message) from exc
+
+    @staticmethod
+    def _user(username: str, *, active: bool = False) -> User:
+        user = User.objects.filter(username=username).first()
+        if user is None or (active and not user.is_active):
+            raise CommandError(f"用户 {username} 不存在或已停用" if active else f"用户 {username} 不存在")
+        return user
+
+    def _create(self, opts):
+        user = self._user(opts["username"], active=True)
+        self.stdout.write(token_create(user=user, name=opts["name"], days=opts["days"]))
+
+    def _list(self, opts):
+        user = self._user(opts["username"]) if opts["username"] else None
+        rows = list(token_list(user=user))
+        if not rows:
+            self.stdout.write("没有令牌")
+            return
+        now = timezone.now()
+        table = [("前缀", "用户", "用途", "创建", "最近使用", "到期", "状态")]
+        for row in rows:
+            status = token_status(row, now=now)
+            if row.revoked_at:
+                status += " " + _when(row.revoked_at)
+            table.append((row.prefix, row.user.username, row.name or "-", _when(row.created_at),
+                          _when(row.last_used_at), _when(row.expires_at) if row.expires_at else "不过期", status))
+        widths = [max(_width(r[i]) for r in table) for i in range(len(table[0]))]
+        for r in table:
+            self.stdout.write("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(r, widths, strict=True)).rstrip())
+
+    def _revoke(self, opts):
+        if opts["all"] or opts["user"]:
+            if opts["prefix"]:
+                raise CommandError("给出前缀,或 --user USERNAME --all,不能同时给出")
+            if not (opts["all"] and opts["user"]):
+                raise CommandError("吊销一个用户的全部令牌须同时给出 --user USERNAME 与 --all")
+            user = self._user(opts["user"])
+            count = token_revoke_all(user=user)
+            self.stdout.write(f"已吊销 {user.username} 的 {count} 个令牌")
+            return
+        if not opts["prefix"]:
+            raise CommandError("请给出令牌前缀(见 token list),或 --user USERNAME --all")
+        row = token_revoke(prefix=opts["prefix"])
+        self.stdout.write(f"已吊销令牌 {row.prefix}({row.user.username}{',' + row.name if row.name else ''})")
+
+
+def _width(text: str) -> int:
+    """Display width: a CJK character takes two columns."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

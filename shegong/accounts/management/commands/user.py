@@ -1,14 +1,31 @@
+import getpass
 import sys
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone, translation
 
 from shegong.accounts.models import User
-from shegong.accounts.services import grant_add, user_create
+from shegong.accounts.services import (
+    grant_add,
+    login_locks,
+    login_unlock,
+    user_activate,
+    user_create,
+    user_deactivate,
+    user_set_password,
+)
 from shegong.common.errors import ApplicationError
 
 
+def _read_password() -> str:
+    """One line from standard input; only the line ending is removed (spaces are the validators' to refuse)."""
+    return sys.stdin.readline().rstrip("\r\n")
+
+
 class Command(BaseCommand):
-    help = "管理用户:user create USERNAME --role ROLE --scope CODE --password-stdin"
+    help = ("管理用户:user create USERNAME --role ROLE --scope CODE --password-stdin | user grant | "
+            "user password | user deactivate | user activate | user locks | user unlock")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="sub", required=True)
@@ -24,24 +41,37 @@ class Command(BaseCommand):
         grant.add_argument("username")
         grant.add_argument("--role", required=True)
         grant.add_argument("--scope", required=True)
+        password = sub.add_parser("password", help="设置新密码(从标准输入读取);该用户的 API 令牌全部吊销")
+        password.add_argument("username")
+        password.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
+        deactivate = sub.add_parser("deactivate", help="停用账号:不能再登录,API 令牌全部吊销")
+        deactivate.add_argument("username")
+        activate = sub.add_parser("activate", help="重新启用账号(旧令牌仍为吊销)")
+        activate.add_argument("username")
+        sub.add_parser("locks", help="列出现在的登录锁定")
+        unlock = sub.add_parser("unlock", help="解除登录锁定(记入审计日志)")
+        unlock.add_argument("username", nargs="?", help="用户名;不给则须给 --ip(解除该地址的全部锁定)")
+        unlock.add_argument("--ip", default=None, help="只解除来自这个地址的锁定")
+        unlock.add_argument("--by", default="", help="操作人(记入审计日志;默认为当前系统用户)")
 
     def handle(self, *args, **opts):
-        try:
-            if opts["sub"] == "create":
-                self._create(opts)
-            else:
-                user = User.objects.filter(username=opts["username"]).first()
-                if user is None:
-                    raise CommandError(f"用户 {opts['username']} 不存在")
-                grant_add(user=user, role=opts["role"], scope=opts["scope"])
-                self.stdout.write(f"已授予 {opts['username']} 角色 {opts['role']} 于 {opts['scope']}")
-        except ApplicationError as exc:
-            raise CommandError(exc.message) from exc
+        with translation.override(settings.LANGUAGE_CODE):
+            try:
+                getattr(self, "_" + opts["sub"])(opts)
+            except ApplicationError as exc:
+                raise CommandError(exc.message) from exc
+
+    @staticmethod
+    def _user(username: str) -> User:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            raise CommandError(f"用户 {username} 不存在")
+        return user
 
     def _create(self, opts):
         if not opts["password_stdin"]:
             raise CommandError("请用 --password-stdin 从标准输入提供密码")
-        password = sys.stdin.readline().rstrip("\n")
+        password = _read_password()
         worker = None
         if opts["worker_id_number"]:
             from shegong.people.selectors import worker_find_by_id_number
@@ -52,3 +82,57 @@ class Command(BaseCommand):
         user = user_create(username=opts["username"], password=password, role=opts["role"],
                            scope=opts["scope"], display_name=opts["name"], worker=worker)
         self.stdout.write(f"已创建用户 {user.username}({opts['role']} @ {opts['scope']})")
+
+    def _grant(self, opts):
+        user = self._user(opts["username"])
+        grant_add(user=user, role=opts["role"], scope=opts["scope"])
+        self.stdout.write(f"已授予 {opts['username']} 角色 {opts['role']} 于 {opts['scope']}")
+
+    def _password(self, opts):
+        if not opts["password_stdin"]:
+            raise CommandError("请用 --password-stdin 从标准输入提供密码")
+        user = self._user(opts["username"])
+        revoked = user_set_password(user=user, password=_read_password())
+        self.stdout.write(f"已为 {user.username} 设置新密码;吊销了 {revoked} 个 API 令牌")
+
+    def _deactivate(self, opts):
+        user = self._user(opts["username"])
+        revoked = user_deactivate(user=user)
+        self.stdout.write(f"已停用 {user.username};吊销了 {revoked} 个 API 令牌")
+
+    def _activate(self, opts):
+        user = self._user(opts["username"])
+        user_activate(user=user)
+        self.stdout.write(f"已启用 {user.username}(原有 API 令牌仍为吊销,需要时请重新创建)")
+
+    def _locks(self, opts):
+        locks = login_locks()
+        if not locks:
+            self.stdout.write("现在没有登录锁定")
+            return
+        for lock in locks:
+            who = "(该地址的全部用户名)" if lock.whole_address else lock.username
+            until = timezone.localtime(lock.until).strftime("%Y-%m-%d %H:%M")
+            self.stdout.write(f"{who}  {lock.ip}  失败 {lock.failures} 次  锁定至 {until}")
+
+    def _unlock(self, opts):
+        if not opts["username"] and not opts["ip"]:
+            raise CommandError("请给出用户名,或用 --ip 给出地址")
+        actor = opts["by"].strip() or f"{_os_user()}(命令行 user unlock)"
+        events = login_unlock(username=opts["username"], ip=opts["ip"], actor=actor)
+        target = opts["username"] or ""
+        if opts["ip"]:
+            target = f"{target} 自 {opts['ip']}" if target else f"地址 {opts['ip']}"
+        if not events:
+            self.stdout.write(f"{target} 没有被锁定;已清除其失败登录记录")
+            return
+        for event in events:
+            who = event.username or "(该地址的全部用户名)"
+            self.stdout.write(f"已解除锁定:{who} 自 {event.ip}(已记入审计日志)")
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (a container without a passwd entry)
+        return "未知系统用户"

@@ -1,0 +1,44 @@
+"""API tokens end with their user's password and with their user's account, whichever way those change.
+
+A post_save receiver on the user model sees every save(): Django's `changepassword`, `createsuperuser`,
+the shell, our services. set_password() leaves the new raw password on the instance until the save, which
+tells a new password from Django re-hashing the same one at login (a hasher upgrade: no change — the
+tokens' fingerprints follow the new hash). A password hash written with queryset.update() bypasses
+save(); the fingerprint on each token catches that at the next request (services.token_authenticate).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from django.utils import timezone
+
+from shegong.accounts.models import ApiToken, User
+
+
+@receiver(post_save, sender=User, dispatch_uid="shegong.accounts.tokens_follow_user")
+def tokens_follow_user(sender: Any, instance: User, created: bool, update_fields: Any = None, **kwargs: Any) -> None:
+    if created:
+        return
+    from shegong.accounts.services import password_fingerprint
+
+    fields = set(update_fields) if update_fields is not None else None
+    live = ApiToken.objects.filter(user=instance, revoked_at__isnull=True)
+    if (fields is None or "is_active" in fields) and not instance.is_active:
+        live.update(revoked_at=timezone.now(), revoke_reason=ApiToken.RevokeReason.DEACTIVATED)
+        return
+    if fields is not None and "password" not in fields:
+        return
+    fingerprint = password_fingerprint(instance)
+    changed = live.exclude(password_fingerprint=fingerprint)
+    if getattr(instance, "_password", None) is not None:
+        # set_password() then save(): a new password (even if equal to the old one, it was set anew)
+        live.update(revoked_at=timezone.now(), revoke_reason=ApiToken.RevokeReason.PASSWORD_CHANGED)
+    elif fields == {"password"}:
+        # Django re-hashing the same password on a successful login (check_password's setter)
+        changed.update(password_fingerprint=fingerprint)
+    else:
+        # a hash assigned directly and saved: treat as a new password
+        changed.update(revoked_at=timezone.now(), revoke_reason=ApiToken.RevokeReason.PASSWORD_CHANGED)
