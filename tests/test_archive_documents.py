@@ -171,7 +171,8 @@ def test_info_form_embeds_the_photo(world, person):
     reader, _ = pdf(documents.info_form_pdf(worker=person))
     images = reader.pages[0].images
     assert len(images) == 1 and images[0].image is not None
-    assert images[0].image.size == (24, 32)
+    assert images[0].image.size == (24, 32)          # a small scan is never enlarged
+    assert images[0].name.endswith(".jpg")           # the print rendition (a JPEG), not the PNG scan
 
 
 def test_info_form_without_photo_or_with_a_voided_one_shows_the_empty_box(world):

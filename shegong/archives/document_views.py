@@ -1,7 +1,8 @@
 """PDF views of the archive documents. Thin: scope the worker, log the print, render, answer.
 
 Out of scope answers 404 and logs nothing; a server without WeasyPrint's libraries answers 503 with
-what to install (as the post-description PDFs do)."""
+what to install (as the post-description PDFs do), and so does one whose render slots stayed taken
+(系统繁忙, with Retry-After; shegong.common.pdf bounds the renders at once)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 
 from shegong.archives import documents, selectors, services
-from shegong.common.pdf import PdfUnavailable, pdf_response
+from shegong.common.pdf import PdfUnavailable, pdf_response, unavailable_response
 from shegong.people.models import Worker
 
 NOT_FOUND = "不存在或不在您的管辖范围内"
@@ -27,7 +28,7 @@ def _document(request: HttpRequest, pk: int, title: str, render: Callable[..., b
     try:
         data = render(worker=worker)
     except PdfUnavailable as exc:
-        return HttpResponse(exc.message, status=503, content_type="text/plain; charset=utf-8")
+        return unavailable_response(exc)
     # Logged once the document exists: a failed rendering printed nothing.
     services.archive_print(actor=request.user, worker=worker, document=title, ip=request.META.get("REMOTE_ADDR"))
     response = pdf_response(data, filename=f"{worker.name}_{title}.pdf")

@@ -11,15 +11,19 @@
   经历从略,详见档案第一类"), never spilled onto a second page. The current résumé of 15 jobs prints at
   10.5 pt.
 
-Only the masked ID number is printed; the encrypted one is never read here. The photo is read from
-storage by its SHA-256 (checked) and embedded as a data: URL, the only kind of URL the PDF helper loads.
+Only the masked ID number is printed; the encrypted one is never read here. The photo is never the scan
+itself: it is the scan's print rendition (storage.photo_rendition: made once from the bytes whose SHA-256
+is checked, at most 600 × 800 pixels, a JPEG without metadata), handed to the PDF helper as the resource
+`photo.jpg` — so a 9000 × 9000 scan costs its decoding once, not on every print, and nothing that could
+fail to load is embedded as a data: URL (WeasyPrint would log the whole URL). A scan that cannot be used
+(too many pixels, undecodable) leaves the box empty with a short Chinese note; the form still prints.
+The rendition and the rendering share one of the PDF helper's render slots (info_form_pdf).
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,11 +34,15 @@ from shegong.archives import selectors, storage
 from shegong.archives.models import ArchiveRecord, Attachment, Education
 from shegong.archives.rules import archive_rules
 from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
-from shegong.common.pdf import render_pdf
+from shegong.common.images import ImageRefused
+from shegong.common.pdf import render_pdf, render_slot
 from shegong.people.models import Worker
+
+logger = logging.getLogger(__name__)
 
 CLASS_NUMERALS = "一二三四五六七八九十"
 PHOTO_TYPES = ("image/jpeg", "image/png")
+PHOTO_RESOURCE = "photo.jpg"
 # The short forms a 任免审批表 prints for the long GB/T 4762 names.
 POLITICAL_SHORT = {"01": "中共党员", "02": "中共预备党员", "03": "共青团员"}
 
@@ -204,23 +212,38 @@ def _education(rows: list[Education]) -> EducationCells:
                           fit_cell(school, columns=slice(5, 7), height_mm=height))
 
 
-def _photo(records: list[ArchiveRecord]) -> str:
-    """data: URL of the image attached to the newest valid photo record, or "" (the empty box)."""
+@dataclass
+class Photo:
+    """What the photo box prints: the rendition (JPEG bytes), or nothing and maybe why."""
+
+    jpeg: bytes = b""
+    note: str = ""               # a scan was there but could not be used: why, in a few words
+
+    @property
+    def url(self) -> str:
+        return f"resource:{PHOTO_RESOURCE}" if self.jpeg else ""
+
+
+PHOTO_NOTE = "照片无法打印({reason}),请重新上传"
+
+
+def _photo(records: list[ArchiveRecord]) -> Photo:
+    """The rendition of the image attached to the newest valid photo record (its newest usable upload),
+    or an empty Photo: the empty box, with a note when a scan was refused."""
     photos = [r for r in records if r.required_item == "photo" and not r.is_voided]
     photos.sort(key=lambda r: (r.date or dt.date.min, r.created_at, r.pk), reverse=True)
+    refused: ImageRefused | None = None
     for record in photos:
         images: list[Attachment] = [a for a in record.attachments.all() if a.content_type in PHOTO_TYPES]
         for attachment in reversed(images):        # the newest upload first
             try:
-                with storage.open_stored(attachment.sha256) as fh:
-                    data = fh.read()
-            except OSError:
-                continue
-            content_type = storage.sniff(data)
-            if hashlib.sha256(data).hexdigest() != attachment.sha256 or content_type not in PHOTO_TYPES:
+                return Photo(storage.photo_rendition(attachment.sha256))
+            except storage.ScanUnavailable:
                 continue                           # missing or damaged: never print a wrong picture
-            return f"data:{content_type};base64,{base64.b64encode(data).decode('ascii')}"
-    return ""
+            except ImageRefused as exc:            # too many pixels or undecodable: say so in the box
+                logger.warning("archive photo not printed: attachment %s: %s", attachment.pk, exc.reason)
+                refused = refused or exc
+    return Photo(note=PHOTO_NOTE.format(reason=refused.reason)) if refused else Photo()
 
 
 def _sanction_text(record: ArchiveRecord) -> str:
@@ -251,7 +274,7 @@ class InfoForm:
     posts: FittedLines
     resume: FittedLines
     honours: FittedLines
-    photo: str
+    photo: Photo
     printed_on: dt.date
 
     @property
@@ -314,5 +337,9 @@ def info_form(*, worker: Worker, today: dt.date | None = None) -> InfoForm:
 
 
 def info_form_pdf(*, worker: Worker) -> bytes:
-    """社区工作者信息表: one A4 page."""
-    return render_pdf("archives/pdf_info_form.html", {"f": info_form(worker=worker), "layout": LAYOUT})
+    """社区工作者信息表: one A4 page. The photo's rendition is made inside the render slot, so a first print
+    of a big scan counts against the same bound as the rendering."""
+    with render_slot():
+        form = info_form(worker=worker)
+        resources = {PHOTO_RESOURCE: ("image/jpeg", form.photo.jpeg)} if form.photo.jpeg else {}
+        return render_pdf("archives/pdf_info_form.html", {"f": form, "layout": LAYOUT}, resources=resources)

@@ -1,5 +1,8 @@
 """Attachment bytes: the type read from the content, stored once per SHA-256 under settings.UPLOAD_ROOT
-(never under a public media URL; the archive's download view is the only way out)."""
+(never under a public media URL; the archive's download view is the only way out).
+
+Beside them, under UPLOAD_ROOT/renditions/, the print-size JPEG of an image scan (photo_rendition): made
+once per scan from its verified bytes (shegong.common.images.downscale) and reused by every later PDF."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from pathlib import Path
 from django.conf import settings
 
 from shegong.archives.models import attachment_path
+from shegong.common import images
 
 SIGNATURES = [
     (b"%PDF-", "application/pdf"),
@@ -72,3 +76,63 @@ def verify(sha256: str) -> bool:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest() == sha256
+
+
+# ---- print renditions -------------------------------------------------------------------------------
+
+IMAGE_TYPES = ("image/jpeg", "image/png")
+# The name of the rendition's recipe: a change of size or quality makes new files, never mixes them.
+PHOTO_RENDITION = f"photo-{images.PHOTO_BOX[0]}x{images.PHOTO_BOX[1]}-q{images.JPEG_QUALITY}"
+
+
+class ScanUnavailable(Exception):
+    """The stored scan is missing, damaged (SHA-256 differs) or not an image: there is nothing to print."""
+
+
+def rendition_path(sha256: str, recipe: str = PHOTO_RENDITION) -> Path:
+    return root() / "renditions" / recipe / sha256[:2] / f"{sha256}.jpg"
+
+
+def _sound_jpeg(data: bytes) -> bool:
+    """Whether a rendition file is whole: Pillow's JPEGs start with SOI and end with EOI."""
+    return data.startswith(b"\xff\xd8\xff") and data.endswith(b"\xff\xd9")
+
+
+def photo_rendition(sha256: str, data: bytes | None = None) -> bytes:
+    """The print-size JPEG (at most images.PHOTO_BOX, upright, no metadata) of the image scan stored under
+    `sha256`, made the first time and then read from UPLOAD_ROOT/renditions/. It is made only from bytes
+    whose SHA-256 is checked, so it is always the picture that was uploaded. `data`: the scan's bytes when
+    the caller has them (an upload, before they are stored); otherwise they are read from storage.
+
+    Raises ScanUnavailable (missing, damaged or not a JPEG/PNG) or images.ImageRefused (too many pixels,
+    an undecodable image), whose message is Chinese."""
+    target = rendition_path(sha256)
+    try:
+        cached = target.read_bytes()
+    except OSError:
+        cached = b""
+    if _sound_jpeg(cached):
+        return cached
+    if data is None:
+        try:
+            with open_stored(sha256) as fh:
+                data = fh.read()
+        except OSError as exc:
+            raise ScanUnavailable(f"附件 {sha256[:12]} 的文件缺失") from exc
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise ScanUnavailable(f"附件 {sha256[:12]} 的文件已损坏(SHA-256 不符)")
+    if sniff(data) not in IMAGE_TYPES:
+        raise ScanUnavailable(f"附件 {sha256[:12]} 不是 JPEG 或 PNG 图片")
+    jpeg = images.downscale(data)
+    del data
+    tmp = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".rendition-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(jpeg)
+        os.replace(tmp, target)
+    except OSError:  # not kept (a read-only or full disk): this render has it, the next one makes it again
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+    return jpeg
