@@ -15,13 +15,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from simple_history.utils import bulk_update_with_history
 
 from shegong.accounts.selectors import user_grants
 from shegong.common.bulk import fast_insert, history_insert, new_rows_factory
 from shegong.common.codes import choice_lookup
 from shegong.common.crypto import mask_id_number, search_hash
+from shegong.common.dates import date_error
 from shegong.common.errors import ApplicationError
 from shegong.org.codes import DivisionCodeError, normalize_code, reference_names
 from shegong.org.models import Division
@@ -39,6 +40,7 @@ from shegong.roster.columns import (
     normalize_header,
     spec_for_sheet_name,
 )
+from shegong.roster.limits import Limits, limits
 from shegong.roster.spreadsheets import Table, find_header, read_sheets
 from shegong.roster.values import cell_text, parse_date, parse_int
 from shegong.staffing.models import Appointment, PostType
@@ -73,14 +75,15 @@ class ImportResult:
     created: dict[str, int] = field(default_factory=lambda: {s.key: 0 for s in SHEETS})
     updated: dict[str, int] = field(default_factory=lambda: {s.key: 0 for s in SHEETS})
     unchanged: dict[str, int] = field(default_factory=lambda: {s.key: 0 for s in SHEETS})
-    errors: list[Issue] = field(default_factory=list)
-    warnings: list[Issue] = field(default_factory=list)
+    errors: list[Issue] = field(default_factory=list)   # the first `max_errors` (docs/import-limits.md)
+    warnings: list[Issue] = field(default_factory=list)  # as many
+    error_count: int = 0                                 # all of them
 
     def as_dict(self, *, cells: bool = False) -> dict[str, Any]:
         """The documented JSON form; `cells` adds each error's column number (to mark the workbook)."""
         return {"ok": self.ok, "dry_run": self.dry_run, "created": self.created, "updated": self.updated,
                 "unchanged": self.unchanged, "errors": [e.as_dict(col=cells) for e in self.errors],
-                "warnings": [w.as_dict() for w in self.warnings]}
+                "error_count": self.error_count, "warnings": [w.as_dict() for w in self.warnings]}
 
 
 class Row:
@@ -110,15 +113,26 @@ class ParsedTable:
     rows: list[Row] = field(default_factory=list)
 
 
+CONFLICT = "另一导入同时登记了相同的人员、社区或任职,本次未写入任何数据;请重新校验后再导入"
+BUSY = "另一导入正在写入数据库,本次未写入任何数据;请稍后重新校验后再导入"
+OUT_OF_SCOPE_PERSON = "此人不能在这里导入:只能导入和修改您管辖范围内的人员"
+UNKNOWN_PERSON = "此人既不在本文件的“人员”表中,也不在系统中;请先在“人员”表中登记"
+UNKNOWN_PERSON_SCOPED = "此人既不在本文件的“人员”表中,也不在您管辖范围内;请先在“人员”表中登记"
+Committed = Callable[["ImportResult"], None]
+
+
 class RosterImport:
-    def __init__(self, data: bytes, filename: str, *, actor: Any = None, progress: Progress | None = None) -> None:
+    def __init__(self, data: bytes, filename: str, *, actor: Any = None, progress: Progress | None = None,
+                 lim: Limits | None = None) -> None:
         self.data = data
         self.filename = filename
         self.actor = actor
         self.progress = progress or (lambda stage, done, total: None)
+        self.limits = lim or limits()
         self.result = ImportResult()
         self.tables: list[ParsedTable] = []
         self._scope: list[str] | None = None
+        self.today = dt.date.today()
 
     # ---- reporting ------------------------------------------------------------------------------
 
@@ -135,11 +149,20 @@ class RosterImport:
                 index += table.table.first_col + 1
         if row is not None and key is not None and value is None:
             value = row.value(key)
+        self.result.error_count += 1
+        if len(self.result.errors) >= self.limits.max_errors:
+            return  # counted, not kept: a file wrong in every cell must not become a huge report
         shown = cell_text(value)
         if key == "id_number" and len(shown) >= 15:
             shown = mask_id_number(shown)  # error reports are masked like every other page
         self.result.errors.append(Issue(sheet, row.number if row else (table.table.header_row if table else 0),
-                                        header, shown, message, index))
+                                        header, shown[:200], message, index))
+
+    def file_error(self, sheet: str, row: int, message: str) -> None:
+        """An error of the file or a sheet as a whole (no cell to mark)."""
+        self.result.error_count += 1
+        if len(self.result.errors) < self.limits.max_errors:
+            self.result.errors.append(Issue(sheet, row, "", "", message))
 
     def warn(self, sheet: str, row: int, column: str, message: str, value: str = "") -> None:
         self.result.warnings.append(Issue(sheet, row, column, value, message))
@@ -164,8 +187,7 @@ class RosterImport:
             if table is None:
                 if named is not None:
                     required = "、".join(c.header for c in named.columns if c.required)
-                    self.result.errors.append(Issue(raw.name, 1, "", "",
-                                                    f"工作表“{raw.name}”中找不到表头行(应包含 {required})"))
+                    self.file_error(raw.name, 1, f"工作表“{raw.name}”中找不到表头行(应包含 {required})")
                 else:
                     self.warn(raw.name, 1, "", f"工作表“{raw.name}”无法识别为社区、人员或任职表,已跳过")
                 continue
@@ -204,14 +226,23 @@ class RosterImport:
 
     # ---- the run --------------------------------------------------------------------------------
 
-    def run(self, *, dry_run: bool = False) -> ImportResult:
+    def run(self, *, dry_run: bool = False, committed: Committed | None = None) -> ImportResult:
+        """Check, then (unless dry_run) write. `committed(result)` runs inside the import's transaction,
+        after its writes: what it writes (a job's status) is committed with them, or not at all."""
+        self.check(dry_run=dry_run)
+        if self.result.ok and not dry_run:
+            self.write(committed=committed)
+        return self.result
+
+    def check(self, *, dry_run: bool = False) -> ImportResult:
+        """Parse, validate and plan, writing nothing."""
         self.result.dry_run = dry_run
         try:
             self.parse()
         except ApplicationError as exc:
-            self.result.errors.append(Issue(self.filename, 0, "", "", exc.message))
+            self.file_error(self.filename, 0, exc.message)
         if not self.tables and not self.result.errors:
-            self.result.errors.append(Issue(self.filename, 0, "", "", "文件中没有社区、人员或任职表"))
+            self.file_error(self.filename, 0, "文件中没有社区、人员或任职表")
         if not self.result.errors:
             self.validate()
         order = {t.table.name: i for i, t in enumerate(self.tables)}
@@ -219,9 +250,34 @@ class RosterImport:
         self.result.ok = not self.result.errors
         if self.result.ok:
             self.plan()
-            if not dry_run:
-                self.commit()
         return self.result
+
+    def write(self, *, committed: Committed | None = None) -> ImportResult:
+        """Commit the plan in one transaction. Another import that wrote the same people, communities
+        or appointments since this one was checked makes it fail as a whole, with a clear message (the
+        unique constraints hold); nothing of it is written."""
+        # fast_insert's COPY (PostgreSQL) raises the driver's own errors, not Django's wrappers of them
+        driver: Any = connection.Database  # type: ignore[attr-defined]
+        try:
+            with transaction.atomic():
+                self.commit()
+                if committed is not None:
+                    committed(self.result)
+        except (IntegrityError, driver.IntegrityError):
+            self._conflict(CONFLICT)
+        except (OperationalError, driver.OperationalError) as exc:
+            text = str(exc).lower()
+            if "locked" not in text and "deadlock" not in text and "could not serialize" not in text:
+                raise
+            self._conflict(BUSY)
+        return self.result
+
+    def _conflict(self, message: str) -> None:
+        self.result.ok = False
+        self.result.created = {k: 0 for k in self.result.created}
+        self.result.updated = {k: 0 for k in self.result.updated}
+        self.result.unchanged = {k: 0 for k in self.result.unchanged}
+        self.file_error(self.filename, 0, message)
 
     # ---- validation -----------------------------------------------------------------------------
 
@@ -250,6 +306,15 @@ class RosterImport:
             self.error(row, key, f"代码 {code} 不是社区代码(社区为 12 位)")
             return None
         return code
+
+    def _date(self, row: Row, key: str, label: str) -> dt.date | None:
+        """An appointment's date, refused (ValueError) when implausible: before 1900 or more than a year
+        ahead (shegong.common.dates, the rule every service applies; 9999-12-31 is a placeholder)."""
+        value = parse_date(row.value(key))
+        problem = date_error(value, label, future=True, today=self.today)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     def _duplicates(self, keyed: dict[Any, list[Row]], key: str, what: str) -> set[Any]:
         dup = set()
@@ -383,7 +448,7 @@ class RosterImport:
                 data["phone"] = cell_text(row.value("phone"))
             for key in ("work_start_date", "post_start_date", "birth_date"):
                 if row.has(key):
-                    try:
+                    try:  # implausible dates are refused below (worker_date_errors)
                         value = parse_date(row.value(key))
                     except ValueError as exc:
                         self.error(row, key, str(exc))
@@ -427,7 +492,7 @@ class RosterImport:
                 continue
             existing = self.existing_workers.get(id_hash)
             if existing is not None and not self.in_scope(existing.community.code):
-                self.error(row, "id_number", "此人已登记在您管辖范围以外的社区,不能在这里导入")
+                self.error(row, "id_number", OUT_OF_SCOPE_PERSON)
                 continue
             values["community_code"] = code
             date_errors = worker_date_errors(
@@ -479,9 +544,9 @@ class RosterImport:
                 self.error(row, "method", str(exc))
                 ok = False
             dates: dict[str, dt.date | None] = {}
-            for key in ("start_date", "end_date"):
+            for key, label in (("start_date", "任职日期"), ("end_date", "离任日期")):
                 try:
-                    dates[key] = parse_date(row.value(key)) if row.has(key) else None
+                    dates[key] = self._date(row, key, label) if row.has(key) else None
                 except ValueError as exc:
                     self.error(row, key, str(exc))
                     ok = False
@@ -526,11 +591,11 @@ class RosterImport:
             if person is None and item["id_hash"] in self.invalid_people:
                 self.error(row, "id_number", "此人在“人员”表中的行有错误;请先更正那一行")
                 continue
-            if person is None and existing_worker is None:
-                self.error(row, "id_number", "此人既不在本文件的“人员”表中,也不在系统中;请先在“人员”表中登记")
-                continue
-            if person is None and existing_worker is not None and not self.in_scope(existing_worker.community.code):
-                self.error(row, "id_number", "此人登记在您管辖范围以外的社区")
+            if person is None and (existing_worker is None or not self.in_scope(existing_worker.community.code)):
+                # one message for "unknown" and "registered elsewhere": whether an ID number exists
+                # outside the importer's scope must not be learnt from an import
+                scoped = not self.in_scope("")
+                self.error(row, "id_number", UNKNOWN_PERSON_SCOPED if scoped else UNKNOWN_PERSON)
                 continue
             if not self._community_exists(item["community_code"]):
                 self.error(row, "community", f"社区 {item['community_code']} 既不在本文件的“社区”表中,也不在系统中")
@@ -612,8 +677,8 @@ class RosterImport:
             else:
                 res.unchanged["appointments"] += 1
 
-    @transaction.atomic
     def commit(self) -> None:
+        """The writes; `write` runs them in one transaction."""
         reason = f"导入 {self.filename}"
         user = self.actor if getattr(self.actor, "is_authenticated", False) else None
         kwargs = {"default_user": user, "default_change_reason": reason, "batch_size": BATCH}
@@ -737,6 +802,8 @@ _WORKER_FIELDS = {"phone": ("phone_encrypted", "phone_hash", "phone_masked"), "c
 
 
 def import_roster(data: bytes, filename: str, *, actor: Any = None, dry_run: bool = False,
-                  progress: Progress | None = None) -> ImportResult:
-    """Import a roster workbook; with dry_run, validate and count without writing."""
-    return RosterImport(data, filename, actor=actor, progress=progress).run(dry_run=dry_run)
+                  progress: Progress | None = None, committed: Committed | None = None) -> ImportResult:
+    """Import a roster workbook; with dry_run, validate and count without writing. A file beyond the
+    limits (docs/import-limits.md), or one that another import conflicts with, comes back as a result
+    with ok=False and the reason as its error; nothing is written then."""
+    return RosterImport(data, filename, actor=actor, progress=progress).run(dry_run=dry_run, committed=committed)

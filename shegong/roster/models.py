@@ -48,6 +48,11 @@ class ImportJob(models.Model):
     message = models.TextField("说明", blank=True)
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
+    # Who is running it: a job in an active state whose process is gone (or that has been silent for
+    # ROSTER_JOB_STALE_SECONDS, its process on another host) is marked failed and may be run again.
+    host = models.CharField("处理主机", max_length=255, blank=True)
+    pid = models.PositiveIntegerField("处理进程", null=True, blank=True)
+    heartbeat = models.DateTimeField("最近进展", null=True, blank=True)
 
     class Meta:
         verbose_name = "花名册导入"
@@ -56,9 +61,21 @@ class ImportJob(models.Model):
     def __str__(self) -> str:
         return self.filename
 
+    ACTIVE = ("queued", "validating", "importing")
+
     @property
     def running(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.VALIDATING, self.Status.IMPORTING)
+        return self.status in self.ACTIVE
+
+    @property
+    def can_retry(self) -> bool:
+        """A failed or rejected upload can be validated again (the database may have changed)."""
+        return self.status in (self.Status.FAILED, self.Status.REJECTED)
+
+    @property
+    def has_cell_errors(self) -> bool:
+        """Whether some error names a cell, so that a workbook with the errors marked can be made."""
+        return any(e.get("col") for e in (self.result or {}).get("errors", []))
 
     @property
     def percent(self) -> int:

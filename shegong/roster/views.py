@@ -22,7 +22,12 @@ from shegong.people.selectors import worker_list
 from shegong.roster.exporters import export_to_tempfile
 from shegong.roster.marking import marked_workbook
 from shegong.roster.models import ImportJob
-from shegong.roster.services import import_job_commit, import_job_create
+from shegong.roster.services import (
+    import_job_commit,
+    import_job_create,
+    import_job_retry,
+    import_jobs_recover,
+)
 from shegong.staffing.selectors import appointment_list
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -53,7 +58,9 @@ def roster_index(request: HttpRequest) -> HttpResponse:
                 error = exc.message
             else:
                 return redirect("roster_job", pk=job.pk)
-    jobs = ImportJob.objects.filter(user_id=request.user.pk or 0)[:10]
+    import_jobs_recover()
+    # The list never loads a job's result (its errors may be long): only what the table shows.
+    jobs = ImportJob.objects.filter(user_id=request.user.pk or 0).defer("result")[:10]
     return render(request, "roster/index.html", {"jobs": jobs, "error": error, "can_import": can_import,
                                                  "can_full": user_has_action(request.user, "reveal")})
 
@@ -61,9 +68,13 @@ def roster_index(request: HttpRequest) -> HttpResponse:
 @login_required
 def roster_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
+    if job.running and import_jobs_recover(jobs=[job]):
+        job.refresh_from_db()
     result = job.result or {}
     errors = result.get("errors", [])
-    context = {"job": job, "result": result, "errors": errors[:SHOWN_ERRORS], "error_count": len(errors),
+    context = {"job": job, "result": result, "errors": errors[:SHOWN_ERRORS],
+               "error_count": max(result.get("error_count") or 0, len(errors)), "shown_count": min(len(errors), SHOWN_ERRORS),
+               "marked_count": len(errors),
                "warnings": result.get("warnings", []), "sheets": [("communities", "社区"), ("people", "人员"),
                                                                   ("appointments", "任职")]}
     if request.headers.get("HX-Request"):
@@ -83,14 +94,29 @@ def roster_job_commit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def roster_job_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job(request, pk)
+    try:
+        import_job_retry(job=job)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("roster_job", pk=job.pk)
+
+
+@login_required
 def roster_job_marked(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     errors = (job.result or {}).get("errors", [])
-    if not errors:
-        raise Http404("这个文件没有错误")
+    if not job.has_cell_errors:
+        raise Http404("这个文件的错误不在具体单元格上,没有可标注的工作簿")
     with job.file.open("rb") as fh:
         data = fh.read()
-    content = marked_workbook(data, job.filename, errors)
+    try:
+        content = marked_workbook(data, job.filename, errors)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("roster_job", pk=job.pk)
     stem = job.filename.rsplit(".", 1)[0]
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = _disposition(f"{stem}-错误标注.xlsx")

@@ -9,7 +9,8 @@ from shegong.roster.imports import import_roster
 
 
 class Command(BaseCommand):
-    help = "导入花名册(.xlsx / .xls / .csv):先校验全部行,有任何错误则不写入;导入成功退出码 0,被拒绝 1"
+    help = ("导入花名册(.xlsx / .xls / .csv):先校验全部行,有任何错误则不写入;导入成功退出码 0,被拒绝 1。"
+            "文件的上限见 docs/import-limits.md")
 
     def add_arguments(self, parser):
         parser.add_argument("file")
@@ -52,6 +53,8 @@ class Command(BaseCommand):
                                   f"未变 {result.unchanged[key]}")
             self.stdout.write("校验通过,未写入(--dry-run)。" if result.dry_run else "导入完成。")
         else:
-            self.stdout.write(f"发现 {len(result.errors)} 处错误,未写入任何数据:")
+            self.stdout.write(f"发现 {result.error_count} 处错误,未写入任何数据:")
             for e in result.errors:
                 self.stdout.write(f"  [{e.sheet} 第 {e.row} 行 {e.column}] “{e.value}”:{e.message}")
+            if result.error_count > len(result.errors):
+                self.stdout.write(f"  ……只列出前 {len(result.errors)} 处")
