@@ -174,7 +174,14 @@ TASKS = {"default": {"BACKEND": os.environ.get("SHEGONG_TASKS_BACKEND", "django_
 UPLOAD_ROOT = VAR_DIR / "uploads"
 # Uploads above this size are validated and imported as a background job with a progress bar.
 ROSTER_BACKGROUND_BYTES = int(os.environ.get("SHEGONG_ROSTER_BACKGROUND_BYTES", str(256 * 1024)))
-ROSTER_MAX_BYTES = int(os.environ.get("SHEGONG_ROSTER_MAX_BYTES", str(50 * 1024 * 1024)))
+# The limits of an import (docs/import-limits.md; defaults in shegong/roster/limits.py): each can be set by
+# SHEGONG_<NAME>, e.g. SHEGONG_ROSTER_MAX_ROWS=200000.
+for _name in ("ROSTER_MAX_BYTES", "ROSTER_MAX_ROWS", "ROSTER_MAX_COLUMNS", "ROSTER_MAX_CELL_CHARS", "ROSTER_MAX_SHEETS",
+              "ROSTER_MAX_UNZIPPED_BYTES", "ROSTER_MAX_COMPRESSION_RATIO", "ROSTER_MAX_ERRORS",
+              "ROSTER_JOB_STALE_SECONDS", "ROSTER_READER_MEMORY", "ROSTER_READER_SECONDS",
+              "PDF_MAX_CONCURRENT_RENDERS", "PDF_RENDER_WAIT_SECONDS"):
+    if os.environ.get(f"SHEGONG_{_name}"):
+        globals()[_name] = int(os.environ[f"SHEGONG_{_name}"])
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

@@ -42,6 +42,9 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {u.username:<10} {grants}")
         self.stdout.write(f"API 文档:{url}/api/v1/docs   数据库:{settings.DATABASES['default']['NAME']}")
         self.stdout.write("按 Ctrl+C 停止。\n")
+        from shegong.roster.services import import_jobs_recover
+
+        import_jobs_recover()  # an import left running by a killed process is marked failed (or finished)
         self._start_task_worker()
         from waitress import serve
 
