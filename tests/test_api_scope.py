@@ -425,3 +425,68 @@ def test_matrix_covers_every_role_and_endpoint():
             assert (role_name, ep_name, "outside") in seen
             if role_name != "nobody":
                 assert (role_name, ep_name, "inside") in seen
+
+
+# --- a user with two grants: change one street, only view the city -------------------------------------------------------
+
+
+@pytest.fixture
+def two_grants(objs):
+    """street_admin@220102001 (change c1, c2) and training_admin@2201 (view c3 too)."""
+    from shegong.accounts.services import grant_add
+
+    user = factories.user("two_grants", "street_admin", "220102001")
+    grant_add(user=user, role="training_admin", scope="2201")
+    return user
+
+
+@pytest.mark.parametrize(("worker", "community", "status"), [
+    ("w1", "c1", 201),   # own worker into own community: the positive control
+    ("w1", "c2", 201),
+    ("w3", "c1", 403),   # a worker they may only view, into their own community (issue 9.10: was 201)
+    ("w3", "c3", 403),   # ... into the community they may only view
+    ("w1", "c3", 403),   # own worker into a community they may only view
+    ("w_other", "c1", 404),  # a worker they cannot see at all
+])
+def test_two_grants_appoint_only_what_both_grants_let_them_change(objs, api, two_grants, worker, community, status):
+    before = _snapshot()
+    resp = call(api(two_grants), "post", "/appointments", {
+        "worker_id": objs.workers[worker].pk, "community": COMMUNITY_CODES[community], "post_type": "社工",
+        "method": "聘用", "start_date": "2022-03-01"})
+    assert resp.status_code == status, resp.content.decode()
+    if status == 201:
+        assert resp.json()["worker_id"] == objs.workers[worker].pk
+    else:
+        assert _snapshot() == before
+        if status == 403:
+            assert resp.json()["message"].startswith("您可以查看但无权")
+
+
+@pytest.mark.parametrize(("endpoint_name", "target", "status"), [
+    ("worker_patch", "w1", 200),
+    ("worker_patch", "w3", 403),
+    ("worker_reveal", "w2", 200),
+    ("worker_reveal", "w3", 403),
+    ("appointment_end", "w2", 200),
+    ("appointment_end", "w3", 403),
+    ("worker_detail", "w3", 200),
+    ("appointment_detail", "w3", 200),
+])
+def test_two_grants_other_writes_follow_the_change_grant(objs, api, two_grants, endpoint_name, target, status):
+    ep = ENDPOINTS[endpoint_name]
+    resp = call(api(two_grants), ep.method, ep.path(objs, target), ep.body(objs, target))
+    assert resp.status_code == status, resp.content.decode()
+
+
+@pytest.mark.parametrize(("community", "status"), [("c2", 201), ("c3", 403)])
+def test_two_grants_register_a_worker_only_where_they_may_change(objs, api, two_grants, community, status):
+    resp = call(api(two_grants), "post", "/workers", _worker_body(objs, community))
+    assert resp.status_code == status, resp.content.decode()
+
+
+def test_two_grants_web_form_agrees_with_the_api(objs, two_grants):
+    """The web form (shegong/web/views.py worker_appoint) already refused: the API now answers alike."""
+    web = Client()
+    web.force_login(two_grants)
+    assert web.get(f"/workers/{objs.workers['w3'].pk}/appoint/").status_code == 403
+    assert web.get(f"/workers/{objs.workers['w1'].pk}/appoint/").status_code == 200

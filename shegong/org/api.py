@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from shegong.api.pagination import Pagination
 from shegong.org.models import Division
 from shegong.org.selectors import division_get, division_list
 
@@ -31,7 +32,7 @@ class CommunityOut(DivisionOut):
 
 
 @router.get("/divisions", response=list[DivisionOut], summary="区划列表")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def divisions(request: HttpRequest, parent: str = "", level: str = "", q: str = ""):
     parent_obj = division_get(user=request.user, code=parent) if parent else None
     return division_list(user=request.user, parent=parent_obj, level=level, q=q)
@@ -43,7 +44,7 @@ def division(request: HttpRequest, code: str):
 
 
 @router.get("/communities", response=list[CommunityOut], summary="社区列表")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def communities(request: HttpRequest, within: str = "", q: str = ""):
     parent = division_get(user=request.user, code=within) if within else None
     qs = division_list(user=request.user, level=Division.Level.COMMUNITY, q=q)

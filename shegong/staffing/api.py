@@ -5,9 +5,11 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import paginate
+from pydantic import ConfigDict
 
+from shegong.api.pagination import Pagination
 from shegong.common.scoping import user_can
 from shegong.org.models import Division
 from shegong.org.selectors import division_get
@@ -66,7 +68,13 @@ class AppointmentOut(Schema):
         return obj.post_type.name
 
 
+# A database id: a larger number cannot name a row (and overflows the database's integer).
+MAX_ID = 2**63 - 1
+
+
 class AppointmentIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is an error, not ignored
+
     worker_id: int
     community: str = Field(description="社区区划代码")
     post_type: str = Field(description="岗位代码、名称或常用简称(如 书记、主任)")
@@ -76,6 +84,8 @@ class AppointmentIn(Schema):
 
 
 class AppointmentEndIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is an error, not ignored
+
     end_date: dt.date
     end_reason: str = ""
 
@@ -86,9 +96,10 @@ def post_types(request: HttpRequest):
 
 
 @router.get("/appointments", response=list[AppointmentOut], summary="任职列表")
-@paginate(LimitOffsetPagination)
-def appointments(request: HttpRequest, community: str = "", worker_id: int | None = None, post_type: str = "",
-                 current: bool | None = None):
+@paginate(Pagination)
+def appointments(request: HttpRequest, community: str = "",
+                 worker_id: int | None = Query(None, ge=1, le=MAX_ID, description="人员 id"),
+                 post_type: str = "", current: bool | None = None):
     return appointment_list(user=request.user, community=community, worker_id=worker_id, post_type=post_type,
                             current=current)
 
@@ -101,6 +112,11 @@ def appointment(request: HttpRequest, appointment_id: int):
 @router.post("/appointments", response={201: AppointmentOut}, summary="任命岗位")
 def appointment_post(request: HttpRequest, payload: AppointmentIn):
     worker = worker_get(user=request.user, pk=payload.worker_id)
+    # Both ends need `change`: the worker (as the web form checks) and the community. A user whose
+    # grants let them change one street and only view the city must not appoint a city worker they
+    # may only view into their own street.
+    if not user_can(request.user, "change", worker):
+        raise PermissionDenied("您可以查看但无权为这名社区工作者任免岗位")
     community = division_get(user=request.user, code=payload.community)
     if not user_can(request.user, "change", community):
         raise PermissionDenied("您可以查看但无权在这个社区任免岗位")
