@@ -50,4 +50,5 @@ class Command(BaseCommand):
 
         from config.wsgi import application
 
-        serve(application, host=opts["host"], port=opts["port"], threads=opts["threads"], ident="shegong")
+        serve(application, host=opts["host"], port=opts["port"], threads=opts["threads"], ident="shegong",
+              **settings.WAITRESS_PROXY_OPTIONS)
