@@ -67,6 +67,7 @@ def save(world, code: str = SECRETARY, street_code: str = A, role: str = "street
     data: dict[str, Any] = {"reporting_line": "街道党工委", "added_duties": ["负责本社区疫情防控工作的统筹协调。"],
             "requirements": ["中共党员。"], "assessment": ["按 9.1 全面考核德、能、勤、绩、廉。"], "note": ""}
     data.update(overrides)
+    data.setdefault("force", True)  # a draft even when the content equals the current version
     return description_draft_save(user=world.users[role], street=street(street_code), post_type=post(code), **data)
 
 

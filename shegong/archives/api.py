@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -22,9 +22,11 @@ from shegong.archives import selectors, services
 from shegong.archives.models import ArchiveClass, ArchiveRecord, Attachment, CorrectionRequest
 from shegong.archives.rules import archive_rules
 from shegong.common.codes import EDUCATION
-from shegong.common.errors import ApplicationError
+from shegong.common.errors import ApplicationError, ConflictError
+from shegong.common.etags import ConflictOut, conflict_response
 from shegong.common.models import AccessLog
 from shegong.common.scoping import user_can
+from shegong.common.versioning import etag, if_match
 from shegong.org.selectors import division_get
 from shegong.people.models import Worker
 
@@ -409,20 +411,29 @@ def record_post(request: HttpRequest, worker_id: int, payload: RecordIn):
     return Status(201, _record(request, record.pk))
 
 
-@router.get("/archive/records/{record_id}", response=RecordOut, summary="档案材料详情")
-def record(request: HttpRequest, record_id: int):
-    return _record(request, record_id)
+@router.get("/archive/records/{record_id}", response=RecordOut, summary="档案材料详情(ETag 为行版本)")
+def record(request: HttpRequest, record_id: int, response: HttpResponse):
+    obj = _record(request, record_id)
+    response["ETag"] = etag(obj)
+    return obj
 
 
-@router.patch("/archive/records/{record_id}", response=RecordOut, summary="修改档案材料(修改留痕)")
-def record_patch(request: HttpRequest, record_id: int, payload: RecordPatch):
+@router.patch("/archive/records/{record_id}", response={200: RecordOut, 412: ConflictOut},
+              summary="修改档案材料(修改留痕;只写给出的字段;If-Match 给出版本时,版本已变则 412)")
+def record_patch(request: HttpRequest, record_id: int, payload: RecordPatch, response: HttpResponse):
     obj = _record(request, record_id)
     _may_change(request, obj.worker, "您可以查看但无权修改这份档案")
-    data = payload.dict(exclude_unset=True)
+    data = payload.model_dump(exclude_unset=True)
     details = data.pop("details", None)
     _check_details(obj.kind, details)
-    services.record_update(actor=request.user, record=obj, details=details, reason="API 修改档案材料", **data)
-    return _record(request, record_id)
+    try:
+        services.record_update(actor=request.user, record=obj, details=details, reason="API 修改档案材料",
+                               expected_version=if_match(request.headers.get("If-Match")), **data)
+    except ConflictError as exc:
+        return conflict_response(exc)
+    saved = _record(request, record_id)
+    response["ETag"] = etag(saved)
+    return saved
 
 
 @router.post("/archive/records/{record_id}/void", response=RecordOut, summary="作废档案材料(保留,须写明原因)")

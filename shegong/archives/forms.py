@@ -15,9 +15,10 @@ from django.core.files.uploadedfile import UploadedFile
 from shegong.archives.models import ArchiveRecord
 from shegong.archives.rules import archive_rules
 from shegong.common.codes import EDUCATION
+from shegong.common.forms import DateInput, VersionField
 
 # ISO format: a browser's date input ignores any other (the zh-hans default renders 2024/03/01).
-DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+DATE = DateInput()
 NUMERALS = "一二三四五六七八九十"
 
 
@@ -232,3 +233,4 @@ class DecisionForm(forms.Form):
     decision = forms.ChoiceField(label="处理结果", choices=[("accept", "采纳"), ("reject", "不采纳")])
     reason = forms.CharField(label="处理意见", max_length=500, required=False,
                              widget=forms.TextInput(attrs={"placeholder": "必填:采纳或不采纳的理由"}))
+    row_version = VersionField()

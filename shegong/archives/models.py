@@ -12,6 +12,7 @@ history). Scope follows the worker's current community, so a transfer moves acce
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 from django.conf import settings
@@ -21,7 +22,9 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from shegong.common.codes import EDUCATION
+from shegong.common.dates import date_error
 from shegong.common.scoping import RestrictedQuerySet
+from shegong.common.versioning import Versioned
 
 
 class ArchiveClass(models.IntegerChoices):
@@ -37,7 +40,7 @@ class ArchiveClass(models.IntegerChoices):
     OTHER = 10, "其他"
 
 
-class ArchiveRecord(models.Model):
+class ArchiveRecord(Versioned):
     """One item of a worker's archive, as the catalogue (档案目录) lists it."""
 
     class Kind(models.TextChoices):
@@ -95,10 +98,26 @@ class ArchiveRecord(models.Model):
         errors: dict[str, str] = {}
         if not (self.title or "").strip():
             errors["title"] = "材料名称不能为空"
-        if self.date and self.date > dt.date.today():
-            errors["date"] = f"材料日期 {self.date.isoformat()} 晚于今天"
+        problem = date_error(self.date, "材料日期")
+        if problem:
+            errors["date"] = problem
         if errors:
             raise ValidationError(errors)
+
+
+def _plausible(obj: models.Model, *fields: str, future: tuple[str, ...] = (),
+               latest: dict[str, dt.date | None] | None = None) -> None:
+    """The plausibility rule of shegong/common/dates.py on a detail's dates (each message names its field):
+    not before 1900; not after today, or a year from today for those in `future`, or `latest`."""
+    errors: dict[str, str] = {}
+    for name in fields:
+        label = str(getattr(obj._meta.get_field(name), "verbose_name", name))
+        bound = (latest or {}).get(name)
+        problem = date_error(getattr(obj, name), label, future=name in future, latest=bound)
+        if problem:
+            errors[name] = problem
+    if errors:
+        raise ValidationError(errors)
 
 
 def _dates_in_order(start: dt.date | None, end: dt.date | None, start_label: str, end_label: str) -> None:
@@ -125,6 +144,7 @@ class Education(models.Model):
         verbose_name = "学历学位"
 
     def clean(self) -> None:
+        _plausible(self, "start_date", "end_date")  # the end is the diploma's date: not in the future
         _dates_in_order(self.start_date, self.end_date, "入学日期", "毕业日期")
 
 
@@ -143,6 +163,7 @@ class WorkHistory(models.Model):
         verbose_name = "工作经历"
 
     def clean(self) -> None:
+        _plausible(self, "start_date", "end_date", future=("end_date",))
         _dates_in_order(self.start_date, self.end_date, "起始日期", "截止日期")
 
 
@@ -164,6 +185,7 @@ class Qualification(models.Model):
         verbose_name = "社会工作职业资格"
 
     def clean(self) -> None:
+        _plausible(self, "obtained_on", "registered_on")
         _dates_in_order(self.obtained_on, self.registered_on, "取得日期", "登记日期")
 
 
@@ -196,10 +218,26 @@ class Sanction(models.Model):
         verbose_name = "处分"
 
     def clean(self) -> None:
+        _plausible(self, "start_date", "end_date", "lifted_on", future=("end_date",),
+                   latest={"end_date": self._latest_end()})
         _dates_in_order(self.start_date, self.end_date, "处分期起", "处分期止")
         if self.start_date and self.lifted_on and self.lifted_on < self.start_date:
             raise ValidationError({"lifted_on": f"解除日期 {self.lifted_on.isoformat()} 早于处分期起 "
                                                 f"{self.start_date.isoformat()}"})
+
+    def _latest_end(self) -> dt.date | None:
+        """A period may end later than a year from today: up to its start plus the longest period of the
+        rules (archive_rules.toml), if that is later."""
+        from shegong.archives.rules import archive_rules
+        from shegong.common.dates import one_year_after
+
+        if not isinstance(self.start_date, dt.date):
+            return None
+        longest = max(archive_rules().sanction_months.values(), default=0)
+        month = self.start_date.month - 1 + longest
+        year, month = self.start_date.year + month // 12, month % 12 + 1
+        end = dt.date(year, month, min(self.start_date.day, calendar.monthrange(year, month)[1]))
+        return max(end, one_year_after(dt.date.today()))
 
     def in_force(self, day: dt.date) -> bool:
         if self.lifted_on and self.lifted_on <= day:
@@ -269,7 +307,7 @@ class Transfer(models.Model):
         ordering = ["-date", "-id"]
 
 
-class CorrectionRequest(models.Model):
+class CorrectionRequest(Versioned):
     """更正申请 (PIPL art. 46): a worker asks to correct their archive; an admin accepts or rejects it
     with a reason."""
 

@@ -36,6 +36,7 @@ from shegong.common.errors import ApplicationError
 from shegong.common.history import stamp
 from shegong.common.models import AccessLog
 from shegong.common.scoping import user_can
+from shegong.common.versioning import check_version, lock
 from shegong.org.models import Division
 from shegong.people.models import Worker
 
@@ -118,7 +119,7 @@ def _text(value: Any, field: str, label: str, model_field: Any) -> str:
         return ""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise _fail(f"{label}应为文字", field)
-    text = str(value).strip()
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n").strip()  # a browser posts CR LF
     limit = getattr(model_field, "max_length", None)
     if limit and len(text) > limit and not getattr(model_field, "choices", None):  # a code is looked up later
         raise _fail(f"{label}不能超过 {limit} 字(现有 {len(text)} 字)", field)
@@ -290,11 +291,16 @@ def _default_title(kind: str, details: dict[str, Any]) -> str:
 
 @transaction.atomic
 def record_update(*, actor: Any, record: ArchiveRecord, details: dict[str, Any] | None = None, reason: str = "",
-                  **data: Any) -> ArchiveRecord:
-    """Correct a record's catalogue fields and details (the change is kept in history)."""
+                  expected_version: int | None = None, **data: Any) -> ArchiveRecord:
+    """Correct a record's catalogue fields and details (the change is kept in history).
+
+    The record is read again under a lock and only the fields given change, so a concurrent change of
+    other fields is kept; its details are written under the same lock, and the record's version covers
+    them. `expected_version`: the version the user worked from (ConflictError when it has moved on)."""
     unknown = set(data) - set(RECORD_FIELDS)
     if unknown:
         raise _fail(f"未知字段:{'、'.join(sorted(unknown))}")
+    lock(record, expected_version)
     _writable(actor, record.worker)
     if record.is_voided:
         raise _fail("已作废的材料不能修改", "record")
@@ -318,7 +324,8 @@ def record_update(*, actor: Any, record: ArchiveRecord, details: dict[str, Any] 
 
 
 @transaction.atomic
-def record_void(*, actor: Any, record: ArchiveRecord, reason: str) -> ArchiveRecord:
+def record_void(*, actor: Any, record: ArchiveRecord, reason: str, expected_version: int | None = None
+                ) -> ArchiveRecord:
     """Void a wrong record: it stays in the archive, struck through, with who, when and why."""
     reason = (reason or "").strip()
     if not reason:
@@ -326,7 +333,7 @@ def record_void(*, actor: Any, record: ArchiveRecord, reason: str) -> ArchiveRec
     if len(reason) > 500:
         raise _fail("作废原因不能超过 500 字", "reason")
     _writable(actor, record.worker)
-    record.voided_at = ArchiveRecord.objects.select_for_update().values_list("voided_at", flat=True).get(pk=record.pk)
+    lock(record, expected_version)
     if record.is_voided:
         raise _fail("这份材料已经作废", "record")
     record.voided_at = timezone.now()
@@ -475,18 +482,20 @@ def correction_request_create(*, actor: Any, worker: Worker, text: str,
 
 
 @transaction.atomic
-def correction_request_decide(*, actor: Any, request: CorrectionRequest, accept: bool, reason: str
-                              ) -> CorrectionRequest:
-    """An admin accepts or rejects a correction request, with a reason the worker sees."""
+def correction_request_decide(*, actor: Any, request: CorrectionRequest, accept: bool, reason: str,
+                              expected_version: int | None = None) -> CorrectionRequest:
+    """An admin accepts or rejects a correction request, with a reason the worker sees. Decided once:
+    the request is read again under a lock (a second decision is refused)."""
     reason = (reason or "").strip()
     if not reason:
         raise _fail("请填写处理意见(采纳或不采纳的理由)", "reason")
     if len(reason) > 500:
         raise _fail("处理意见不能超过 500 字", "reason")
     _can(actor, "change", request.worker)
-    request.status = CorrectionRequest.objects.select_for_update().values_list("status", flat=True).get(pk=request.pk)
+    lock(request)
     if request.status != CorrectionRequest.Status.PENDING:
         raise _fail(f"这项申请已处理({request.get_status_display()}),不能再次处理", "request")
+    check_version(request, expected_version)
     request.status = CorrectionRequest.Status.ACCEPTED if accept else CorrectionRequest.Status.REJECTED
     request.decision_reason = reason
     request.decided_by = actor if getattr(actor, "is_authenticated", False) else None

@@ -387,12 +387,13 @@ def correction_decide(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404(NOT_FOUND) from exc
     if not user_can(request.user, "change", correction.worker):
         return HttpResponseForbidden("您可以查看但无权处理这项更正申请")
-    form = DecisionForm(request.POST or None)
+    form = DecisionForm(request.POST or None, initial={"row_version": correction.row_version})
     if request.method == "POST" and form.is_valid():
         accept = form.cleaned_data["decision"] == "accept"
         try:
             services.correction_request_decide(actor=request.user, request=correction, accept=accept,
-                                               reason=form.cleaned_data["reason"])
+                                               reason=form.cleaned_data["reason"],
+                                               expected_version=form.cleaned_data.get("row_version"))
         except ApplicationError as exc:
             _form_error(form, exc)
         else:

@@ -33,3 +33,22 @@ class ApplicationError(Exception):
             label = labels.get(field, field)
             parts.append(("" if field == "__all__" else f"{label}:") + ";".join(msgs))
         return cls(";".join(parts), field=first_field, errors=errors)
+
+
+class ConflictError(ApplicationError):
+    """Someone else changed the row since the user read it (optimistic concurrency, see
+    shegong/common/versioning.py). `current` is the row as it is now; `expected` the version the user
+    worked from (None when unknown), `actual` the version now. The API answers 412, a web form shows
+    the other person's values next to the user's."""
+
+    def __init__(self, message: str = "", *, current: object = None, expected: int | None = None,
+                 actual: int | None = None, field: str | None = None) -> None:
+        if not message:
+            message = "已被他人修改:您看到的是旧的内容"
+            if expected is not None and actual is not None:
+                message += f"(第 {expected} 版,现在是第 {actual} 版)"
+            message += ";请核对他人的修改后再保存"
+        super().__init__(message, field=field)
+        self.current = current
+        self.expected = expected
+        self.actual = actual

@@ -12,7 +12,8 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-HIDDEN_FIELDS = {"id_number_encrypted", "id_number_hash", "phone_encrypted", "phone_hash", "search_name"}
+HIDDEN_FIELDS = {"id_number_encrypted", "id_number_hash", "phone_encrypted", "phone_hash", "search_name",
+                 "row_version"}  # the optimistic-concurrency counter (shegong/common/versioning.py)
 
 
 def stamp(instance: models.Model, *, actor: Any = None, reason: str = "") -> None:

@@ -4,13 +4,16 @@ import datetime as dt
 from typing import Literal
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import ConfigDict
 
 from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
+from shegong.common.errors import ConflictError
+from shegong.common.etags import ConflictOut, conflict_response
 from shegong.common.scoping import user_can
+from shegong.common.versioning import etag, if_match
 from shegong.org.selectors import division_get
 from shegong.people.models import Worker
 from shegong.people.selectors import worker_get, worker_list
@@ -106,7 +109,7 @@ class RevealOut(Schema):
 
 
 def _data(request: HttpRequest, payload: Schema, exclude_unset: bool) -> dict:
-    data = payload.dict(exclude_unset=exclude_unset)
+    data = payload.model_dump(exclude_unset=exclude_unset)
     if data.get("community"):
         data["community"] = division_get(user=request.user, code=data["community"])
     elif "community" in data:
@@ -122,9 +125,11 @@ def workers(request: HttpRequest, community: str = "", post_type: str = "", cate
                        status=status, q=q)
 
 
-@router.get("/workers/{worker_id}", response=WorkerOut, summary="社区工作者详情")
-def worker(request: HttpRequest, worker_id: int):
-    return worker_get(user=request.user, pk=worker_id)
+@router.get("/workers/{worker_id}", response=WorkerOut, summary="社区工作者详情(ETag 为行版本)")
+def worker(request: HttpRequest, worker_id: int, response: HttpResponse):
+    obj = worker_get(user=request.user, pk=worker_id)
+    response["ETag"] = etag(obj)
+    return obj
 
 
 @router.post("/workers", response={201: WorkerOut}, summary="登记社区工作者")
@@ -135,13 +140,20 @@ def worker_post(request: HttpRequest, payload: WorkerIn):
     return Status(201, worker_create(actor=request.user, reason="API 登记", **data))
 
 
-@router.patch("/workers/{worker_id}", response=WorkerOut, summary="修改社区工作者")
-def worker_patch(request: HttpRequest, worker_id: int, payload: WorkerPatch):
+@router.patch("/workers/{worker_id}", response={200: WorkerOut, 412: ConflictOut},
+              summary="修改社区工作者(只写给出的字段;If-Match 给出版本时,版本已变则 412)")
+def worker_patch(request: HttpRequest, worker_id: int, payload: WorkerPatch, response: HttpResponse):
     obj = worker_get(user=request.user, pk=worker_id)
     if not user_can(request.user, "change", obj):
         raise PermissionDenied("您可以查看但无权修改这名社区工作者")
     data = {k: v for k, v in _data(request, payload, exclude_unset=True).items() if v is not None}
-    return worker_update(worker=obj, actor=request.user, reason="API 修改", **data)
+    try:
+        saved = worker_update(worker=obj, actor=request.user, reason="API 修改",
+                              expected_version=if_match(request.headers.get("If-Match")), **data)
+    except ConflictError as exc:
+        return conflict_response(exc)
+    response["ETag"] = etag(saved)
+    return saved
 
 
 @router.post("/workers/{worker_id}/reveal", response=RevealOut, summary="查看完整身份证号或电话(记录日志)")

@@ -7,7 +7,9 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
+from shegong.common.dates import date_error
 from shegong.common.scoping import RestrictedQuerySet
+from shegong.common.versioning import Versioned
 
 
 def _sixteenth_birthday(birth: dt.date) -> dt.date:
@@ -19,22 +21,26 @@ def _sixteenth_birthday(birth: dt.date) -> dt.date:
 
 def worker_date_errors(birth_date: dt.date | None, work_start_date: dt.date | None,
                        post_start_date: dt.date | None, today: dt.date) -> dict[str, str]:
-    """The rules of a worker's dates (also used by the roster import, which checks rows without models)."""
+    """The rules of a worker's dates (also used by the roster import, which checks rows without models):
+    plausible (shegong/common/dates.py: not before 1900, not after today), not before the age of 16,
+    and 社工岗入职 not before 参加工作."""
     errors: dict[str, str] = {}
-    for field, label, value in (("work_start_date", "参加工作日期", work_start_date),
+    for field, label, value in (("birth_date", "出生日期", birth_date),
+                                ("work_start_date", "参加工作日期", work_start_date),
                                 ("post_start_date", "社工岗入职日期", post_start_date)):
         if value is None:
             continue
-        if value > today:
-            errors[field] = f"{label} {value.isoformat()} 晚于今天"
-        elif birth_date and value < _sixteenth_birthday(birth_date):
+        problem = date_error(value, label, today=today)
+        if problem:
+            errors[field] = problem
+        elif field != "birth_date" and birth_date and value < _sixteenth_birthday(birth_date):
             errors[field] = f"{label} {value.isoformat()} 早于本人年满 16 周岁"
     if work_start_date and post_start_date and post_start_date < work_start_date:
-        errors["post_start_date"] = "社工岗入职日期不能早于参加工作日期"
+        errors.setdefault("post_start_date", "社工岗入职日期不能早于参加工作日期")
     return errors
 
 
-class Worker(models.Model):
+class Worker(Versioned):
     """A community worker (3.2) or a person on a public-welfare post, who is on the roster but is not one."""
 
     class Gender(models.TextChoices):

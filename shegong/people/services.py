@@ -20,6 +20,7 @@ from shegong.common.errors import ApplicationError
 from shegong.common.history import stamp
 from shegong.common.models import AccessLog
 from shegong.common.scoping import user_can
+from shegong.common.versioning import lock
 from shegong.org.models import Division
 from shegong.people.idnumber import IdNumberError, parse_id_number
 from shegong.people.models import Worker
@@ -203,11 +204,18 @@ def worker_create(*, actor: Any = None, reason: str = "", **data: Any) -> Worker
 
 
 @transaction.atomic
-def worker_update(*, worker: Worker, actor: Any = None, reason: str = "", **data: Any) -> Worker:
+def worker_update(*, worker: Worker, actor: Any = None, reason: str = "", expected_version: int | None = None,
+                  **data: Any) -> Worker:
+    """Change the fields given, and only those, on the row as it is now (re-read under a lock, so a
+    concurrent change of another field is kept). `expected_version` is the version the user worked from
+    (a form's hidden row_version, an API client's If-Match): ConflictError when the row has moved on.
+    Nothing is saved, and no history written, when nothing changes."""
     unknown = set(data) - set(EDITABLE)
     if unknown:
         raise ApplicationError(f"未知字段:{', '.join(sorted(unknown))}")
+    lock(worker, expected_version)
     _check_scope(actor, worker.community)
+    before = _row(worker)
     old_community_id = worker.community_id
     old_hash, old_phone_hash = worker.id_number_hash, worker.phone_hash
     old_id_enc, old_phone_enc = worker.id_number_encrypted, worker.phone_encrypted
@@ -219,6 +227,8 @@ def worker_update(*, worker: Worker, actor: Any = None, reason: str = "", **data
         worker.id_number_encrypted = old_id_enc
     if worker.phone_hash == old_phone_hash:
         worker.phone_encrypted = old_phone_enc
+    if _row(worker) == before:
+        return worker
     moved = "community" in data and worker.community_id != old_community_id
     if "community" in data:
         _check_scope(actor, worker.community)
@@ -228,6 +238,11 @@ def worker_update(*, worker: Worker, actor: Any = None, reason: str = "", **data
     if moved:
         _move_own_grants(worker)
     return saved
+
+
+def _row(worker: Worker) -> dict[str, Any]:
+    return {f.attname: getattr(worker, f.attname) for f in Worker._meta.concrete_fields
+            if f.attname not in ("updated_at", "row_version")}
 
 
 def _move_own_grants(worker: Worker) -> None:

@@ -17,7 +17,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidde
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from shegong.common.errors import ApplicationError
+from shegong.common.errors import ApplicationError, ConflictError
+from shegong.common.forms import VersionTokenField, conflict_form
 from shegong.common.pdf import PdfUnavailable, pdf_response, render_pdf
 from shegong.org.models import Division
 from shegong.org.selectors import division_ancestors
@@ -26,12 +27,14 @@ from shegong.staffing.descriptions import (
     description_current,
     description_draft,
     description_draft_save,
+    description_edit_token,
     description_get,
     description_history,
     description_publish,
     description_statuses,
     description_street_get,
     description_street_list,
+    description_token_base,
     description_versions,
 )
 from shegong.staffing.models import PostDescription, PostType
@@ -52,6 +55,7 @@ class DescriptionForm(forms.Form):
     assessment = forms.CharField(label="考核方式", widget=forms.Textarea(attrs={"rows": 9}),
                                  help_text="每行一条;默认内容依据 9.1(德、能、勤、绩、廉)、9.2 和 9.3")
     note = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    row_version = VersionTokenField()  # what the form was filled from (descriptions.description_edit_token)
 
 
 def _street(request: HttpRequest, code: str) -> Division:
@@ -166,6 +170,11 @@ def description_version_pdf(request: HttpRequest, street_code: str, post_code: s
     return _pdf(request, _version(request, street, post_type, version))
 
 
+def _form_values(d: PostDescription) -> dict[str, str]:
+    return {"reporting_line": d.reporting_line, "added_duties": _lines(d.added_duties),
+            "requirements": _lines(d.requirements), "assessment": _lines(d.assessment), "note": d.note}
+
+
 @login_required
 def description_edit(request: HttpRequest, street_code: str, post_code: str) -> HttpResponse:
     street, post_type = _street(request, street_code), _post_type(post_code)
@@ -173,22 +182,35 @@ def description_edit(request: HttpRequest, street_code: str, post_code: str) -> 
         return HttpResponseForbidden(READ_ONLY)
     draft = description_draft(user=request.user, street=street, post_type=post_type)
     base = draft or description_current(user=request.user, street=street, post_type=post_type)
-    initial = {"reporting_line": base.reporting_line, "added_duties": _lines(base.added_duties),
-               "requirements": _lines(base.requirements), "assessment": _lines(base.assessment), "note": base.note}
+    initial = {**_form_values(base), "row_version": description_edit_token(street=street, post_type=post_type)}
     form = DescriptionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         publish = request.POST.get("action") == "publish"
+        data = dict(form.cleaned_data)
+        expected = data.pop("row_version") or None
         try:
             with transaction.atomic():
                 saved = description_draft_save(user=request.user, street=street, post_type=post_type,
-                                               **form.cleaned_data)
+                                               expected=expected, force=publish, **data)
+                unchanged = saved.status != PostDescription.Status.DRAFT or (
+                    draft is not None and saved.pk == draft.pk and saved.row_version == draft.row_version)
                 if publish:
                     saved = description_publish(user=request.user, street=street, post_type=post_type)
+        except ConflictError:
+            draft = description_draft(user=request.user, street=street, post_type=post_type)
+            base = draft or description_current(user=request.user, street=street, post_type=post_type)
+            started = description_token_base(street=street, post_type=post_type, token=expected or "")
+            form = conflict_form(
+                form, current=_form_values(base), base=_form_values(started) if started is not None else None,
+                version=description_edit_token(street=street, post_type=post_type),
+                make=lambda data, initial: DescriptionForm(data, initial=initial))
         except ApplicationError as exc:
             _form_error(form, exc)
         else:
             if publish:
                 messages.success(request, f"已发布{post_type.name}岗位说明书 v{saved.version}")
+            elif unchanged:
+                messages.info(request, "内容没有修改,未保存")
             else:
                 messages.success(request, f"已保存草稿 v{saved.version},发布后才对其他人生效")
             return redirect("description_detail", street_code=street.code, post_code=post_type.code)

@@ -30,7 +30,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
-from shegong.common.errors import ApplicationError
+from shegong.common.errors import ApplicationError, ConflictError
 from shegong.common.history import stamp
 from shegong.org.codes import DivisionCodeError, normalize_code, parent_code
 from shegong.org.models import Division
@@ -332,17 +332,53 @@ def _clean_lines(value: Iterable[str] | str | None, field: str) -> list[str]:
 
 
 def _clean_text(value: str | None, field: str, limit: int) -> str:
-    text = (value or "").strip()
+    text = (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()  # a browser posts CR LF
     if len(text) > limit:
         raise ApplicationError(f"{LABELS[field]}有 {len(text)} 字,超过 {limit} 字的上限", field=field)
     return text
 
 
+def description_edit_token(*, street: Division, post_type: PostType) -> str:
+    """What an edit starts from, as the edit form carries it (optimistic concurrency): the draft or the
+    published version, each with its row version, or the default. Any save or publication by someone
+    else changes it."""
+    rows = {d.status: d for d in PostDescription.objects.filter(
+        street=street, post_type=post_type,
+        status__in=[PostDescription.Status.DRAFT, PostDescription.Status.PUBLISHED]).only("pk", "status", "row_version")}
+    for status in (PostDescription.Status.DRAFT, PostDescription.Status.PUBLISHED):
+        if status in rows:
+            return f"{status}-{rows[status].pk}-{rows[status].row_version}"
+    return "default"
+
+
+def description_token_base(*, street: Division, post_type: PostType, token: str) -> PostDescription | None:
+    """The description as it was when the edit form carrying `token` was filled (from history), or
+    None when unknown."""
+    if token == "default":
+        return description_default(street=street, post_type=post_type)
+    parts = token.split("-")
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        return None
+    record = (PostDescription.history.filter(id=int(parts[1]), row_version=int(parts[2]))
+              .order_by("-history_date", "-history_id").first())
+    return record.instance if record is not None else None
+
+
+def _content(d: PostDescription) -> dict[str, Any]:
+    return {f: getattr(d, f) for f in ("reporting_line", *LIST_FIELDS, "note")}
+
+
 @transaction.atomic
 def description_draft_save(*, user: Any, street: Division, post_type: PostType | str, reporting_line: str,
                            added_duties: Iterable[str] | str = (), requirements: Iterable[str] | str = (),
-                           assessment: Iterable[str] | str = (), note: str = "") -> PostDescription:
-    """Create the street's draft for the post (version = last version + 1) or update the one there is."""
+                           assessment: Iterable[str] | str = (), note: str = "", expected: str | None = None,
+                           force: bool = False) -> PostDescription:
+    """Create the street's draft for the post (version = last version + 1) or update the one there is.
+
+    `expected`: the edit token (description_edit_token) the user's form was filled from; ConflictError
+    when someone else has saved or published since. Content equal to what the draft (or, without one,
+    the current version) already says is not saved and writes no history: the draft, or the current
+    version, is returned as it is — without a draft, `force` (saving in order to publish) makes one."""
     post_type = _post_type(post_type)
     if street.level != Division.Level.STREET:
         raise ApplicationError(f"“{street.name}”不是街道(乡镇);岗位说明书由街道(乡镇)制定(8.1.1.2)",
@@ -362,8 +398,24 @@ def description_draft_save(*, user: Any, street: Division, post_type: PostType |
         raise ApplicationError("考核方式至少要有一条(9.1—9.3)", field="assessment", clause="9.1")
     # One writer per street at a time (a row lock on PostgreSQL; SQLite serialises writers anyway).
     Division.objects.select_for_update().filter(pk=street.pk).first()
+    if expected is not None:
+        token = description_edit_token(street=street, post_type=post_type)
+        if token != expected:
+            current = (PostDescription.objects.filter(street=street, post_type=post_type,
+                                                      status=PostDescription.Status.DRAFT).first()
+                       or PostDescription.objects.filter(street=street, post_type=post_type,
+                                                         status=PostDescription.Status.PUBLISHED).first())
+            raise ConflictError(current=current)
     draft = PostDescription.objects.filter(street=street, post_type=post_type,
                                            status=PostDescription.Status.DRAFT).first()
+    if draft is not None and _content(draft) == values:
+        return draft
+    if draft is None and not force:
+        base = (PostDescription.objects.filter(street=street, post_type=post_type,
+                                               status=PostDescription.Status.PUBLISHED).first()
+                or description_default(street=street, post_type=post_type))
+        if _content(base) == values:
+            return base
     if draft is None:
         last = PostDescription.objects.filter(street=street, post_type=post_type).aggregate(v=Max("version"))["v"]
         draft = PostDescription(street=street, post_type=post_type, version=(last or 0) + 1,

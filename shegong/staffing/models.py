@@ -5,7 +5,9 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from shegong.common.dates import date_error
 from shegong.common.scoping import RestrictedQuerySet
+from shegong.common.versioning import Versioned
 
 
 class PostType(models.Model):
@@ -46,7 +48,7 @@ class AppointmentQuerySet(RestrictedQuerySet):
         return self.filter(Q(start_date__lte=day) & (Q(end_date__isnull=True) | Q(end_date__gt=day)))
 
 
-class Appointment(models.Model):
+class Appointment(Versioned):
     """A worker holding a post in a community, from start to end (empty while current)."""
 
     class Method(models.TextChoices):
@@ -101,13 +103,17 @@ class Appointment(models.Model):
         errors: dict[str, str] = {}
         if self.community_id is not None and self.community.level != "community":
             errors["community"] = f"“{self.community.name}”不是社区;任职必须在社区一级"
+        for field, label in (("start_date", "任职日期"), ("end_date", "离任日期")):
+            problem = date_error(getattr(self, field), label, future=True)  # may be planned, up to a year ahead
+            if problem:
+                errors[field] = problem
         if self.end_date and self.start_date and self.end_date < self.start_date:
-            errors["end_date"] = f"离任日期 {self.end_date} 早于任职日期 {self.start_date}"
+            errors.setdefault("end_date", f"离任日期 {self.end_date} 早于任职日期 {self.start_date}")
         if errors:
             raise ValidationError(errors)
 
 
-class PostDescription(models.Model):
+class PostDescription(Versioned):
     """A street's post description (岗位说明书, 8.1.1.2) for one post type, kept as numbered versions.
 
     A street edits one draft at a time; publishing makes it the current version and marks the one before

@@ -10,9 +10,11 @@ from django.db import transaction
 from django.db.models import Q
 
 from shegong.common.codes import choice_lookup, normalize_text
+from shegong.common.dates import date_error
 from shegong.common.errors import ApplicationError
 from shegong.common.history import stamp
 from shegong.common.scoping import user_can
+from shegong.common.versioning import check_version, lock
 from shegong.org.models import Division
 from shegong.people.models import Worker
 from shegong.staffing.models import Appointment, PostType
@@ -81,6 +83,10 @@ def appointment_create(*, worker: Worker, community: Division, post_type: PostTy
         raise ApplicationError(str(exc), field="method") from exc
     if not isinstance(start_date, dt.date):
         raise ApplicationError("任职日期不能为空", field="start_date")
+    for field, label, value in (("start_date", "任职日期", start_date), ("end_date", "离任日期", end_date)):
+        problem = date_error(value, label, future=True)
+        if problem:
+            raise ApplicationError(problem, field=field)
     _check_scope(actor, community)
     if end_date is None and worker.status != Worker.Status.ACTIVE:
         raise ApplicationError(f"{worker.name}的状态是“{worker.status}”,不能任现职", field="worker")
@@ -106,13 +112,20 @@ def appointment_create(*, worker: Worker, community: Division, post_type: PostTy
 
 @transaction.atomic
 def appointment_end(*, appointment: Appointment, end_date: dt.date, end_reason: str = "",
-                    actor: Any = None, reason: str = "") -> Appointment:
-    """End a post; the appointment stays, with its end date and reason (history is never lost)."""
+                    actor: Any = None, reason: str = "", expected_version: int | None = None) -> Appointment:
+    """End a post; the appointment stays, with its end date and reason (history is never lost).
+    Read again under a lock: a post is ended once. `expected_version`: the version the user saw
+    (ConflictError when it has changed since)."""
+    lock(appointment)
     _check_scope(actor, appointment.community)
     if appointment.end_date is not None:
         raise ApplicationError(f"该任职已于 {appointment.end_date} 离任", field="end_date")
+    check_version(appointment, expected_version)
     if not isinstance(end_date, dt.date):
         raise ApplicationError("离任日期不能为空", field="end_date")
+    problem = date_error(end_date, "离任日期", future=True)
+    if problem:
+        raise ApplicationError(problem, field="end_date")
     if end_date < appointment.start_date:
         raise ApplicationError(f"离任日期 {end_date} 早于任职日期 {appointment.start_date}", field="end_date")
     appointment.end_date = end_date

@@ -5,10 +5,12 @@ from typing import cast
 from django import forms
 
 from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
+from shegong.common.forms import DateInput, VersionField
 from shegong.people.models import Worker
 from shegong.staffing.models import Appointment, PostType
 
-DATE = forms.DateInput(attrs={"type": "date"})
+# ISO values in every language: a browser's date input shows and submits nothing for 2012/07/01.
+DATE = DateInput()
 
 
 def _blank(choices):
@@ -40,6 +42,7 @@ class WorkerForm(forms.Form):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["community"]).choices = communities
         if editing:
+            self.fields["row_version"] = VersionField()
             self.fields["id_number"].required = False
             self.fields["id_number"].help_text = "留空则不修改;已登记号码为脱敏显示"
             self.fields["phone"].help_text = "留空则不修改"
@@ -60,3 +63,4 @@ class AppointForm(forms.Form):
 class EndForm(forms.Form):
     end_date = forms.DateField(label="离任日期", widget=DATE)
     end_reason = forms.CharField(label="离任原因", max_length=200, required=False)
+    row_version = VersionField()

@@ -22,9 +22,11 @@ from shegong.accounts.selectors import user_has_action, user_role_names
 from shegong.accounts.services import login_failure_record, login_success, login_throttled
 from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
 from shegong.common.crypto import search_hash
-from shegong.common.errors import ApplicationError
+from shegong.common.errors import ApplicationError, ConflictError
+from shegong.common.forms import conflict_form
 from shegong.common.history import history_entries
 from shegong.common.scoping import user_can
+from shegong.common.versioning import history_at
 from shegong.org.models import Division
 from shegong.org.selectors import (
     community_counts,
@@ -289,29 +291,52 @@ def worker_new(request: HttpRequest) -> HttpResponse:
     return render(request, "shegong/worker_form.html", {"form": form, "title": "登记社区工作者"})
 
 
+WORKER_FORM_FIELDS = ("name", "ethnicity", "political_status", "education", "category", "status",
+                      "work_start_date", "post_start_date")
+
+
+def _worker_values(worker: Any) -> dict[str, Any]:
+    """A worker (or a history record of one) in the edit form's terms; the phone and ID number masked
+    (the form shows them blank: blank keeps them)."""
+    values = {f: getattr(worker, f) for f in WORKER_FORM_FIELDS}
+    community = Division.objects.filter(pk=worker.community_id).values_list("code", flat=True).first()
+    values["community"] = community or ""
+    values["phone"] = worker.phone_masked
+    values["id_number"] = worker.id_number_masked
+    return values
+
+
 @login_required
 def worker_edit(request: HttpRequest, pk: int) -> HttpResponse:
     worker = _get_worker(request, pk)
     if not user_can(request.user, "change", worker):
         return HttpResponseForbidden("您可以查看但无权修改这名社区工作者")
     communities = _change_communities(request)
-    initial = {f: getattr(worker, f) for f in ("name", "ethnicity", "political_status", "education", "category",
-                                               "status", "work_start_date", "post_start_date")}
+    initial: dict[str, Any] = {f: getattr(worker, f) for f in WORKER_FORM_FIELDS}
     initial["community"] = worker.community.code
+    initial["row_version"] = worker.row_version
     form = WorkerForm(request.POST or None, communities=communities, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k in form.changed_data}
+        data = {k: v for k, v in form.cleaned_data.items() if k in form.changed_data and k != "row_version"}
         for key in ("id_number", "phone"):
             if not data.get(key):
                 data.pop(key, None)
+        expected = form.cleaned_data.get("row_version")
         try:
             if "community" in data:
                 data["community"] = _community_from(request, data["community"])
-            worker_update(worker=worker, actor=request.user, reason="网页修改", **data)
+            worker_update(worker=worker, actor=request.user, reason="网页修改", expected_version=expected, **data)
+        except ConflictError as exc:
+            current = exc.current if isinstance(exc.current, Worker) else worker_get(user=request.user, pk=pk)
+            base = history_at(current, expected)
+            form = conflict_form(
+                form, current=_worker_values(current), base=_worker_values(base) if base is not None else None,
+                version=current.row_version, keep_blank=("phone", "id_number"),
+                make=lambda data, initial: WorkerForm(data, communities=communities, initial=initial, editing=True))
         except ApplicationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "已保存")
+            messages.success(request, "已保存" if data else "没有修改")
             return redirect("worker_detail", pk=worker.pk)
     return render(request, "shegong/worker_form.html", {"form": form, "title": f"修改 {worker.name}", "worker": worker})
 
@@ -347,11 +372,22 @@ def appointment_end_view(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("不存在或不在您的管辖范围内") from exc
     if not user_can(request.user, "change", appointment):
         return HttpResponseForbidden("您可以查看但无权变更这项任职")
-    form = EndForm(request.POST or None, initial={"end_date": timezone.localdate()})
+    form = EndForm(request.POST or None, initial={"end_date": timezone.localdate(),
+                                                  "row_version": appointment.row_version})
     if request.method == "POST" and form.is_valid():
+        expected = form.cleaned_data.get("row_version")
         try:
             appointment_end(appointment=appointment, end_date=form.cleaned_data["end_date"],
-                            end_reason=form.cleaned_data["end_reason"], actor=request.user, reason="网页离任")
+                            end_reason=form.cleaned_data["end_reason"], actor=request.user, reason="网页离任",
+                            expected_version=expected)
+        except ConflictError as exc:
+            current = exc.current if isinstance(exc.current, Appointment) else appointment
+            base = history_at(current, expected)
+            fields = ("end_date", "end_reason")
+            form = conflict_form(
+                form, current={f: getattr(current, f) for f in fields},
+                base={f: getattr(base, f) for f in fields} if base is not None else None,
+                version=current.row_version, make=lambda data, initial: EndForm(data, initial=initial))
         except ApplicationError as exc:
             _form_error(form, exc)
         else:
