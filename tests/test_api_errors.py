@@ -228,7 +228,6 @@ def test_register_with_an_empty_community_is_not_a_500(world, prov):
     assert_json_error(resp, resp.status_code)
 
 
-@pytest.mark.xfail(reason="needs a fix in shegong/people/api.py: WorkerIn.community min_length=1", strict=False)
 def test_register_with_an_empty_community_is_a_4xx(world, prov):
     resp = prov.post(BASE + "/workers", json.dumps({"name": "孙七", "id_number": factories.id_number(),
                                                     "community": ""}), content_type="application/json")

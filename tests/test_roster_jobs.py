@@ -145,6 +145,31 @@ def test_a_conflict_between_check_and_write_is_answered_clearly_and_writes_nothi
     assert Worker.history.count() == history
 
 
+def test_an_edit_between_check_and_write_fails_the_import_instead_of_being_overwritten(world):
+    """Row versions hold for the bulk path too: a worker edited on the web after the file was checked
+    is not silently overwritten by the import; an import that goes through bumps the version."""
+    numbers = new_numbers(2)
+    assert import_roster(people_file(numbers, world.c1.code), "先.xlsx").created["people"] == 2
+    wb = openpyxl.load_workbook(io.BytesIO(people_file(numbers, world.c1.code)))  # the same people, renamed
+    for i, row in enumerate(wb.active.iter_rows(min_row=2), start=0):
+        row[0].value = f"改名{i}"
+    buf = io.BytesIO()
+    wb.save(buf)
+    late = RosterImport(buf.getvalue(), "后.xlsx")
+    assert late.check().ok
+    edited = Worker.objects.get(id_number_hash=search_hash(numbers[0]))
+    edited.phone = "13900000000"
+    edited.save()                          # someone edits one of them on the web meanwhile
+    result = late.write()
+    assert not result.ok and "已被他人修改" in result.errors[0].message
+    assert set(Worker.objects.filter(id_number_hash__in=[search_hash(n) for n in numbers])
+               .values_list("name", flat=True)) == {"新人0", "新人1"}
+    again = RosterImport(buf.getvalue(), "后.xlsx")
+    assert again.check().ok and again.write().ok
+    after = Worker.objects.get(pk=edited.pk)
+    assert after.name == "改名0" and after.row_version == edited.row_version + 1
+
+
 def _integrity_error_once(monkeypatch):
     real = imports.fast_insert
     calls = {"n": 0}

@@ -267,17 +267,3 @@ def login_locks() -> list[Any]:
     from shegong.accounts.throttle import current_locks
 
     return current_locks()
-
-
-# TEMPORARY: shegong/web/views.py's old login_view still imports these three; the login page is now
-# shegong/accounts/views.py:login_view with django-axes. Delete them with that view.
-def login_throttled(*, username: str, ip: str | None) -> bool:  # pragma: no cover
-    return False
-
-
-def login_failure_record(*, username: str, ip: str | None) -> None:  # pragma: no cover
-    return None
-
-
-def login_success(*, username: str) -> None:  # pragma: no cover
-    return None

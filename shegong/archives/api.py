@@ -15,9 +15,10 @@ from django.db.models import Model
 from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from pydantic import ConfigDict
 
+from shegong.api.pagination import Pagination
 from shegong.archives import selectors, services
 from shegong.archives.models import ArchiveClass, ArchiveRecord, Attachment, CorrectionRequest
 from shegong.archives.rules import archive_rules
@@ -388,7 +389,7 @@ def _check_details(kind: str, details: dict[str, Any] | None) -> None:
 
 
 @router.get("/workers/{worker_id}/archive/records", response=list[RecordOut], summary="档案材料列表(记录查阅日志)")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def records(request: HttpRequest, worker_id: int, archive_class: int | None = None, kind: str = "",
             include_voided: bool = False):
     worker = _worker(request, worker_id)
@@ -476,14 +477,14 @@ def attachment_download(request: HttpRequest, attachment_id: int):
 
 @router.get("/workers/{worker_id}/archive/access-log", response=list[AccessLogOut],
             summary="谁查阅、下载、打印了这份档案或查看了完整身份证号(本人和有权查看的管理员)")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def worker_access_log(request: HttpRequest, worker_id: int):
     worker = _worker(request, worker_id)
     return selectors.access_log_for(worker=worker)
 
 
 @router.get("/archive/access-log", response=list[AccessLogOut], summary="档案访问审计(管辖范围内,管理员)")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def access_log(request: HttpRequest, scope: str = "", action: str = ""):
     if scope:
         scope = division_get(user=request.user, code=scope).code
@@ -504,13 +505,13 @@ def _status(status: str) -> str:
 
 
 @router.get("/archive/corrections", response=list[CorrectionOut], summary="更正申请(管辖范围内)")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def corrections_all(request: HttpRequest, status: str = ""):
     return selectors.correction_requests(user=request.user, status=_status(status))
 
 
 @router.get("/workers/{worker_id}/archive/corrections", response=list[CorrectionOut], summary="本人档案的更正申请")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def corrections(request: HttpRequest, worker_id: int, status: str = ""):
     worker = _worker(request, worker_id)
     return selectors.correction_requests(user=request.user, status=_status(status)).filter(worker=worker)

@@ -31,6 +31,7 @@ from shegong.archives.models import (
     WorkHistory,
 )
 from shegong.archives.rules import archive_rules
+from shegong.common import images
 from shegong.common.codes import EDUCATION
 from shegong.common.errors import ApplicationError
 from shegong.common.history import stamp
@@ -360,6 +361,13 @@ def attachment_add(*, actor: Any, record: ArchiveRecord, name: str, data: bytes)
     if content_type is None or content_type not in rules.types:
         raise _fail(f"文件“{name}”的内容是{storage.describe(data)},不是 PDF、JPEG 或 PNG 扫描件"
                     f"(按文件内容识别,与扩展名无关)", "file")
+    if content_type != "application/pdf":
+        try:  # from the header only: a decompression bomb is refused before it is stored (issue 9.13)
+            images.inspect(data)
+        except images.ImageRefused as exc:
+            # a scan whose header Pillow cannot read is still kept as evidence; only a bomb is refused
+            if exc.reason == images.TOO_BIG_SHORT:
+                raise _fail(f"文件“{name}”:{exc.message}", "file") from exc
     digest = hashlib.sha256(data).hexdigest()
     same = record.attachments.filter(sha256=digest).first()
     if same is not None:

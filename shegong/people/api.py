@@ -6,9 +6,10 @@ from typing import Literal
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from pydantic import ConfigDict
 
+from shegong.api.pagination import Pagination
 from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
 from shegong.common.errors import ConflictError
 from shegong.common.etags import ConflictOut, conflict_response
@@ -68,7 +69,7 @@ class WorkerIn(Schema):
 
     name: str = Field(description="姓名")
     id_number: str = Field(description="18 位公民身份号码")
-    community: str = Field(description="所在社区区划代码")
+    community: str = Field(min_length=1, description="所在社区区划代码")
     phone: str = ""
     gender: str = Field("", description="可省略;给出时须与身份证号一致")
     birth_date: dt.date | None = Field(None, description="可省略;给出时须与身份证号一致")
@@ -118,7 +119,7 @@ def _data(request: HttpRequest, payload: Schema, exclude_unset: bool) -> dict:
 
 
 @router.get("/workers", response=list[WorkerOut], summary="社区工作者列表")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def workers(request: HttpRequest, community: str = "", post_type: str = "", category: str = "",
             status: str = "", q: str = ""):
     return worker_list(user=request.user, community=community, post_type=post_type, category=category,

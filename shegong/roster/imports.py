@@ -23,7 +23,8 @@ from shegong.common.bulk import fast_insert, history_insert, new_rows_factory
 from shegong.common.codes import choice_lookup
 from shegong.common.crypto import mask_id_number, search_hash
 from shegong.common.dates import date_error
-from shegong.common.errors import ApplicationError
+from shegong.common.errors import ApplicationError, ConflictError
+from shegong.common.versioning import VERSION_FIELD
 from shegong.org.codes import DivisionCodeError, normalize_code, reference_names
 from shegong.org.models import Division
 from shegong.org.services import division_ensure_ancestors
@@ -263,6 +264,8 @@ class RosterImport:
                 self.commit()
                 if committed is not None:
                     committed(self.result)
+        except ConflictError as exc:
+            self._conflict(exc.message)
         except (IntegrityError, driver.IntegrityError):
             self._conflict(CONFLICT)
         except (OperationalError, driver.OperationalError) as exc:
@@ -737,7 +740,8 @@ class RosterImport:
             self.existing_workers.update(by_hash)
             self.progress("写入人员", min(i + step, total), total)
         if changed_workers:
-            bulk_update_with_history(changed_workers, Worker, sorted(worker_fields), **kwargs)
+            self._claim_versions(changed_workers, Worker, "人员")
+            bulk_update_with_history(changed_workers, Worker, sorted(worker_fields | {VERSION_FIELD}), **kwargs)
 
         total = len(self.plan_appointments)
         self.progress("写入任职", 0, total)
@@ -771,7 +775,24 @@ class RosterImport:
             history_insert(Appointment, appts, user=user, reason=reason)
             self.progress("写入任职", min(i + step, total), total)
         if changed_appts:
-            bulk_update_with_history(changed_appts, Appointment, sorted(appt_fields), **kwargs)
+            self._claim_versions(changed_appts, Appointment, "任职")
+            bulk_update_with_history(changed_appts, Appointment, sorted(appt_fields | {VERSION_FIELD}), **kwargs)
+
+    @staticmethod
+    def _claim_versions(objs: list[Any], model: Any, label: str) -> None:
+        """Optimistic concurrency for the bulk path (shegong/common/versioning.py): the rows this import
+        changes are locked and must still be at the version read when the file was checked; each goes
+        up by one, as a save() would. A row edited meanwhile fails the import as a whole."""
+        by_pk = {o.pk: o for o in objs}
+        pks = sorted(by_pk)
+        moved = 0
+        for i in range(0, len(pks), BATCH):
+            rows = model.objects.select_for_update().filter(pk__in=pks[i:i + BATCH]).values_list("pk", VERSION_FIELD)
+            moved += sum(1 for pk, version in rows if version != getattr(by_pk[pk], VERSION_FIELD))
+        if moved:
+            raise ConflictError(f"校验之后有 {moved} 条{label}记录已被他人修改,本次未写入任何数据;请重新校验后再导入")
+        for o in objs:
+            setattr(o, VERSION_FIELD, getattr(o, VERSION_FIELD) + 1)
 
     @staticmethod
     def _create(objs: list[Any], model: Any, user: Any, reason: str) -> None:

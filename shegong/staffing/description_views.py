@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from shegong.common.errors import ApplicationError, ConflictError
 from shegong.common.forms import VersionTokenField, conflict_form
-from shegong.common.pdf import PdfUnavailable, pdf_response, render_pdf
+from shegong.common.pdf import PdfUnavailable, pdf_response, render_pdf, unavailable_response
 from shegong.org.models import Division
 from shegong.org.selectors import division_ancestors
 from shegong.staffing.descriptions import (
@@ -100,7 +100,7 @@ def _pdf(request: HttpRequest, d: PostDescription) -> HttpResponse:
             "ancestors": division_ancestors(division=d.street),
         })
     except PdfUnavailable as exc:
-        return HttpResponse(exc.message, status=503, content_type="text/plain; charset=utf-8")
+        return unavailable_response(exc)
     return pdf_response(data, filename=_filename(d))
 
 

@@ -17,12 +17,6 @@ def _blank(choices):
     return [("", "—")] + list(choices)
 
 
-class LoginForm(forms.Form):
-    username = forms.CharField(label="用户名", max_length=150,
-                               widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}))
-    password = forms.CharField(label="密码", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
-
-
 class WorkerForm(forms.Form):
     name = forms.CharField(label="姓名", max_length=50)
     id_number = forms.CharField(label="公民身份号码", max_length=30,

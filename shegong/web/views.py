@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from shegong.accounts.selectors import user_has_action, user_role_names
-from shegong.accounts.services import login_failure_record, login_success, login_throttled
 from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
 from shegong.common.crypto import search_hash
 from shegong.common.errors import ApplicationError, ConflictError
@@ -44,7 +43,7 @@ from shegong.staffing.descriptions import descriptions_for_appointments
 from shegong.staffing.models import Appointment, PostType
 from shegong.staffing.selectors import appointment_get, posts_held, vacancies
 from shegong.staffing.services import appointment_create, appointment_end
-from shegong.web.forms import AppointForm, EndForm, LoginForm, WorkerForm
+from shegong.web.forms import AppointForm, EndForm, WorkerForm
 
 PAGE_SIZE = 30
 
@@ -62,29 +61,6 @@ def _form_error(form: Any, exc: ApplicationError) -> None:
 
 
 # ---- accounts -------------------------------------------------------------------------------------
-
-
-def login_view(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("home")
-    form = LoginForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        username = form.cleaned_data["username"]
-        if login_throttled(username=username, ip=_ip(request)):
-            form.add_error(None, "登录失败次数过多,账号已暂时锁定,请 15 分钟后再试。")
-        else:
-            user = authenticate(request, username=username, password=form.cleaned_data["password"])
-            if user is None:
-                login_failure_record(username=username, ip=_ip(request))
-                form.add_error(None, "用户名或密码不正确。")
-            else:
-                login_success(username=username)
-                login(request, user)
-                next_url = request.GET.get("next", "")
-                if next_url.startswith("/") and not next_url.startswith("//"):
-                    return redirect(next_url)
-                return redirect("home")
-    return render(request, "shegong/login.html", {"form": form})
 
 
 @require_POST

@@ -36,11 +36,6 @@ def _body(case: Any) -> dict[str, Any]:
 # Known failures in code outside the API layer, each left out by the narrowest condition on the input
 # until its fix lands (then delete the entry; tests/test_api_errors.py has the plain test of each).
 KNOWN: dict[str, tuple[str, Callable[[Any], bool]]] = {
-    "POST /api/v1/workers": (
-        "`\"community\": \"\"` → KeyError in shegong/people/api.py worker_post (_data drops the empty key); "
-        "fix: WorkerIn.community = Field(min_length=1, …)",
-        lambda case: _body(case).get("community") == "",
-    ),
 }
 
 
