@@ -28,10 +28,10 @@ run: $(APP_STAMP)
 	$(BIN)/shegong serve --port $${PORT:-8000}
 
 test: $(TEST_STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 test-pg: $(TEST_STAMP)
-	DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test $(BIN)/pytest
+	DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test $(BIN)/pytest -n auto
 
 test-browser: $(TEST_STAMP)
 	$(BIN)/pytest -m browser tests/browser

@@ -1,0 +1,145 @@
+"""Scope: which rows an actor may view, change or reveal.
+
+A scoped model declares where its rows lie in the division tree (class attributes, usually set through
+`shegong.common.models.ScopedModel`):
+
+- `scope_field` — the path to the division code that places a row ("community__code");
+- `owner_field` — where a row belongs to one person, the path to that Worker ("worker"); a grant whose
+  role is limited to the user's own record (`self_only`) covers exactly those rows, wherever they now lie
+  (a transfer or an import that moves the worker does not cut them off from their own file);
+- `scope_visible_from_below` — rows that people *below* the row's division may view as well (a street's
+  post descriptions are read by its communities); changing them still needs a grant at or above.
+
+A grant is a role on a division and covers the division's whole subtree: rows whose code starts with the
+grant's code. Superusers and system actors see everything; an actor without a grant sees nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db import models
+from django.db.models import Q
+
+from shegong.access.errors import FORBIDDEN, NOT_VISIBLE, Forbidden, NotVisible
+from shegong.org.codes import ancestor_codes
+
+M = TypeVar("M", bound=models.Model)
+NOTHING = Q(pk__in=[])
+
+
+@dataclass(frozen=True)
+class GrantScope:
+    code: str
+    actions: frozenset[str]
+    self_only: bool
+
+
+def _active(actor: Any) -> bool:
+    return actor is not None and bool(getattr(actor, "is_authenticated", False)) and bool(actor.is_active)
+
+
+def grant_scopes(actor: Any) -> list[GrantScope]:
+    """The actor's grants (division code, actions, self-only), read once per actor object (one query,
+    through the reverse relation `actor.grants`, so this module imports no app)."""
+    if not _active(actor) or getattr(actor, "is_system", False):
+        return []
+    cached: list[GrantScope] | None = getattr(actor, "_access_grants", None)
+    if cached is None:
+        cached = [GrantScope(g.division.code, frozenset(g.role.actions), g.role.self_only)
+                  for g in actor.grants.select_related("role", "division")]
+        actor._access_grants = cached
+    return cached
+
+
+def grant_codes(actor: Any, action: str = "view") -> list[str]:
+    """The division codes where the actor holds `action` over a subtree (self-only grants excluded)."""
+    return [g.code for g in grant_scopes(actor) if action in g.actions and not g.self_only]
+
+
+def _unlimited(actor: Any) -> bool:
+    return _active(actor) and bool(getattr(actor, "is_superuser", False))
+
+
+def actions_anywhere(actor: Any) -> set[str]:
+    """Every action the actor holds somewhere (for menus and buttons, never for a decision on a row)."""
+    if _unlimited(actor):
+        return {"view", "change", "reveal"}
+    return {a for g in grant_scopes(actor) for a in g.actions}
+
+
+def may_anywhere(actor: Any, action: str) -> bool:
+    return action in actions_anywhere(actor)
+
+
+def scope_q(actor: Any, action: str, model: type[models.Model], prefix: str = "") -> Q:
+    """The rows of `model` the actor may `action`; with `prefix` (e.g. "record__") the same condition
+    on a related model, to filter a model that reaches `model` through that path."""
+    if not _active(actor):
+        return NOTHING
+    if _unlimited(actor):
+        return Q()
+    scope_field: str = model.scope_field  # type: ignore[attr-defined]
+    owner_field: str | None = getattr(model, "owner_field", None)
+    from_below = action == "view" and bool(getattr(model, "scope_visible_from_below", False))
+    q = NOTHING
+    for grant in grant_scopes(actor):
+        if action not in grant.actions:
+            continue
+        if grant.self_only:
+            if owner_field is not None and actor.worker_id is not None:
+                q |= Q(**{f"{prefix}{owner_field}": actor.worker_id})
+            continue
+        q |= Q(**{f"{prefix}{scope_field}__startswith": grant.code})
+        if from_below:
+            q |= Q(**{f"{prefix}{scope_field}__in": ancestor_codes(grant.code)})
+    return q
+
+
+def restrict(queryset: models.QuerySet[M], actor: Any, action: str = "view") -> models.QuerySet[M]:
+    """The rows of `queryset` the actor may `action`."""
+    return queryset.filter(scope_q(actor, action, queryset.model))
+
+
+def can(actor: Any, action: str, obj: models.Model) -> bool:
+    """Whether the actor may `action` obj (at most one query; answers are kept on the actor object for
+    the rest of the request)."""
+    if not _active(actor):
+        return False
+    if _unlimited(actor):
+        return True
+    memo: dict[tuple[str, Any, str], bool] | None = getattr(actor, "_access_can", None)
+    if memo is None:
+        memo = {}
+        actor._access_can = memo
+    model = type(obj)
+    key = (model._meta.label, obj.pk, action)
+    if key not in memo:
+        memo[key] = model._default_manager.filter(scope_q(actor, action, model), pk=obj.pk).exists()
+    return memo[key]
+
+
+def require(actor: Any, action: str, obj: models.Model, message: str = "") -> None:
+    """Raise Forbidden (403) unless the actor may `action` obj."""
+    if not can(actor, action, obj):
+        raise Forbidden(message or FORBIDDEN)
+
+
+def get_scoped(queryset: models.QuerySet[M] | type[M], actor: Any, action: str = "view", *,
+               message: str = "", not_found: str = "", **lookup: Any) -> M:
+    """The one object matching `lookup` that the actor may view: NotVisible (404) when there is none in
+    their view scope, Forbidden (403) when they may view it but not `action` it."""
+    qs = queryset._default_manager.all() if isinstance(queryset, type) else queryset
+    try:
+        obj = restrict(qs, actor, "view").get(**lookup)
+    except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotVisible(not_found or NOT_VISIBLE) from exc
+    memo = getattr(actor, "_access_can", None)
+    if memo is not None:
+        memo[(qs.model._meta.label, obj.pk, "view")] = True
+    elif _active(actor) and not _unlimited(actor):
+        actor._access_can = {(qs.model._meta.label, obj.pk, "view"): True}
+    if action != "view":
+        require(actor, action, obj, message)
+    return obj
