@@ -3,6 +3,11 @@
     python bench/pages.py                                   # fresh SQLite file under /tmp
     python bench/pages.py --database-url postgresql://postgres@127.0.0.1:5432/shegong_bench
     python bench/pages.py --communities 300 --workers 4000 --repeat 3
+    python bench/pages.py --only workers --workers 10000 --communities 750 --repeat 20 --profile 25
+
+`--only workers` times just the worker list and a worker page (and skips loading the archives);
+`--profile N` runs each timed page once more under cProfile and prints its N costliest functions
+(cumulative time), to see where a page's time goes (templates, decryption, history, queries).
 
 Each run builds a fresh database: a new SQLite file, or on PostgreSQL a dedicated database (default
 name shegong_bench) that is created, and dropped afterwards, through the server's `postgres`
@@ -179,6 +184,32 @@ def _measure(client: Any, url: str, user: str, repeat: int, **extra: Any) -> Res
     return Result(url, user, response.status_code, len(captured), times, captured)
 
 
+def _profile(client: Any, url: str, top: int, **extra: Any) -> str:
+    """One request under cProfile (after _measure's warm-up): its `top` costliest functions, cumulative."""
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    for _ in range(5):  # five requests, so one-off costs do not dominate
+        profiler.enable()
+        client.get(url, **extra)
+        profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(top)
+    out.write("\n--- by own time ---\n")
+    stats.sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
+ONLY = {
+    # the worker list (page 1 and a deep page) and a worker page: the issue-10 goal of ≤ 25 ms median
+    "workers": lambda url: url == "/workers/" or url.startswith("/workers/?page=") or
+    (url.startswith("/workers/") and url.rstrip("/").split("/")[-1].isdigit()),
+}
+
+
 def _explain(sql: str) -> str:
     from django.db import connection
 
@@ -249,6 +280,43 @@ def _run(args: argparse.Namespace, db_url: str) -> int:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     fx = _fixtures()
+    profiles: list[tuple[str, str, str]] = []
+    if args.only:
+        keep = ONLY[args.only]
+        fx["pages"] = [u for u in fx["pages"] if keep(u)]
+        fx["api"] = [u for u in fx["api"] if u.startswith("/api/v1/workers?")]
+        counts = _counts()
+        archive_stats = None
+    else:
+        counts, archive_stats = _load_archives(fx, args)
+    results: list[Result] = []
+    for username, user in fx["users"].items():
+        client = Client(SERVER_NAME="127.0.0.1")
+        client.force_login(user)
+        for url in fx["pages"]:
+            results.append(_measure(client, url, username, args.repeat))
+            if args.profile:
+                profiles.append((url, username, _profile(client, url, args.profile)))
+        api_client = Client(SERVER_NAME="127.0.0.1")
+        for url in fx["api"]:
+            auth = f"Bearer {fx['tokens'][username]}"
+            results.append(_measure(api_client, url, username, args.repeat, HTTP_AUTHORIZATION=auth))
+            if args.profile:
+                profiles.append((url, username, _profile(api_client, url, args.profile, HTTP_AUTHORIZATION=auth)))
+
+    archives = (f" + archives {archive_stats.seconds:.1f} s" if archive_stats else "")
+    print(f"**{_database_label()}** — {', '.join(f'{v:,} {k}' for k, v in counts.items())}; "
+          f"migrate {migrate_s:.1f} s, data load {stats.seconds:.1f} s{archives}; "
+          f"{args.repeat} timed requests after 1 warm-up; Django test client, in-process")
+    _report(fx, results, args)
+    for url, username, text in profiles:
+        print(f"\n### cProfile: `{url}` as {username} (5 requests)\n\n```\n{text.strip()}\n```")
+    return 0
+
+
+def _load_archives(fx: dict[str, Any], args: argparse.Namespace) -> tuple[dict[str, int], Any]:
+    from django.db import connection
+
     from bench.archive_data import load_archives
 
     archive_stats = load_archives(viewer=fx["users"]["province"], seed=args.seed)
@@ -260,21 +328,10 @@ def _run(args: argparse.Namespace, db_url: str) -> int:
                     f"/archives/{w}/access-log/", "/archives/access-log/", "/archives/export.xlsx"]
     fx["api"] += [f"/api/v1/workers/{w}/archive", "/api/v1/archive/access-log?limit=50"]
     counts = _counts() | {"archive records": archive_stats.records, "scans": archive_stats.attachments}
+    return counts, archive_stats
 
-    results: list[Result] = []
-    for username, user in fx["users"].items():
-        client = Client(SERVER_NAME="127.0.0.1")
-        client.force_login(user)
-        for url in fx["pages"]:
-            results.append(_measure(client, url, username, args.repeat))
-        api_client = Client(SERVER_NAME="127.0.0.1")
-        for url in fx["api"]:
-            results.append(_measure(api_client, url, username, args.repeat,
-                                    HTTP_AUTHORIZATION=f"Bearer {fx['tokens'][username]}"))
 
-    print(f"**{_database_label()}** — {', '.join(f'{v:,} {k}' for k, v in counts.items())}; "
-          f"migrate {migrate_s:.1f} s, data load {stats.seconds:.1f} s + archives {archive_stats.seconds:.1f} s; "
-          f"{args.repeat} timed requests after 1 warm-up; Django test client, in-process")
+def _report(fx: dict[str, Any], results: list[Result], args: argparse.Namespace) -> None:
     print(f"\ncommunity admin on {fx['community'].code} {fx['community'].name}, street admin on "
           f"{fx['street'].code} {fx['street'].name}, district page {fx['district'].code} {fx['district'].name}; "
           f"worker page #{fx['worker'].pk}; name fragment “{fx['fragment']}”\n")
@@ -297,7 +354,6 @@ def _run(args: argparse.Namespace, db_url: str) -> int:
             worst = max(r.captured, key=lambda q: float(q["time"]))
             plan = _explain(worst["sql"])
             print("      ```\n" + "\n".join("      " + line for line in plan.splitlines()) + "\n      ```")
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -312,6 +368,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--explain", action="store_true", help="print the plan of each slow page's slowest query")
     parser.add_argument("--sql-chars", type=int, default=400, help="how much of a slow query's SQL to print")
     parser.add_argument("--no-history", action="store_true", help="load without history records (faster)")
+    parser.add_argument("--only", choices=sorted(ONLY), help="time only these pages (no archives loaded)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="print each page's N costliest functions under cProfile")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
     args = parser.parse_args(argv)
     if args.repeat < 1:
