@@ -1,7 +1,17 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+from simple_history.utils import bulk_update_with_history
+
+# Who may do what is itself history (issue 10): every create, change and delete of a user, role, grant
+# or API token is recorded with who and when (django-simple-history, as the domain models). Secrets stay
+# out of it: the password hash, and the token's digests, are never copied into a historical row.
+PASSWORD_CHANGED = "密码已更改"
 
 
 class User(AbstractUser):
@@ -11,11 +21,29 @@ class User(AbstractUser):
     worker = models.OneToOneField("people.Worker", on_delete=models.SET_NULL, null=True, blank=True,
                                   related_name="user", verbose_name="关联社区工作者")
 
+    # last_login changes at every sign-in: not an access decision, and not worth a row each time.
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
     class Meta:
         verbose_name = "用户"
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        fields = kwargs.get("update_fields")
+        if fields is not None and (set(fields) <= {"last_login"}
+                                   or (set(fields) == {"password"} and getattr(self, "_password", None) is None)):
+            # A sign-in (last_login) or Django re-hashing the same password at sign-in: nothing of who may
+            # do what changed, so no history row (the hash itself is never kept in history).
+            self.skip_history_when_saving = True
+        elif getattr(self, "_password", None) is not None and not getattr(self, "_change_reason", ""):
+            # set_password() before this save: a new password. History records that it changed, not the hash.
+            self._change_reason = PASSWORD_CHANGED
+        try:
+            super().save(*args, **kwargs)
+        finally:
+            self.__dict__.pop("skip_history_when_saving", None)
 
 
 class Role(models.Model):
@@ -24,6 +52,8 @@ class Role(models.Model):
     actions = models.JSONField("允许的操作", default=list)
     self_only = models.BooleanField("仅限本人档案", default=False)
     sort = models.PositiveSmallIntegerField("排序", default=0)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "角色"
@@ -41,12 +71,36 @@ class Grant(models.Model):
     division = models.ForeignKey("org.Division", on_delete=models.PROTECT, related_name="grants", verbose_name="范围")
     created_at = models.DateTimeField("授权时间", auto_now_add=True)
 
+    # A removed grant leaves a "-" row: who removed whose province-wide reveal rights, and when.
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = "授权"
         constraints = [models.UniqueConstraint(fields=["user", "role", "division"], name="grant_unique")]
 
     def __str__(self) -> str:
         return f"{self.user} {self.role} @ {self.division_id}"
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def revoke(self, *, reason: str, actor: Any = None, note: str = "") -> int:
+        """Revoke the tokens of this queryset that still work, with a history row each saying who and why.
+
+        `actor` is a user (recorded as the history user) or a system actor (recorded by its label in the
+        reason). Returns how many were revoked. Set-based: one select, one update, one history insert."""
+        rows = list(self.filter(revoked_at__isnull=True))
+        if not rows:
+            return 0
+        now = timezone.now()
+        for row in rows:
+            row.revoked_at, row.revoke_reason = now, reason
+        label = str(ApiToken.RevokeReason(reason).label) if reason in ApiToken.RevokeReason.values else reason
+        user = actor if isinstance(actor, User) else None
+        if actor is not None and user is None:
+            label = f"{actor}:{label}"  # a system actor (command, job) is named in the reason
+        bulk_update_with_history(rows, ApiToken, ["revoked_at", "revoke_reason"], default_user=user,
+                                 default_change_reason=f"吊销令牌({label}){note}"[:100])
+        return len(rows)
 
 
 class ApiToken(models.Model):
@@ -74,6 +128,10 @@ class ApiToken(models.Model):
     revoke_reason = models.CharField("吊销原因", max_length=20, choices=RevokeReason.choices, blank=True)
     password_fingerprint = models.CharField("密码指纹", max_length=64, blank=True,
                                             help_text="SHA-256 of the user's password hash when the token was made")
+
+    # Created and revoked (who, why) are kept; the digests and the last use (every request) are not.
+    history = HistoricalRecords(excluded_fields=["key_hash", "password_fingerprint", "last_used_at"])
+    objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
         verbose_name = "API 令牌"

@@ -12,8 +12,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from shegong.access import Actor, system_actor
 from shegong.accounts.models import ApiToken, Grant, LoginLockEvent, Role, User
 from shegong.common.errors import ApplicationError
+from shegong.common.history import stamp
 from shegong.org.models import Division
 
 
@@ -29,7 +31,7 @@ def roles_sync() -> int:
 
 @transaction.atomic
 def user_create(*, username: str, password: str, role: str, scope: str, display_name: str = "",
-                worker: Any = None, validate: bool = True, demo: bool = False) -> User:
+                worker: Any = None, validate: bool = True, demo: bool = False, actor: Actor | None = None) -> User:
     """Create a user with one grant: `role` (a Role code) on the division `scope` (any form of its code).
 
     The password is checked by password_check (Django's validators and ours); `validate=False` (test and
@@ -48,8 +50,12 @@ def user_create(*, username: str, password: str, role: str, scope: str, display_
     password_check(password, user=user, strength=validate, demo=demo)
     user.set_password(password)
     user.worker = worker
+    actor = actor or system_actor("command")  # TODO(H1): actor becomes required
+    stamp(user, actor=actor, reason="创建用户")
     user.save()
-    Grant.objects.create(user=user, role=role_obj, division=division)
+    grant = Grant(user=user, role=role_obj, division=division)
+    stamp(grant, actor=actor, reason="创建用户时授予")
+    grant.save()
     return user
 
 
@@ -79,33 +85,38 @@ def password_check(password: str, *, user: User | None = None, strength: bool = 
 
 
 @transaction.atomic
-def user_set_password(*, user: User, password: str, validate: bool = True) -> int:
+def user_set_password(*, user: User, password: str, validate: bool = True, actor: Actor | None = None) -> int:
     """Set a new password (checked by password_check) and revoke the user's API tokens. Returns how many
     tokens were revoked. (A password set any other way — Django's changepassword, the shell — revokes them
     too: shegong/accounts/signals.py.)"""
     password_check(password, user=user, strength=validate)
-    revoked = token_revoke_all(user=user, reason=ApiToken.RevokeReason.PASSWORD_CHANGED)
+    actor = actor or system_actor("command")
+    revoked = token_revoke_all(user=user, reason=ApiToken.RevokeReason.PASSWORD_CHANGED, actor=actor)
     user.set_password(password)
+    stamp(user, actor=actor)  # the reason is set by User.save: 密码已更改 (never the hash)
     user.save()
     return revoked
 
 
 @transaction.atomic
-def user_deactivate(*, user: User) -> int:
+def user_deactivate(*, user: User, actor: Actor | None = None) -> int:
     """Deactivate the account (it can no longer sign in or use the API) and revoke its tokens, which stay
     revoked if it is activated again. Returns how many tokens were revoked."""
-    revoked = token_revoke_all(user=user, reason=ApiToken.RevokeReason.DEACTIVATED)
+    actor = actor or system_actor("command")
+    revoked = token_revoke_all(user=user, reason=ApiToken.RevokeReason.DEACTIVATED, actor=actor)
     if user.is_active:
         user.is_active = False
+        stamp(user, actor=actor, reason="停用账号")
         user.save(update_fields=["is_active"])
     return revoked
 
 
 @transaction.atomic
-def user_activate(*, user: User) -> None:
+def user_activate(*, user: User, actor: Actor | None = None) -> None:
     """Activate the account again; its old API tokens stay revoked."""
     if not user.is_active:
         user.is_active = True
+        stamp(user, actor=actor or system_actor("command"), reason="启用账号")
         user.save(update_fields=["is_active"])
 
 
@@ -118,7 +129,7 @@ def _role(code: str) -> Role:
 
 
 def _scope_division(scope: str) -> Division:
-    from shegong.org.codes import DivisionCodeError, normalize_code
+    from shegong.common.divcodes import DivisionCodeError, normalize_code
 
     try:
         code = normalize_code(scope)
@@ -131,10 +142,49 @@ def _scope_division(scope: str) -> Division:
 
 
 @transaction.atomic
-def grant_add(*, user: User, role: str, scope: str) -> Grant:
+def grant_add(*, user: User, role: str, scope: str, actor: Actor | None = None) -> Grant:
     role_obj = _role(role)
-    grant, _ = Grant.objects.get_or_create(user=user, role=role_obj, division=_scope_division(scope))
+    division = _scope_division(scope)
+    grant = Grant.objects.filter(user=user, role=role_obj, division=division).first()
+    if grant is None:
+        grant = Grant(user=user, role=role_obj, division=division)
+        stamp(grant, actor=actor or system_actor("command"), reason="授予角色")
+        grant.save()
     return grant
+
+
+@transaction.atomic
+def grant_remove(*, user: User, role: str, scope: str, actor: Actor | None = None) -> Grant:
+    """Remove one grant; its history keeps a "-" row with who removed it and when."""
+    role_obj = _role(role)
+    division = _scope_division(scope)
+    grant = Grant.objects.filter(user=user, role=role_obj, division=division).first()
+    if grant is None:
+        raise ApplicationError(f"用户 {user.username} 没有 {role_obj.name}({division.name})授权", field="role")
+    stamp(grant, actor=actor or system_actor("command"), reason="收回授权")
+    grant.delete()
+    return grant
+
+
+@transaction.atomic
+def role_update(*, role: Role, actor: Actor, actions: list[str] | None = None, self_only: bool | None = None,
+                name: str | None = None) -> Role:
+    """Change what a role allows; the history keeps the actions before and after, with who changed them."""
+    if actions is not None:
+        unknown = sorted(set(actions) - {"view", "change", "reveal"})
+        if unknown:
+            raise ApplicationError(f"允许的操作只能是 view、change、reveal,不能是 {'、'.join(unknown)}",
+                                   field="actions")
+        role.actions = list(actions)
+    if self_only is not None:
+        role.self_only = self_only
+    if name is not None:
+        if not name.strip():
+            raise ApplicationError("角色名称不能为空", field="name")
+        role.name = name.strip()
+    stamp(role, actor=actor, reason="修改角色")
+    role.save()
+    return role
 
 
 def _token_hash(token: str) -> str:
@@ -147,7 +197,7 @@ def password_fingerprint(user: User) -> str:
     return hashlib.sha256(("shegong-api-token:" + (user.password or "")).encode()).hexdigest()
 
 
-def token_create(*, user: User, name: str = "", days: int | None = None) -> str:
+def token_create(*, user: User, name: str = "", days: int | None = None, actor: Actor | None = None) -> str:
     """Create an API token and return it; only its hash is kept. It expires after `days` (default
     settings.API_TOKEN_DAYS; 0: never)."""
     if not user.is_active:
@@ -157,9 +207,11 @@ def token_create(*, user: User, name: str = "", days: int | None = None) -> str:
         raise ApplicationError("有效天数不能为负数", field="days")
     token = "sg_" + secrets.token_urlsafe(32)
     now = timezone.now()
-    ApiToken.objects.create(user=user, name=name, prefix=token[:10], key_hash=_token_hash(token),
-                            expires_at=now + timedelta(days=days) if days else None,
-                            password_fingerprint=password_fingerprint(user))
+    row = ApiToken(user=user, name=name, prefix=token[:10], key_hash=_token_hash(token),
+                   expires_at=now + timedelta(days=days) if days else None,
+                   password_fingerprint=password_fingerprint(user))
+    stamp(row, actor=actor or system_actor("command"), reason="创建令牌")
+    row.save()
     return token
 
 
@@ -182,20 +234,20 @@ def token_authenticate(token: str) -> User | None:
     elif row.password_fingerprint != password_fingerprint(user):
         reason = ApiToken.RevokeReason.PASSWORD_CHANGED
     if reason is not None:
-        ApiToken.objects.filter(pk=row.pk, revoked_at__isnull=True).update(revoked_at=now, revoke_reason=reason)
+        ApiToken.objects.filter(pk=row.pk).revoke(reason=reason, actor=system_actor("job", "令牌校验"))
         return None
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
     return user
 
 
-def token_revoke_all(*, user: User, reason: str = ApiToken.RevokeReason.MANUAL) -> int:
-    """Revoke every token of the user that still works (or would, before it expires). Returns the count."""
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now(),
-                                                                               revoke_reason=reason)
+def token_revoke_all(*, user: User, reason: str = ApiToken.RevokeReason.MANUAL, actor: Actor | None = None) -> int:
+    """Revoke every token of the user that still works (or would, before it expires), each with a history
+    row naming who and why. Returns the count."""
+    return ApiToken.objects.filter(user=user).revoke(reason=reason, actor=actor or system_actor("command"))
 
 
-def token_revoke(*, prefix: str) -> ApiToken:
+def token_revoke(*, prefix: str, actor: Actor | None = None) -> ApiToken:
     """Revoke the one token whose prefix (the first characters shown by `token list`) is given."""
     prefix = prefix.strip()
     if len(prefix) < 6:
@@ -212,9 +264,9 @@ def token_revoke(*, prefix: str) -> ApiToken:
         raise ApplicationError(f"前缀 {prefix} 对应多个令牌:{listed};请给出更长的前缀", field="prefix")
     row = rows[0]
     if row.revoked_at is None:
-        row.revoked_at = timezone.now()
-        row.revoke_reason = ApiToken.RevokeReason.MANUAL
-        row.save(update_fields=["revoked_at", "revoke_reason"])
+        ApiToken.objects.filter(pk=row.pk).revoke(reason=ApiToken.RevokeReason.MANUAL,
+                                                  actor=actor or system_actor("command"))
+        row.refresh_from_db(fields=["revoked_at", "revoke_reason"])
     return row
 
 

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.db.models.signals import post_save
 from django.dispatch import receiver
-from django.utils import timezone
 
 from shegong.accounts.models import ApiToken, User
 
@@ -26,8 +25,11 @@ def tokens_follow_user(sender: Any, instance: User, created: bool, update_fields
 
     fields = set(update_fields) if update_fields is not None else None
     live = ApiToken.objects.filter(user=instance, revoked_at__isnull=True)
+    # Revocations keep a history row each; who acted is whoever saved the user (the service's actor, or
+    # the signed-in user of the request through simple-history's middleware, or nobody: the shell).
+    actor = getattr(instance, "_history_user", None)
     if (fields is None or "is_active" in fields) and not instance.is_active:
-        live.update(revoked_at=timezone.now(), revoke_reason=ApiToken.RevokeReason.DEACTIVATED)
+        live.revoke(reason=ApiToken.RevokeReason.DEACTIVATED, actor=actor)
         return
     if fields is not None and "password" not in fields:
         return
@@ -35,10 +37,10 @@ def tokens_follow_user(sender: Any, instance: User, created: bool, update_fields
     changed = live.exclude(password_fingerprint=fingerprint)
     if getattr(instance, "_password", None) is not None:
         # set_password() then save(): a new password (even if equal to the old one, it was set anew)
-        live.update(revoked_at=timezone.now(), revoke_reason=ApiToken.RevokeReason.PASSWORD_CHANGED)
+        live.revoke(reason=ApiToken.RevokeReason.PASSWORD_CHANGED, actor=actor)
     elif fields == {"password"}:
         # Django re-hashing the same password on a successful login (check_password's setter)
         changed.update(password_fingerprint=fingerprint)
     else:
         # a hash assigned directly and saved: treat as a new password
-        changed.update(revoked_at=timezone.now(), revoke_reason=ApiToken.RevokeReason.PASSWORD_CHANGED)
+        changed.revoke(reason=ApiToken.RevokeReason.PASSWORD_CHANGED, actor=actor)

@@ -5,8 +5,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from shegong.access.models import RestrictedQuerySet
 from shegong.common.dates import date_error
-from shegong.common.scoping import RestrictedQuerySet
 from shegong.common.versioning import Versioned
 
 
@@ -33,6 +33,9 @@ class PostType(models.Model):
     duties_clause = models.CharField("职责条款", max_length=20)
     duties = models.JSONField("岗位职责", default=list, help_text="[[条款号, 职责], …]")
     sort = models.PositiveSmallIntegerField("排序", default=0)
+
+    # Post types decide what a worker may be appointed to: every edit is kept with who and when.
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "岗位类型"
@@ -151,6 +154,8 @@ class PostDescription(Versioned):
     objects = RestrictedQuerySet.as_manager()
 
     scope_field = "street__code"
+    # A street's descriptions are read by its communities; changing them still needs a grant at or above.
+    scope_visible_from_below = True
 
     class Meta:
         verbose_name = "岗位说明书"

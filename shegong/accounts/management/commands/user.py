@@ -1,13 +1,17 @@
 import getpass
 import sys
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone, translation
 
+from shegong.access import system_actor
 from shegong.accounts.models import User
+from shegong.accounts.selectors import access_history
 from shegong.accounts.services import (
     grant_add,
+    grant_remove,
     login_locks,
     login_unlock,
     user_activate,
@@ -15,6 +19,8 @@ from shegong.accounts.services import (
     user_deactivate,
     user_set_password,
 )
+from shegong.common.codes import normalize_text
+from shegong.common.crypto import search_hash
 from shegong.common.errors import ApplicationError
 
 
@@ -23,9 +29,17 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
+def _worker_by_id_number(raw: str) -> Any:
+    """The worker with this ID number, found by its keyed hash through the model User.worker points to:
+    accounts sits below people and does not import it (docs/architecture.md)."""
+    worker_model = User._meta.get_field("worker").related_model
+    return worker_model._default_manager.filter(  # type: ignore[union-attr]
+        id_number_hash=search_hash(normalize_text(raw).upper())).first()
+
+
 class Command(BaseCommand):
     help = ("管理用户:user create USERNAME --role ROLE --scope CODE --password-stdin | user grant | "
-            "user password | user deactivate | user activate | user locks | user unlock")
+            "user password | user deactivate | user activate | user ungrant | user history | user locks | user unlock")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="sub", required=True)
@@ -48,6 +62,13 @@ class Command(BaseCommand):
         deactivate.add_argument("username")
         activate = sub.add_parser("activate", help="重新启用账号(旧令牌仍为吊销)")
         activate.add_argument("username")
+        ungrant = sub.add_parser("ungrant", help="收回用户的一个角色授权(记入历史)")
+        ungrant.add_argument("username")
+        ungrant.add_argument("--role", required=True)
+        ungrant.add_argument("--scope", required=True)
+        history = sub.add_parser("history", help="谁在何时改变了该用户能做什么:授权、角色、令牌、启用/停用")
+        history.add_argument("username")
+        history.add_argument("--limit", type=int, default=200, help="最多显示多少条(默认 200)")
         sub.add_parser("locks", help="列出现在的登录锁定")
         unlock = sub.add_parser("unlock", help="解除登录锁定(记入审计日志)")
         unlock.add_argument("username", nargs="?", help="用户名;不给则须给 --ip(解除该地址的全部锁定)")
@@ -74,9 +95,7 @@ class Command(BaseCommand):
         password = _read_password()
         worker = None
         if opts["worker_id_number"]:
-            from shegong.people.selectors import worker_find_by_id_number
-
-            worker = worker_find_by_id_number(id_number=opts["worker_id_number"])
+            worker = _worker_by_id_number(opts["worker_id_number"])
             if worker is None:
                 raise CommandError("没有这个身份证号的社区工作者")
         user = user_create(username=opts["username"], password=password, role=opts["role"],
@@ -104,6 +123,23 @@ class Command(BaseCommand):
         user = self._user(opts["username"])
         user_activate(user=user)
         self.stdout.write(f"已启用 {user.username}(原有 API 令牌仍为吊销,需要时请重新创建)")
+
+    def _ungrant(self, opts):
+        user = self._user(opts["username"])
+        grant_remove(user=user, role=opts["role"], scope=opts["scope"], actor=system_actor("command"))
+        self.stdout.write(f"已收回 {opts['username']} 的角色 {opts['role']} 于 {opts['scope']}(已记入历史)")
+
+    def _history(self, opts):
+        user = self._user(opts["username"])
+        entries = access_history(user, limit=opts["limit"])
+        if not entries:
+            self.stdout.write(f"{user.username} 没有权限变更记录")
+            return
+        for e in entries:
+            when = timezone.localtime(e.when).strftime("%Y-%m-%d %H:%M:%S")
+            changes = ";".join(f"{c.label}:{c.old} → {c.new}" for c in e.changes)
+            reason = f"  [{e.reason}]" if e.reason else ""
+            self.stdout.write(f"{when}  {e.who}  {e.kind} {e.subject}{reason}  {changes}".rstrip())
 
     def _locks(self, opts):
         locks = login_locks()
