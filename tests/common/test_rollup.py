@@ -3,9 +3,6 @@ on SQLite and PostgreSQL, for counts, sums and conditional counts, at any level.
 
 from __future__ import annotations
 
-import datetime as dt
-import itertools
-
 import pytest
 from django.db import connection
 from django.db.models import Count, Q, Sum
@@ -14,24 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from shegong.common.rollup import bucket, child_length, rollup, rollup_children
 from shegong.org.models import Division
 from shegong.people.models import Worker
-
-_n = itertools.count(1)
-LEVELS = {2: "province", 4: "city", 6: "district", 9: "street", 12: "community"}
-
-
-def division(code: str, households: int | None = None) -> Division:
-    """The division and its ancestors, straight through the ORM (the roll-up reads rows, not services)."""
-    parent = division(code[: max(n for n in LEVELS if n < len(code))]) if len(code) > 2 else None
-    obj, _ = Division.objects.get_or_create(code=code, defaults={
-        "name": f"区划{code}", "level": LEVELS[len(code)], "parent": parent, "households": households})
-    return obj
-
-
-def worker(community: Division, category: str = "专职社区工作者", status: str = "在岗") -> Worker:
-    n = next(_n)
-    return Worker.objects.create(
-        name=f"人{n}", id_number_encrypted="x", id_number_hash=f"h{n}", id_number_masked="220***********0000",
-        gender="男", birth_date=dt.date(1985, 1, 1), category=category, status=status, community=community)
+from tests.common import division, worker
 
 
 @pytest.fixture
