@@ -243,3 +243,12 @@ def test_fifty_rows_render_fast(world):
     for _ in range(10):
         render_rows(WORKERS.columns, objects[:50])
     assert (time.perf_counter() - t0) / 10 < 0.005
+
+
+def test_options_html_escapes_and_selects():
+    from shegong.common.lists import options_html
+
+    html = options_html([("220102001001", "东风<社区>"), ("2201&1", "甲\"乙")], "2201&1")
+    assert html == ('<option value="">全部</option><option value="220102001001">东风&lt;社区&gt;</option>'
+                    '<option value="2201&amp;1" selected>甲&quot;乙</option>')
+    assert options_html([(1, "一")], 1, blank="") == '<option value="1" selected>一</option>'
