@@ -30,6 +30,16 @@ from shegong.org.models import Division
 from shegong.staffing.models import PostType
 
 
+@pytest.fixture(autouse=True)
+def fresh_post_type_maps():
+    """Tests change post types inside a transaction that is rolled back: forget what was loaded."""
+    from shegong.staffing.post_types import forget_post_types
+
+    forget_post_types()
+    yield
+    forget_post_types()
+
+
 @pytest.fixture
 def people(db):
     """A province and a city division (plain rows: these tests are about accounts, not the tree), an
@@ -167,3 +177,57 @@ def test_ungrant_command_records_the_command_as_actor(people):
     assert "已收回" in out.getvalue()
     removed = Grant.history.filter(id=grant.pk, history_type="-").get()
     assert removed.history_user_id is None and removed.history_change_reason.startswith("命令行")
+
+
+# ---- the post-type maps are correct across processes (issue 10, H5 point 2) ---------------------------
+
+
+def test_a_post_type_changed_by_another_process_is_seen_at_the_next_request(people, settings, tmp_path):
+    from django.core.signals import request_started
+
+    from shegong.staffing import post_types
+    from shegong.staffing.services import post_type_code, post_type_index
+
+    settings.VAR_DIR = tmp_path
+    request_started.send(sender=None)
+    assert post_type_code("书记") == "party_secretary"  # the maps are loaded
+    # Another process saves a post type: here, no signal arrives (a queryset update sends none) — only
+    # the marker file that process's post_save touched.
+    PostType.objects.filter(code="party_secretary").update(aliases=["书记", "测试新别名"], name="党组织书记(改)")
+    request_started.send(sender=None)
+    with pytest.raises(ApplicationError):  # nothing told this process yet
+        post_type_code("测试新别名")
+    # What the other process's post_save did (post_types._changed_here there): it touched the marker.
+    (tmp_path / "post_types.generation").write_text("another process", encoding="ascii")
+    assert post_types._maps is not None  # this process keeps its maps until its next request
+    request_started.send(sender=None)  # this process's next request
+    assert post_type_code("测试新别名") == "party_secretary"
+    assert post_type_index()["party_secretary"][1] == "党组织书记(改)"
+    # and a save here touches the marker for the others
+    before = (tmp_path / "post_types.generation").stat().st_mtime_ns
+    PostType.objects.get(code="party_secretary").save()
+    assert (tmp_path / "post_types.generation").read_text() != "another process"
+    assert (tmp_path / "post_types.generation").stat().st_mtime_ns >= before
+
+
+def test_a_post_type_changed_behind_the_orm_is_seen_within_max_age(people, monkeypatch):
+    from shegong.staffing import post_types
+    from shegong.staffing.services import post_type_code
+
+    assert post_type_code("书记") == "party_secretary"
+    PostType.objects.filter(code="party_secretary").update(aliases=["书记", "第三个别名"])  # SQL by hand
+    monkeypatch.setattr(post_types, "MAX_AGE", 0.0)  # MAX_AGE has passed
+    assert post_type_code("第三个别名") == "party_secretary"
+    with pytest.raises(ApplicationError) as exc:
+        post_type_code("不存在的岗位")
+    assert exc.value.field == "post_type" and "不存在的岗位" in exc.value.message
+
+
+def test_a_post_type_saved_in_this_process_is_seen_at_once(people):
+    from shegong.staffing.services import post_type_code
+
+    assert post_type_code("书记") == "party_secretary"
+    post = PostType.objects.get(code="party_secretary")
+    post.aliases = [*post.aliases, "即时别名"]
+    post.save()
+    assert post_type_code("即时别名") == "party_secretary"
