@@ -50,6 +50,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from django.utils import timezone
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -208,7 +210,7 @@ def child(args: argparse.Namespace) -> int:
 
     from shegong.staffing.compliance import evaluate
 
-    as_of = dt.date.fromisoformat(args.as_of) if args.as_of else dt.date.today()
+    as_of = dt.date.fromisoformat(args.as_of) if args.as_of else timezone.localdate()
     out: dict[str, Any] = {"dataset": args.child, "database": load.database, "info": _database_info(),
                            "load": {"reused": load.reused, "seconds": load.seconds, "counts": load.counts,
                                     "generated_at": load.generated_at, "peak_rss_mib": load.peak_rss_mib,

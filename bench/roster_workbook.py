@@ -35,6 +35,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -51,7 +52,7 @@ from bench.scale_data import (  # noqa: E402
 
 ELECTION_2016 = dt.date(2016, 1, 5)
 ELECTION_2021 = dt.date(2021, 1, 5)
-TODAY = dt.date.today()
+TODAY = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the app's clock (TIME_ZONE Asia/Shanghai); no Django here
 
 # Canonical names (DESIGN.md) and the short forms offices type; the post codes are the seeded PostType codes.
 POST_NAMES = {
@@ -154,7 +155,7 @@ def _weighted(rng: random.Random, table: list[tuple[Any, ...]]) -> tuple[Any, ..
 def generate(*, people: int = 100_000, appointments: int = 120_000, communities: int = 1_000,
              seed: int = 2021) -> Roster:
     """The roster, deterministic for (sizes, seed). Raises ValueError for sizes it cannot make valid."""
-    from shegong.org.codes import reference_names
+    from shegong.common.divcodes import reference_names
 
     if communities < 1 or people < 12 * communities:
         raise ValueError("need at least 12 people per community (8 posts need a full-time worker each)")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils import timezone
+
 EARLIEST = dt.date(1900, 1, 1)
 
 
@@ -34,7 +36,7 @@ def date_error(value: dt.date | None, label: str, *, future: bool = False, today
         value = value.date()
     if value < EARLIEST:
         return f"{label} {value.isoformat()} 早于 1900 年,请检查"
-    today = today or dt.date.today()
+    today = today or timezone.localdate()
     bound = latest or (one_year_after(today) if future else today)
     if value > bound:
         if latest is None and not future:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from shegong.common.codes import normalize_text
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -50,7 +52,7 @@ def parse_id_number(raw: object, *, today: dt.date | None = None) -> IdNumber:
         birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError as exc:
         raise IdNumberError(f"公民身份号码中的出生日期 {value[6:14]} 不存在") from exc
-    today = today or dt.date.today()
+    today = today or timezone.localdate()
     if birth > today:
         raise IdNumberError(f"公民身份号码中的出生日期 {birth.isoformat()} 晚于今天")
     if birth.year < 1900:
