@@ -42,6 +42,7 @@ test-fuzz: $(TEST_STAMP)
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy shegong config
+	$(BIN)/lint-imports --no-cache
 
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/pages.py

@@ -48,7 +48,7 @@ def load_archives(*, viewer: Any, seed: int = 2021, today: dt.date | None = None
 
     t0 = time.perf_counter()
     rng = random.Random(seed)
-    today = today or dt.date.today()
+    today = today or timezone.localdate()
     rules = archive_rules()
     sha = storage.store(PDF)  # under UPLOAD_ROOT, i.e. the bench's own var dir
     now = timezone.now()

@@ -15,14 +15,13 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from shegong.accounts.models import ApiToken, User
+from shegong.accounts.services import password_fingerprint
 
 
 @receiver(post_save, sender=User, dispatch_uid="shegong.accounts.tokens_follow_user")
 def tokens_follow_user(sender: Any, instance: User, created: bool, update_fields: Any = None, **kwargs: Any) -> None:
     if created:
         return
-    from shegong.accounts.services import password_fingerprint
-
     fields = set(update_fields) if update_fields is not None else None
     live = ApiToken.objects.filter(user=instance, revoked_at__isnull=True)
     # Revocations keep a history row each; who acted is whoever saved the user (the service's actor, or

@@ -43,6 +43,8 @@ from django.db.models import Max, Q, Sum
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from shegong.accounts.models import LoginLockEvent, User
+
 log = logging.getLogger("shegong.accounts.throttle")
 
 KEY_AGENT = ""           # the user_agent of our rows: not part of the key (see above)
@@ -152,15 +154,11 @@ def client_ip(request: Any) -> str:
 def _account_id(username: str) -> int | None:
     if not username:
         return None
-    from shegong.accounts.models import User
-
     return (User.objects.annotate(lower=Lower("username")).filter(lower=username)
             .values_list("pk", flat=True).first())
 
 
 def _audit(kind: str, lock: Lock, *, actor: str = "") -> Any:
-    from shegong.accounts.models import LoginLockEvent
-
     event = LoginLockEvent.objects.create(kind=kind, username=lock.username, ip=lock.ip,
                                           account_id=_account_id(lock.username), failures=lock.failures,
                                           locked_until=lock.until, actor=actor[:200])

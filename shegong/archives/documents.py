@@ -37,6 +37,7 @@ from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
 from shegong.common.images import ImageRefused
 from shegong.common.pdf import render_pdf, render_slot
 from shegong.people.models import Worker
+from shegong.staffing.models import Appointment
 
 logger = logging.getLogger(__name__)
 
@@ -284,8 +285,6 @@ class InfoForm:
 
 def info_form(*, worker: Worker, today: dt.date | None = None) -> InfoForm:
     """What the information form prints, from the worker, the archive (non-voided records) and staffing."""
-    from shegong.staffing.models import Appointment
-
     today = today or _today()
     records = selectors.archive_records(worker=worker)
     valid = [r for r in records if not r.is_voided]

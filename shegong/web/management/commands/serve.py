@@ -46,9 +46,10 @@ class Command(BaseCommand):
 
         import_jobs_recover()  # an import left running by a killed process is marked failed (or finished)
         self._start_task_worker()
+        from django.core.servers.basehttp import get_internal_wsgi_application
         from waitress import serve
 
-        from config.wsgi import application
-
+        # settings.WSGI_APPLICATION (config.wsgi) by name: the application never imports config.
+        application = get_internal_wsgi_application()
         serve(application, host=opts["host"], port=opts["port"], threads=opts["threads"], ident="shegong",
               **settings.WAITRESS_PROXY_OPTIONS)
