@@ -6,6 +6,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from shegong.access import Actor, Forbidden, is_system, require
+from shegong.accounts.models import Grant
 from shegong.common.codes import (
     CATEGORY_ALIASES,
     EDUCATION,
@@ -19,11 +21,11 @@ from shegong.common.crypto import decrypt, encrypt, mask_id_number, mask_phone, 
 from shegong.common.errors import ApplicationError
 from shegong.common.history import stamp
 from shegong.common.models import AccessLog
-from shegong.common.scoping import user_can
 from shegong.common.versioning import lock
 from shegong.org.models import Division
 from shegong.people.idnumber import IdNumberError, parse_id_number
 from shegong.people.models import Worker
+from shegong.people.validators import check_not_in_post, check_required
 
 LABELS = {f.name: str(f.verbose_name) for f in Worker._meta.fields}
 LABELS["id_number"] = "公民身份号码"
@@ -174,12 +176,11 @@ def _validate(worker: Worker, errors: dict[str, list[str]]) -> None:
         raise ApplicationError(message, field=fields[0] if fields else None, errors=errors)
 
 
-def _check_scope(actor: Any, community: Division) -> None:
-    if actor is not None and not user_can(actor, "change", community):
-        raise ApplicationError(f"您无权在“{community.name}”管理社区工作者", field="community")
+def _check_scope(actor: Actor, community: Division) -> None:
+    require(actor, "change", community, message=f"您无权在“{community.name}”管理社区工作者")
 
 
-def _save(worker: Worker, *, actor: Any, reason: str) -> Worker:
+def _save(worker: Worker, *, actor: Actor, reason: str) -> Worker:
     duplicate = Worker.objects.filter(id_number_hash=worker.id_number_hash).exclude(pk=worker.pk)
     if duplicate.exists():
         raise ApplicationError("该公民身份号码已登记在另一名社区工作者名下", field="id_number")
@@ -189,14 +190,13 @@ def _save(worker: Worker, *, actor: Any, reason: str) -> Worker:
 
 
 @transaction.atomic
-def worker_create(*, actor: Any = None, reason: str = "", **data: Any) -> Worker:
-    """Register a worker. `actor` None means a system command (no scope check)."""
+def worker_create(*, actor: Actor, reason: str = "", **data: Any) -> Worker:
+    """Register a worker in a community the actor may change (commands and imports pass a system actor)."""
     unknown = set(data) - set(EDITABLE)
     if unknown:
         raise ApplicationError(f"未知字段:{', '.join(sorted(unknown))}")
-    for required in ("name", "id_number", "community"):
-        if data.get(required) in (None, ""):
-            raise ApplicationError(f"{LABELS[required]}不能为空", field=required)
+    for required, problem in check_required(data, ("name", "id_number", "community"), LABELS).items():
+        raise ApplicationError(problem, field=required)
     worker = Worker()
     _validate(worker, _apply(worker, data))
     _check_scope(actor, worker.community)
@@ -204,7 +204,7 @@ def worker_create(*, actor: Any = None, reason: str = "", **data: Any) -> Worker
 
 
 @transaction.atomic
-def worker_update(*, worker: Worker, actor: Any = None, reason: str = "", expected_version: int | None = None,
+def worker_update(*, worker: Worker, actor: Actor, reason: str = "", expected_version: int | None = None,
                   **data: Any) -> Worker:
     """Change the fields given, and only those, on the row as it is now (re-read under a lock, so a
     concurrent change of another field is kept). `expected_version` is the version the user worked from
@@ -248,8 +248,6 @@ def _row(worker: Worker) -> dict[str, Any]:
 def _move_own_grants(worker: Worker) -> None:
     """The worker's own login (a self-only role) follows them to the new community, so they keep seeing
     their own record and archive there."""
-    from shegong.accounts.models import Grant
-
     for grant in Grant.objects.filter(user__worker=worker, role__self_only=True).exclude(division=worker.community):
         if Grant.objects.filter(user=grant.user_id, role=grant.role_id, division=worker.community).exists():
             grant.delete()
@@ -259,22 +257,23 @@ def _move_own_grants(worker: Worker) -> None:
 
 
 def _check_no_current_posts(worker: Worker) -> None:
-    """A worker who leaves (离岗/退休/辞职/解聘) must first be released from every current post."""
-    from shegong.staffing.models import Appointment
+    """A worker who leaves (离岗/退休/辞职/解聘) must first be released from every current post
+    (check_not_in_post: the rule the roster import applies too)."""
+    # Through the reverse relation: people sits below staffing and does not import it.
+    current = list(worker.appointments.filter(end_date__isnull=True).values_list("post_type__name", flat=True))
+    problem = check_not_in_post(worker.status, current, name=worker.name)
+    if problem:
+        raise ApplicationError(problem, field="status")
 
-    current = list(Appointment.objects.filter(worker=worker, end_date__isnull=True)
-                   .values_list("post_type__name", flat=True))
-    if current:
-        raise ApplicationError(f"{worker.name}仍任{'、'.join(current)};请先办理离任,再将状态改为“{worker.status}”",
-                               field="status")
 
-
-def worker_reveal(*, worker: Worker, actor: Any, field: str, ip: str | None = None) -> str:
+def worker_reveal(*, worker: Worker, actor: Actor, field: str, ip: str | None = None) -> str:
     """The full ID number or phone, for a user whose scope allows `reveal`; every reveal is logged."""
     if field not in ("id_number", "phone"):
         raise ApplicationError("只能查看公民身份号码或联系电话", field="field")
-    if not user_can(actor, "reveal", worker):
-        raise ApplicationError("您无权查看完整信息", field=field)
+    if is_system(actor):
+        # Every reveal is logged against a person; a command or job has no business reading the full value.
+        raise Forbidden("完整信息只能由登录用户查看(每次查看都记录查看人)")
+    require(actor, "reveal", worker, message="您无权查看完整信息")
     token = worker.id_number_encrypted if field == "id_number" else worker.phone_encrypted
     action = AccessLog.Action.REVEAL_ID if field == "id_number" else AccessLog.Action.REVEAL_PHONE
     AccessLog.objects.create(user=actor, action=action, object_type="people.worker", object_id=str(worker.pk),

@@ -16,20 +16,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from shegong.accounts.selectors import user_grants
+from shegong.access import Actor, grant_codes, is_system
 from shegong.common.bulk import fast_insert, history_insert, new_rows_factory
 from shegong.common.codes import choice_lookup
 from shegong.common.crypto import mask_id_number, search_hash
-from shegong.common.dates import date_error
+from shegong.common.divcodes import DivisionCodeError, normalize_code, reference_names
 from shegong.common.errors import ApplicationError, ConflictError
+from shegong.common.history import person
 from shegong.common.versioning import VERSION_FIELD
-from shegong.org.codes import DivisionCodeError, normalize_code, reference_names
 from shegong.org.models import Division
 from shegong.org.services import division_ensure_ancestors
+from shegong.people.idnumber import IdNumberError, parse_id_number
 from shegong.people.models import Worker, worker_date_errors
+from shegong.people.services import LABELS as WORKER_LABELS
 from shegong.people.services import assign_worker_values, normalize_worker_input
+from shegong.people.validators import check_not_in_post, check_required
 from shegong.roster.columns import (
     APPOINTMENTS,
     COMMUNITIES,
@@ -45,7 +49,16 @@ from shegong.roster.limits import Limits, limits
 from shegong.roster.spreadsheets import Table, find_header, read_sheets
 from shegong.roster.values import cell_text, parse_date, parse_int
 from shegong.staffing.models import Appointment, PostType
-from shegong.staffing.services import METHOD_ALIASES, post_type_code
+from shegong.staffing.services import post_type_code
+from shegong.staffing.validators import (
+    Term,
+    check_appointment_dates,
+    check_may_hold_current,
+    check_min_age,
+    normalize_method,
+    overlap_message,
+    overlapping_pairs,
+)
 
 BATCH = 2000
 PARTY_ORG_ALIASES = {"总支": "党总支", "党总支部": "党总支", "支部": "党支部", "党委会": "党委", "社区党委": "党委"}
@@ -119,11 +132,17 @@ BUSY = "另一导入正在写入数据库,本次未写入任何数据;请稍后�
 OUT_OF_SCOPE_PERSON = "此人不能在这里导入:只能导入和修改您管辖范围内的人员"
 UNKNOWN_PERSON = "此人既不在本文件的“人员”表中,也不在系统中;请先在“人员”表中登记"
 UNKNOWN_PERSON_SCOPED = "此人既不在本文件的“人员”表中,也不在您管辖范围内;请先在“人员”表中登记"
+ID_AS_NUMBER = "公民身份号码被存成了数字,Excel 会丢失末几位;请把该列设为文本格式后重新填写"
 Committed = Callable[["ImportResult"], None]
 
 
+def _natural_key(item: dict[str, Any]) -> tuple[str, str, str, dt.date]:
+    """(person, community, post, start): an appointment's identity in the file and the database."""
+    return item["id_hash"], item["community_code"], item["post"], item["start_date"]
+
+
 class RosterImport:
-    def __init__(self, data: bytes, filename: str, *, actor: Any = None, progress: Progress | None = None,
+    def __init__(self, data: bytes, filename: str, *, actor: Actor, progress: Progress | None = None,
                  lim: Limits | None = None) -> None:
         self.data = data
         self.filename = filename
@@ -133,7 +152,7 @@ class RosterImport:
         self.result = ImportResult()
         self.tables: list[ParsedTable] = []
         self._scope: list[str] | None = None
-        self.today = dt.date.today()
+        self.today = timezone.localdate()
 
     # ---- reporting ------------------------------------------------------------------------------
 
@@ -171,10 +190,12 @@ class RosterImport:
     # ---- scope ----------------------------------------------------------------------------------
 
     def in_scope(self, code: str) -> bool:
-        if self.actor is None or getattr(self.actor, "is_superuser", False):
+        # A system actor (`shegong import` without --user) or a superuser imports anywhere; a user within
+        # the divisions where they hold `change` (shegong.access, the same grants as every page).
+        if is_system(self.actor) or getattr(self.actor, "is_superuser", False):
             return True
         if self._scope is None:
-            self._scope = [g.division.code for g in user_grants(self.actor) if "change" in g.role.actions]
+            self._scope = grant_codes(self.actor, "change")
         return any(code.startswith(prefix) for prefix in self._scope)
 
     # ---- parsing --------------------------------------------------------------------------------
@@ -310,15 +331,6 @@ class RosterImport:
             return None
         return code
 
-    def _date(self, row: Row, key: str, label: str) -> dt.date | None:
-        """An appointment's date, refused (ValueError) when implausible: before 1900 or more than a year
-        ahead (shegong.common.dates, the rule every service applies; 9999-12-31 is a placeholder)."""
-        value = parse_date(row.value(key))
-        problem = date_error(value, label, future=True, today=self.today)
-        if problem:
-            raise ValueError(problem)
-        return value
-
     def _duplicates(self, keyed: dict[Any, list[Row]], key: str, what: str) -> set[Any]:
         dup = set()
         for value, rows in keyed.items():
@@ -329,35 +341,22 @@ class RosterImport:
                     self.error(r, key, f"{what}在文件中重复出现(第 {numbers} 行)")
         return dup
 
+    def _report(self, row: Row, problems: dict[str, str]) -> bool:
+        """Report {key: message}; True when there was nothing to report."""
+        for key, message in problems.items():
+            self.error(row, key, message)
+        return not problems
+
+    # 社区 ---------------------------------------------------------------------------------------
+
     def _validate_communities(self) -> None:
-        rows = list(self.rows(COMMUNITIES))
         self.new_streets: dict[str, str] = {}
         self.community_rows: dict[str, dict[str, Any]] = {}
         by_code: dict[str, list[Row]] = defaultdict(list)
         parsed: list[tuple[Row, str, dict[str, Any]]] = []
-        for row in rows:
+        for row in self.rows(COMMUNITIES):
             code = self._code(row, "code")
-            values: dict[str, Any] = {}
-            name = cell_text(row.value("name"))
-            if not name:
-                self.error(row, "name", "社区名称不能为空")
-            values["name"] = name
-            for key, label in (("households", "户数"), ("resident_population", "常住人口")):
-                if row.has(key):
-                    try:
-                        values[key] = parse_int(row.value(key), label)
-                    except ValueError as exc:
-                        self.error(row, key, str(exc))
-            if row.has("party_org_type") and row.value("party_org_type") is not None:
-                try:
-                    values["party_org_type"] = choice_lookup(row.value("party_org_type"),
-                                                             list(Division.PartyOrgType.choices),
-                                                             PARTY_ORG_ALIASES, "党组织类型")
-                except ValueError as exc:
-                    self.error(row, "party_org_type", str(exc))
-            if row.has("address"):
-                address = row.value("address")
-                values["address"] = "" if address is None else str(address).strip()  # free text keeps its spaces
+            values = self._community_values(row)
             if code is None:
                 continue
             if not self.in_scope(code):
@@ -367,36 +366,171 @@ class RosterImport:
             parsed.append((row, code, values))
         dup = self._duplicates(by_code, "code", "区划代码")
         codes = {code for _, code, _ in parsed}
-        streets = {c[:9] for c in codes}
         self.existing_divisions = {d.code: d for d in Division.objects.filter(
-            code__in=list(codes | streets | {c[:6] for c in codes}))}
+            code__in=list(codes | {c[:9] for c in codes} | {c[:6] for c in codes}))}
         reference = reference_names()
         for row, code, values in parsed:
-            if code in dup:
-                continue
-            street = code[:9]
-            existing = self.existing_divisions.get(code)
-            if existing is not None and existing.level != Division.Level.COMMUNITY:
-                self.error(row, "code", f"代码 {code} 已是“{existing.name}”,不是社区")
-                continue
-            if code[:6] not in self.existing_divisions and code[:6] not in reference:
-                self.error(row, "code", f"区县代码 {code[:6]} 不在 GB/T 2260 吉林省代码表中,也不在系统中")
-                continue
-            street_name = cell_text(row.value("street_name"))
-            if street not in self.existing_divisions:
-                if not street_name:
-                    if street not in self.new_streets:
-                        self.error(row, "street_name", f"街道 {street} 尚未建立,请填写街道(乡镇)名称")
-                        continue
-                elif self.new_streets.setdefault(street, street_name) != street_name:
-                    self.error(row, "street_name",
-                               f"街道 {street} 的名称与前面的行不一致(“{self.new_streets[street]}”)")
+            if code not in dup and self._community_fits(row, code, reference):
+                self.community_rows[code] = values
+
+    def _community_values(self, row: Row) -> dict[str, Any]:
+        """The values of one 社区 row (errors of single cells reported)."""
+        values: dict[str, Any] = {}
+        name = cell_text(row.value("name"))
+        if not name:
+            self.error(row, "name", "社区名称不能为空")
+        values["name"] = name
+        for key, label in (("households", "户数"), ("resident_population", "常住人口")):
+            if row.has(key):
+                try:
+                    values[key] = parse_int(row.value(key), label)
+                except ValueError as exc:
+                    self.error(row, key, str(exc))
+        if row.has("party_org_type") and row.value("party_org_type") is not None:
+            try:
+                values["party_org_type"] = choice_lookup(row.value("party_org_type"),
+                                                         list(Division.PartyOrgType.choices),
+                                                         PARTY_ORG_ALIASES, "党组织类型")
+            except ValueError as exc:
+                self.error(row, "party_org_type", str(exc))
+        if row.has("address"):
+            address = row.value("address")
+            values["address"] = "" if address is None else str(address).strip()  # free text keeps its spaces
+        return values
+
+    def _community_fits(self, row: Row, code: str, reference: Any) -> bool:
+        """The community's place in the tree: not another level's code, a known county, a street that
+        exists or is named in the file (consistently)."""
+        existing = self.existing_divisions.get(code)
+        if existing is not None and existing.level != Division.Level.COMMUNITY:
+            self.error(row, "code", f"代码 {code} 已是“{existing.name}”,不是社区")
+            return False
+        if code[:6] not in self.existing_divisions and code[:6] not in reference:
+            self.error(row, "code", f"区县代码 {code[:6]} 不在 GB/T 2260 吉林省代码表中,也不在系统中")
+            return False
+        street = code[:9]
+        if street in self.existing_divisions:
+            return True
+        street_name = cell_text(row.value("street_name"))
+        if not street_name:
+            if street not in self.new_streets:
+                self.error(row, "street_name", f"街道 {street} 尚未建立,请填写街道(乡镇)名称")
+                return False
+            return True
+        if self.new_streets.setdefault(street, street_name) != street_name:
+            self.error(row, "street_name", f"街道 {street} 的名称与前面的行不一致(“{self.new_streets[street]}”)")
+            return False
+        return True
+
+    def _community_exists(self, code: str) -> bool:
+        return code in self.community_rows or (
+            code in self.existing_divisions and self.existing_divisions[code].level == Division.Level.COMMUNITY)
+
+    def _load_communities(self, codes: set[str]) -> None:
+        missing = [c for c in codes if c not in self.existing_divisions]
+        for i in range(0, len(missing), BATCH):
+            for d in Division.objects.filter(code__in=missing[i:i + BATCH]):
+                self.existing_divisions[d.code] = d
+
+    def _load_workers(self, hashes: Iterable[str]) -> None:
+        """The registered workers of these ID-number hashes (those not loaded yet), in batches."""
+        missing = [h for h in hashes if h not in self.existing_workers]
+        for i in range(0, len(missing), BATCH):
+            for w in Worker.objects.filter(id_number_hash__in=missing[i:i + BATCH]).select_related("community"):
+                self.existing_workers[w.id_number_hash] = w
+
+    # 人员 ---------------------------------------------------------------------------------------
+
+    def _validate_people(self) -> None:
+        rows = list(self.rows(PEOPLE))
+        self.people: dict[str, dict[str, Any]] = {}   # id hash -> normalised values
+        self.people_rows: dict[str, Row] = {}
+        self.invalid_people: set[str] = set()
+        self.existing_workers: dict[str, Worker] = {}
+        by_id: dict[str, list[Row]] = defaultdict(list)
+        pending: list[tuple[Row, str, dict[str, Any], str]] = []
+        total = len(rows)
+        for n, row in enumerate(rows, start=1):
+            if n % 5000 == 0:
+                self.progress("校验人员", n, total)
+            found = self._person_row(row, by_id)
+            if found is not None:
+                pending.append(found)
+        dup = self._duplicates(by_id, "id_number", "公民身份号码")
+        self._load_communities({code for _, code, _, _ in pending})
+        self._load_workers(h for _, _, _, h in pending if h not in dup)
+        for row, code, values, id_hash in pending:
+            if id_hash not in dup and self._person_fits(row, code, values, id_hash):
+                self.people[id_hash] = values
+                self.people_rows[id_hash] = row
+
+    def _person_data(self, row: Row) -> tuple[dict[str, Any], bool]:
+        """The cells of one 人员 row as the worker services take them, and whether a cell was unreadable."""
+        data: dict[str, Any] = {}
+        cell_errors = False
+        for key in ("name", "ethnicity", "political_status", "education", "category", "status", "gender"):
+            if row.has(key) and row.value(key) is not None:
+                data[key] = cell_text(row.value(key))
+        raw_id = row.value("id_number")
+        if isinstance(raw_id, (int, float)) and not isinstance(raw_id, bool):
+            self.error(row, "id_number", ID_AS_NUMBER)
+            cell_errors = True
+        else:
+            data["id_number"] = raw_id or ""
+        if row.has("phone") and row.value("phone") is not None:
+            data["phone"] = cell_text(row.value("phone"))
+        for key in ("work_start_date", "post_start_date", "birth_date"):
+            if row.has(key):
+                try:  # implausible dates are refused later (worker_date_errors)
+                    value = parse_date(row.value(key))
+                except ValueError as exc:
+                    self.error(row, key, str(exc))
+                    cell_errors = True
                     continue
-            self.community_rows[code] = values
+                if value is not None:
+                    data[key] = value
+        if not self._report(row, check_required(data, ("name",), WORKER_LABELS)):
+            cell_errors = True
+        return data, cell_errors
+
+    def _person_row(self, row: Row, by_id: dict[str, list[Row]]) -> tuple[Row, str, dict[str, Any], str] | None:
+        """The field rules of one 人员 row (normalize_worker_input, as worker_create applies them)."""
+        data, cell_errors = self._person_data(row)
+        code = self._code(row, "community")
+        values, errors = normalize_worker_input(data)
+        for key, messages in errors.items():
+            for message in messages:
+                self.error(row, key, message)
+        id_hash = search_hash(values["id_number"].value) if "id_number" in values else ""
+        if id_hash:
+            by_id[id_hash].append(row)  # duplicates are reported even on rows with other errors
+        if errors or cell_errors or code is None:
+            if id_hash:
+                self.invalid_people.add(id_hash)
+            return None
+        if not self.in_scope(code):
+            self.error(row, "community", f"社区 {code} 不在您可管理的范围内")
+            return None
+        return row, code, values, id_hash
+
+    def _person_fits(self, row: Row, code: str, values: dict[str, Any], id_hash: str) -> bool:
+        """The rules of one person against the database and the rest of the file."""
+        if not self._community_exists(code):
+            self.error(row, "community", f"社区 {code} 既不在本文件的“社区”表中,也不在系统中")
+            return False
+        existing = self.existing_workers.get(id_hash)
+        if existing is not None and not self.in_scope(existing.community.code):
+            self.error(row, "id_number", OUT_OF_SCOPE_PERSON)
+            return False
+        values["community_code"] = code
+        return self._report(row, worker_date_errors(
+            values["id_number"].birth_date,
+            values.get("work_start_date", existing.work_start_date if existing else None),
+            values.get("post_start_date", existing.post_start_date if existing else None), self.today))
 
     def _check_leavers(self) -> None:
         """A person whose 状态 becomes 离岗/退休/辞职/解聘 must leave every current post first — in the
-        database or by an end date in this file (as worker_update requires)."""
+        database or by an end date in this file (check_not_in_post, as worker_update applies it)."""
         leavers = {id_hash: values["status"] for id_hash, values in self.people.items()
                    if values.get("status") not in (None, "", Worker.Status.ACTIVE) and id_hash in self.existing_workers}
         if not leavers:
@@ -410,226 +544,140 @@ class RosterImport:
         for id_hash, status in leavers.items():
             worker = self.existing_workers[id_hash]
             holding = [a.post_type.name for key, a in current[worker.pk] if (id_hash, *key) not in ended]
-            if holding:
-                self.error(self.people_rows[id_hash], "status",
-                           f"此人仍任{'、'.join(holding)};请先在“任职”表中填写离任日期,再将状态改为“{status}”")
+            problem = check_not_in_post(status, holding, name=self.people[id_hash].get("name") or worker.name)
+            if problem:
+                self.error(self.people_rows[id_hash], "status", problem)
 
-    def _community_exists(self, code: str) -> bool:
-        return code in self.community_rows or (
-            code in self.existing_divisions and self.existing_divisions[code].level == Division.Level.COMMUNITY)
-
-    def _load_communities(self, codes: set[str]) -> None:
-        missing = [c for c in codes if c not in self.existing_divisions]
-        for i in range(0, len(missing), BATCH):
-            for d in Division.objects.filter(code__in=missing[i:i + BATCH]):
-                self.existing_divisions[d.code] = d
-
-    def _validate_people(self) -> None:
-        rows = list(self.rows(PEOPLE))
-        self.people: dict[str, dict[str, Any]] = {}   # id hash -> normalised values
-        self.people_rows: dict[str, Row] = {}
-        self.invalid_people: set[str] = set()
-        by_id: dict[str, list[Row]] = defaultdict(list)
-        pending: list[tuple[Row, str, dict[str, Any], str]] = []
-        community_codes: set[str] = set()
-        total = len(rows)
-        for n, row in enumerate(rows, start=1):
-            if n % 5000 == 0:
-                self.progress("校验人员", n, total)
-            data: dict[str, Any] = {}
-            cell_errors = False
-            for key in ("name", "ethnicity", "political_status", "education", "category", "status", "gender"):
-                if row.has(key) and row.value(key) is not None:
-                    data[key] = cell_text(row.value(key))
-            raw_id = row.value("id_number")
-            if isinstance(raw_id, (int, float)) and not isinstance(raw_id, bool):
-                self.error(row, "id_number", "公民身份号码被存成了数字,Excel 会丢失末几位;请把该列设为文本格式后重新填写")
-                cell_errors = True
-            else:
-                data["id_number"] = raw_id or ""
-            if row.has("phone") and row.value("phone") is not None:
-                data["phone"] = cell_text(row.value("phone"))
-            for key in ("work_start_date", "post_start_date", "birth_date"):
-                if row.has(key):
-                    try:  # implausible dates are refused below (worker_date_errors)
-                        value = parse_date(row.value(key))
-                    except ValueError as exc:
-                        self.error(row, key, str(exc))
-                        cell_errors = True
-                        continue
-                    if value is not None:
-                        data[key] = value
-            if "name" not in data:
-                self.error(row, "name", "姓名不能为空")
-                cell_errors = True
-            code = self._code(row, "community")
-            values, errors = normalize_worker_input(data)
-            for key, messages in errors.items():
-                for message in messages:
-                    self.error(row, key, message)
-            id_hash = search_hash(values["id_number"].value) if "id_number" in values else ""
-            if id_hash:
-                by_id[id_hash].append(row)  # duplicates are reported even on rows with other errors
-            if errors or cell_errors or code is None:
-                if id_hash:
-                    self.invalid_people.add(id_hash)
-                continue
-            if not self.in_scope(code):
-                self.error(row, "community", f"社区 {code} 不在您可管理的范围内")
-                continue
-            community_codes.add(code)
-            pending.append((row, code, values, id_hash))
-        dup = self._duplicates(by_id, "id_number", "公民身份号码")
-        self._load_communities(community_codes)
-        hashes = [h for _, _, _, h in pending if h not in dup]
-        self.existing_workers: dict[str, Worker] = {}
-        for i in range(0, len(hashes), BATCH):
-            for w in Worker.objects.filter(id_number_hash__in=hashes[i:i + BATCH]).select_related("community"):
-                self.existing_workers[w.id_number_hash] = w
-        today = dt.date.today()
-        for row, code, values, id_hash in pending:
-            if id_hash in dup:
-                continue
-            if not self._community_exists(code):
-                self.error(row, "community", f"社区 {code} 既不在本文件的“社区”表中,也不在系统中")
-                continue
-            existing = self.existing_workers.get(id_hash)
-            if existing is not None and not self.in_scope(existing.community.code):
-                self.error(row, "id_number", OUT_OF_SCOPE_PERSON)
-                continue
-            values["community_code"] = code
-            date_errors = worker_date_errors(
-                values["id_number"].birth_date,
-                values.get("work_start_date", existing.work_start_date if existing else None),
-                values.get("post_start_date", existing.post_start_date if existing else None), today)
-            if date_errors:
-                for key, message in date_errors.items():
-                    self.error(row, key, message)
-                continue
-            self.people[id_hash] = values
-            self.people_rows[id_hash] = row
+    # 任职 ---------------------------------------------------------------------------------------
 
     def _validate_appointments(self) -> None:
-        rows = list(self.rows(APPOINTMENTS))
         posts = {p.code: p for p in PostType.objects.all()}
         self.appointments: list[dict[str, Any]] = []
         keyed: dict[tuple[str, str, str, dt.date], list[Row]] = defaultdict(list)
-        pending: list[tuple[Row, dict[str, Any]]] = []
-        unknown_hashes: set[str] = set()
-        codes: set[str] = set()
-        for row in rows:
-            ok = True
-            raw_id = row.value("id_number")
-            if isinstance(raw_id, (int, float)) and not isinstance(raw_id, bool):
-                self.error(row, "id_number", "公民身份号码被存成了数字,Excel 会丢失末几位;请把该列设为文本格式后重新填写")
-                ok = False
-                id_hash = ""
-            else:
-                from shegong.people.idnumber import IdNumberError, parse_id_number
-
-                try:
-                    parsed_id = parse_id_number(raw_id)
-                    id_hash = search_hash(parsed_id.value)
-                except IdNumberError as exc:
-                    self.error(row, "id_number", str(exc))
-                    ok = False
-                    id_hash = ""
-            code = self._code(row, "community")
-            post = None
-            try:
-                post = post_type_code(row.value("post_type"))
-            except ApplicationError as exc:
-                self.error(row, "post_type", exc.message)
-                ok = False
-            try:
-                method = choice_lookup(row.value("method"), list(Appointment.Method.choices), METHOD_ALIASES, "任职方式")
-            except ValueError as exc:
-                self.error(row, "method", str(exc))
-                ok = False
-            dates: dict[str, dt.date | None] = {}
-            for key, label in (("start_date", "任职日期"), ("end_date", "离任日期")):
-                try:
-                    dates[key] = self._date(row, key, label) if row.has(key) else None
-                except ValueError as exc:
-                    self.error(row, key, str(exc))
-                    ok = False
-            if ok and dates.get("start_date") is None:
-                self.error(row, "start_date", "任职日期不能为空")
-                ok = False
-            if ok and dates["end_date"] and dates["end_date"] < dates["start_date"]:  # type: ignore[operator]
-                self.error(row, "end_date", f"离任日期 {dates['end_date']} 早于任职日期 {dates['start_date']}")
-                ok = False
-            if not ok or code is None or post is None:
+        pending: list[dict[str, Any]] = []
+        for row in self.rows(APPOINTMENTS):
+            item = self._appointment_item(row)
+            if item is None:
                 continue
-            if not self.in_scope(code):
-                self.error(row, "community", f"社区 {code} 不在您可管理的范围内")
+            if not self.in_scope(item["community_code"]):
+                self.error(row, "community", f"社区 {item['community_code']} 不在您可管理的范围内")
                 continue
-            item: dict[str, Any] = {"id_hash": id_hash, "birth": parsed_id.birth_date, "community_code": code, "post": post,
-                    "method": method, "start_date": dates["start_date"], "end_date": dates["end_date"], "row": row}
-            keyed[(id_hash, code, post, dates["start_date"])].append(row)  # type: ignore[index]
-            codes.add(code)
-            if id_hash not in self.people:
-                unknown_hashes.add(id_hash)
-            pending.append((row, item))
+            keyed[_natural_key(item)].append(row)
+            pending.append(item)
         dup = self._duplicates(keyed, "start_date", "同一人、同一社区、同一岗位、同一任职日期的任职")
-        self._load_communities(codes)
-        known = [h for h in unknown_hashes if h not in self.existing_workers]
-        for i in range(0, len(known), BATCH):
-            for w in Worker.objects.filter(id_number_hash__in=known[i:i + BATCH]).select_related("community"):
-                self.existing_workers[w.id_number_hash] = w
+        self._load_communities({item["community_code"] for item in pending})
+        self._load_workers({item["id_hash"] for item in pending if item["id_hash"] not in self.people})
+        terms = self._load_terms()
+        for item in pending:
+            if _natural_key(item) not in dup and self._appointment_fits(item):
+                item["post_type"] = posts[item["post"]]
+                # a row with the start of a registered term is that term (an update): it replaces it
+                terms[_natural_key(item)[:3]][item["start_date"]] = Term(item["start_date"], item["end_date"], item)
+                self.appointments.append(item)
+        self._check_leavers()
+        self._check_overlaps(terms)
+
+    def _appointment_item(self, row: Row) -> dict[str, Any] | None:
+        """The cell rules of one 任职 row (normalize_method, check_appointment_dates: the rules
+        appointment_create applies); None when the row has errors."""
+        id_hash, birth = self._appointment_person(row)
+        code = self._code(row, "community")
+        post = method = None
+        try:
+            post = post_type_code(row.value("post_type"))
+        except ApplicationError as exc:
+            self.error(row, "post_type", exc.message)
+        try:
+            method = normalize_method(row.value("method"))
+        except ApplicationError as exc:
+            self.error(row, "method", exc.message)
+        dates = self._appointment_dates(row)
+        if not id_hash or code is None or post is None or method is None or dates is None:
+            return None
+        return {"id_hash": id_hash, "birth": birth, "community_code": code, "post": post, "method": method,
+                "start_date": dates["start_date"], "end_date": dates["end_date"], "row": row}
+
+    def _appointment_person(self, row: Row) -> tuple[str, dt.date | None]:
+        """The ID-number hash and birth date of the row's person; ("", None) when the number is wrong."""
+        raw_id = row.value("id_number")
+        if isinstance(raw_id, (int, float)) and not isinstance(raw_id, bool):
+            self.error(row, "id_number", ID_AS_NUMBER)
+            return "", None
+        try:
+            parsed_id = parse_id_number(raw_id)
+        except IdNumberError as exc:
+            self.error(row, "id_number", str(exc))
+            return "", None
+        return search_hash(parsed_id.value), parsed_id.birth_date
+
+    def _appointment_dates(self, row: Row) -> dict[str, dt.date | None] | None:
+        dates: dict[str, dt.date | None] = {}
+        unreadable: set[str] = set()
+        for key in ("start_date", "end_date"):
+            try:
+                dates[key] = parse_date(row.value(key)) if row.has(key) else None
+            except ValueError as exc:
+                self.error(row, key, str(exc))
+                unreadable.add(key)
+                dates[key] = None
+        problems = check_appointment_dates(dates["start_date"], dates["end_date"], today=self.today)
+        self._report(row, {k: m for k, m in problems.items() if k not in unreadable})
+        return None if unreadable or problems else dates
+
+    def _load_terms(self) -> dict[tuple[str, str, str], dict[dt.date, Term]]:
+        """The registered appointments of every person in the file (a few batched queries), by natural
+        key for planning and as terms by (person, community, post) for the overlap rule."""
         worker_ids = [w.pk for w in self.existing_workers.values()]
         self.existing_appointments: dict[tuple[int, str, str, dt.date], Appointment] = {}
-        intervals: dict[tuple[str, str, str], list[tuple[dt.date, dt.date | None, Any]]] = defaultdict(list)
+        terms: dict[tuple[str, str, str], dict[dt.date, Term]] = defaultdict(dict)
         for i in range(0, len(worker_ids), BATCH):
             for a in (Appointment.objects.filter(worker_id__in=worker_ids[i:i + BATCH])
                       .select_related("community", "post_type", "worker")):
                 self.existing_appointments[(a.worker_id, a.community.code, a.post_type.code, a.start_date)] = a
-                intervals[(a.worker.id_number_hash, a.community.code, a.post_type.code)].append(
-                    (a.start_date, a.end_date, a))
-        for row, item in pending:
-            if (item["id_hash"], item["community_code"], item["post"], item["start_date"]) in dup:
-                continue
-            person = self.people.get(item["id_hash"])
-            existing_worker = self.existing_workers.get(item["id_hash"])
-            if person is None and item["id_hash"] in self.invalid_people:
-                self.error(row, "id_number", "此人在“人员”表中的行有错误;请先更正那一行")
-                continue
-            if person is None and (existing_worker is None or not self.in_scope(existing_worker.community.code)):
-                # one message for "unknown" and "registered elsewhere": whether an ID number exists
-                # outside the importer's scope must not be learnt from an import
-                scoped = not self.in_scope("")
-                self.error(row, "id_number", UNKNOWN_PERSON_SCOPED if scoped else UNKNOWN_PERSON)
-                continue
-            if not self._community_exists(item["community_code"]):
-                self.error(row, "community", f"社区 {item['community_code']} 既不在本文件的“社区”表中,也不在系统中")
-                continue
-            birth = item["birth"]
-            start = item["start_date"]
-            if start.year - birth.year - ((start.month, start.day) < (birth.month, birth.day)) < 18:
-                self.error(row, "start_date", f"任职日期 {start} 时此人未满 18 周岁")
-                continue
-            status = (person or {}).get("status") or (existing_worker.status if existing_worker else Worker.Status.ACTIVE)
-            if item["end_date"] is None and status != Worker.Status.ACTIVE:
-                self.error(row, "end_date", f"此人状态为“{status}”,不能任现职;请填写离任日期")
-                continue
-            item["post_type"] = posts[item["post"]]
-            intervals[(item["id_hash"], item["community_code"], item["post"])].append(
-                (start, item["end_date"], item))
-            self.appointments.append(item)
-        self._check_leavers()
-        for spans in intervals.values():
+                terms[(a.worker.id_number_hash, a.community.code, a.post_type.code)][a.start_date] = Term(
+                    a.start_date, a.end_date, a)
+        return terms
+
+    def _appointment_fits(self, item: dict[str, Any]) -> bool:
+        """The rules of one term against its person (check_may_hold_current, check_min_age: as
+        appointment_create applies them)."""
+        row = item["row"]
+        in_file = self.people.get(item["id_hash"])
+        existing_worker = self.existing_workers.get(item["id_hash"])
+        if in_file is None and item["id_hash"] in self.invalid_people:
+            self.error(row, "id_number", "此人在“人员”表中的行有错误;请先更正那一行")
+            return False
+        if in_file is None and (existing_worker is None or not self.in_scope(existing_worker.community.code)):
+            # one message for "unknown" and "registered elsewhere": whether an ID number exists
+            # outside the importer's scope must not be learnt from an import
+            self.error(row, "id_number", UNKNOWN_PERSON_SCOPED if not self.in_scope("") else UNKNOWN_PERSON)
+            return False
+        if not self._community_exists(item["community_code"]):
+            self.error(row, "community", f"社区 {item['community_code']} 既不在本文件的“社区”表中,也不在系统中")
+            return False
+        known: Any = existing_worker
+        name = (in_file or {}).get("name") or known.name
+        status = (in_file or {}).get("status") or (known.status if known else Worker.Status.ACTIVE)
+        item["name"] = name
+        return self._report(row, {key: problem for key, problem in (
+            ("end_date", check_may_hold_current(status, item["end_date"], name=name)),
+            ("start_date", check_min_age(item["birth"], item["start_date"], name=name))) if problem})
+
+    def _check_overlaps(self, terms: dict[tuple[str, str, str], dict[dt.date, Term]]) -> None:
+        """check_overlap for the whole file at once: per person, community and post, the registered
+        terms and the file's (overlapping_pairs); each row of the file is reported once."""
+        reported: set[int] = set()
+        for spans in terms.values():
             if len(spans) < 2:
                 continue
-            spans.sort(key=lambda s: s[0])
-            for (s1, e1, o1), (s2, _e2, o2) in zip(spans, spans[1:], strict=False):
-                if s1 == s2 and (isinstance(o1, Appointment) or isinstance(o2, Appointment)):
-                    continue  # the same appointment, in the file and in the database
-                if e1 is None or e1 > s2:
-                    for other in (o1, o2):
-                        if isinstance(other, dict):
-                            self.error(other["row"], "start_date",
-                                       f"与同一人在该社区的另一段{other['post_type'].name}任期重叠({s1} 起)")
-                            break
+            for earlier, later in overlapping_pairs(list(spans.values())):
+                mine, other = (earlier, later) if isinstance(earlier.ref, dict) else (later, earlier)
+                if not isinstance(mine.ref, dict) or id(mine.ref) in reported:
+                    continue
+                reported.add(id(mine.ref))
+                item = mine.ref
+                self.error(item["row"], "start_date",
+                           overlap_message(name=item["name"], post_name=item["post_type"].name, other=other))
 
     # ---- planning and writing --------------------------------------------------------------------
 
@@ -683,13 +731,18 @@ class RosterImport:
     def commit(self) -> None:
         """The writes; `write` runs them in one transaction."""
         reason = f"导入 {self.filename}"
-        user = self.actor if getattr(self.actor, "is_authenticated", False) else None
+        user = person(self.actor)  # the bulk history rows name a person; a system actor is no row
         kwargs = {"default_user": user, "default_change_reason": reason, "batch_size": BATCH}
+        self._commit_divisions(user, reason, kwargs)
+        self._commit_workers(user, reason, kwargs)
+        self._commit_appointments(user, reason, kwargs)
+
+    def _commit_divisions(self, user: Any, reason: str, kwargs: dict[str, Any]) -> None:
         self.progress("写入社区", 0, len(self.plan_divisions))
         for street, name in sorted(self.new_streets.items()):
             if street not in self.existing_divisions:
                 self.existing_divisions[street] = division_ensure_ancestors(
-                    code=street + "001", actor=user, reason=reason, names={street: name})  # type: ignore[assignment]
+                    code=street + "001", actor=self.actor, reason=reason, names={street: name})  # type: ignore[assignment]
         streets = {code[:9] for code, _, existing in self.plan_divisions if existing is None}
         for d in Division.objects.filter(code__in=list(streets - set(self.existing_divisions))):
             self.existing_divisions[d.code] = d
@@ -709,6 +762,7 @@ class RosterImport:
         if changed:
             bulk_update_with_history(changed, Division, sorted(fields), **kwargs)
 
+    def _commit_workers(self, user: Any, reason: str, kwargs: dict[str, Any]) -> None:
         total = len(self.plan_workers)
         self.progress("写入人员", 0, total)
         new_workers: list[Any] = []
@@ -729,20 +783,24 @@ class RosterImport:
                 changed_workers.append(known)
         step = BATCH * 5
         for i in range(0, len(new_workers), step):
-            chunk = new_workers[i:i + step]
-            fast_insert(Worker, chunk)
-            by_hash = {w.id_number_hash: w for w in chunk}
-            for j in range(0, len(chunk), BATCH):
-                hashes = [w.id_number_hash for w in chunk[j:j + BATCH]]
-                for pk, id_hash in Worker.objects.filter(id_number_hash__in=hashes).values_list("pk", "id_number_hash"):
-                    by_hash[id_hash].set_pk(pk)
-            history_insert(Worker, chunk, user=user, reason=reason)
-            self.existing_workers.update(by_hash)
+            self._insert_workers(new_workers[i:i + step], user, reason)
             self.progress("写入人员", min(i + step, total), total)
         if changed_workers:
             self._claim_versions(changed_workers, Worker, "人员")
             bulk_update_with_history(changed_workers, Worker, sorted(worker_fields | {VERSION_FIELD}), **kwargs)
 
+    def _insert_workers(self, chunk: list[Any], user: Any, reason: str) -> None:
+        """Insert new workers, read their keys back by ID-number hash, write their creation history."""
+        fast_insert(Worker, chunk)
+        by_hash = {w.id_number_hash: w for w in chunk}
+        for j in range(0, len(chunk), BATCH):
+            hashes = [w.id_number_hash for w in chunk[j:j + BATCH]]
+            for pk, id_hash in Worker.objects.filter(id_number_hash__in=hashes).values_list("pk", "id_number_hash"):
+                by_hash[id_hash].set_pk(pk)
+        history_insert(Worker, chunk, user=user, reason=reason)
+        self.existing_workers.update(by_hash)
+
+    def _commit_appointments(self, user: Any, reason: str, kwargs: dict[str, Any]) -> None:
         total = len(self.plan_appointments)
         self.progress("写入任职", 0, total)
         new_appts: list[Any] = []
@@ -760,23 +818,28 @@ class RosterImport:
                     setattr(appointment, k, v)
                 appt_fields |= set(diff)
                 changed_appts.append(appointment)
+        step = BATCH * 5
         for i in range(0, len(new_appts), step):
-            appts = new_appts[i:i + step]
-            fast_insert(Appointment, appts)
-            keyed = {(a.worker_id, a.community_id, a.post_type_id, a.start_date): a for a in appts}
-            worker_ids = sorted({a.worker_id for a in appts})
-            for j in range(0, len(worker_ids), BATCH):
-                rows = Appointment.objects.filter(worker_id__in=worker_ids[j:j + BATCH]).values_list(
-                    "pk", "worker_id", "community_id", "post_type_id", "start_date")
-                for pk, *key in rows:
-                    found = keyed.get(tuple(key))  # type: ignore[arg-type]
-                    if found is not None:
-                        found.set_pk(pk)
-            history_insert(Appointment, appts, user=user, reason=reason)
+            self._insert_appointments(new_appts[i:i + step], user, reason)
             self.progress("写入任职", min(i + step, total), total)
         if changed_appts:
             self._claim_versions(changed_appts, Appointment, "任职")
             bulk_update_with_history(changed_appts, Appointment, sorted(appt_fields | {VERSION_FIELD}), **kwargs)
+
+    @staticmethod
+    def _insert_appointments(appts: list[Any], user: Any, reason: str) -> None:
+        """Insert new appointments, read their keys back by natural key, write their creation history."""
+        fast_insert(Appointment, appts)
+        keyed = {(a.worker_id, a.community_id, a.post_type_id, a.start_date): a for a in appts}
+        worker_ids = sorted({a.worker_id for a in appts})
+        for j in range(0, len(worker_ids), BATCH):
+            rows = Appointment.objects.filter(worker_id__in=worker_ids[j:j + BATCH]).values_list(
+                "pk", "worker_id", "community_id", "post_type_id", "start_date")
+            for pk, *key in rows:
+                found = keyed.get(tuple(key))  # type: ignore[arg-type]
+                if found is not None:
+                    found.set_pk(pk)
+        history_insert(Appointment, appts, user=user, reason=reason)
 
     @staticmethod
     def _claim_versions(objs: list[Any], model: Any, label: str) -> None:
@@ -822,7 +885,7 @@ class RosterImport:
 _WORKER_FIELDS = {"phone": ("phone_encrypted", "phone_hash", "phone_masked"), "community": ("community",)}
 
 
-def import_roster(data: bytes, filename: str, *, actor: Any = None, dry_run: bool = False,
+def import_roster(data: bytes, filename: str, *, actor: Actor, dry_run: bool = False,
                   progress: Progress | None = None, committed: Committed | None = None) -> ImportResult:
     """Import a roster workbook; with dry_run, validate and count without writing. A file beyond the
     limits (docs/import-limits.md), or one that another import conflicts with, comes back as a result
