@@ -252,3 +252,16 @@ def test_options_html_escapes_and_selects():
     assert html == ('<option value="">全部</option><option value="220102001001">东风&lt;社区&gt;</option>'
                     '<option value="2201&amp;1" selected>甲&quot;乙</option>')
     assert options_html([(1, "一")], 1, blank="") == '<option value="1" selected>一</option>'
+
+
+def test_display_spells_dates_once():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from shegong.common.lists import display
+
+    assert display(dt.date(2021, 3, 4)) == "2021-03-04"
+    aware = dt.datetime(2021, 3, 4, 23, 30, tzinfo=dt.UTC)
+    assert display(aware) == timezone.localtime(aware).strftime("%Y-%m-%d %H:%M") == "2021-03-05 07:30"
+    assert (display(None), display(True), display(3)) == ("", "是", "3")
