@@ -40,12 +40,13 @@ class Versioned(models.Model):
     class Meta:
         abstract = True
 
-    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):  # type: ignore[no-untyped-def]
+    # django-stubs describe Django 6's _do_update (with returning_fields); this project runs Django 5.2.
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):  # type: ignore[no-untyped-def, override]
         """Django's UPDATE of save(), made a compare-and-swap on row_version."""
         seen = self.row_version
         field = self._meta.get_field(VERSION_FIELD)
         values = [v for v in values if v[0].attname != VERSION_FIELD] + [(field, None, seen + 1)]
-        updated = super()._do_update(base_qs.filter(**{VERSION_FIELD: seen}), using, pk_val, values,
+        updated = super()._do_update(base_qs.filter(**{VERSION_FIELD: seen}), using, pk_val, values,  # type: ignore[call-arg]
                                      update_fields, forced_update)
         if updated:
             self.row_version = seen + 1
