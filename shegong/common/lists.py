@@ -390,6 +390,32 @@ def _page_number(params: Mapping[str, Any], num_pages: int) -> int:
     return min(max(number, 1), num_pages)  # past the end: the last page
 
 
+def _header(declaration: ListDeclaration, kept: QueryDict, sort: str) -> list[HeaderCell]:
+    """The column heads; a sortable one links to its sort (reversed when it is the current one)."""
+    header = []
+    for c in declaration.columns:
+        direction = "asc" if sort == c.key else "desc" if sort == f"-{c.key}" else ""
+        url = _url(kept, **{SORT: f"-{c.key}" if direction == "asc" else c.key, PAGE: None}) if c.sortable else ""
+        header.append(HeaderCell(c.key, c.label, c.sortable, direction, url))
+    return header
+
+
+def _pager(declaration: ListDeclaration, kept: QueryDict, page: Page, size: int) -> Pager:
+    """Links to the first, previous, next and last page and to each page size, keeping filters and sort
+    (page 1 and the default size are left out of the URL)."""
+    n = page.paginator.num_pages
+    number = page.number
+    return Pager(
+        number=number, num_pages=n, count=page.paginator.count, per_page=size,
+        first_url=_url(kept) if number > 1 else "",
+        previous_url=_url(kept, **{PAGE: number - 1 if number > 2 else None}) if number > 1 else "",
+        next_url=_url(kept, **{PAGE: number + 1}) if number < n else "",
+        last_url=_url(kept, **{PAGE: n}) if number < n else "",
+        sizes=[(s, _url(kept, **{PER_PAGE: s if s != declaration.page_size else None, PAGE: None}), s == size)
+               for s in declaration.page_sizes],
+    )
+
+
 def run_list(declaration: ListDeclaration, request: HttpRequest, queryset: models.QuerySet[Any],
              ) -> ListPage | HttpResponse:
     """Filter, sort and paginate `queryset` (already restricted to what the actor may
@@ -415,21 +441,8 @@ def run_list(declaration: ListDeclaration, request: HttpRequest, queryset: model
     paginator = Paginator(rows, size)
     page = paginator.page(_page_number(params, paginator.num_pages))
     objects = list(page.object_list)
-    header = []
-    for c in declaration.columns:
-        direction = "asc" if sort == c.key else "desc" if sort == f"-{c.key}" else ""
-        url = _url(kept, **{SORT: f"-{c.key}" if direction == "asc" else c.key, PAGE: None}) if c.sortable else ""
-        header.append(HeaderCell(c.key, c.label, c.sortable, direction, url))
-    n = paginator.num_pages
-    pager = Pager(
-        number=page.number, num_pages=n, count=paginator.count, per_page=size,
-        first_url=_url(kept) if page.number > 1 else "",
-        previous_url=_url(kept, **{PAGE: page.number - 1 if page.number > 2 else None}) if page.has_previous() else "",
-        next_url=_url(kept, **{PAGE: page.number + 1}) if page.has_next() else "",
-        last_url=_url(kept, **{PAGE: n}) if page.number < n else "",
-        sizes=[(s, _url(kept, **{PER_PAGE: s if s != declaration.page_size else None, PAGE: None}), s == size)
-               for s in declaration.page_sizes],
-    )
+    header = _header(declaration, kept, sort)
+    pager = _pager(declaration, kept, page, size)
     export_url = _url(kept, **{EXPORT: "xlsx"}) if declaration.export is not None else ""
     return ListPage(declaration, header, render_rows(declaration.columns, objects), objects, page, pager,
                     filterset, errors, sort, kept.urlencode(), export_url)
