@@ -63,10 +63,14 @@ def rollup_children(queryset: models.QuerySet[Any], code_path: str, children: Se
     for n in sorted({len(code) for code in children}):
         same = [code for code in children if len(code) == n]
         below = queryset.filter(Q(*[Q(**{f"{code_path}__startswith": code}) for code in same], _connector=Q.OR))
-        for child, values in rollup(below, code_path, length=n, **aggregates).items():
-            if child in out:
-                out[child] = {k: (v if v is not None else empty.get(k)) for k, v in values.items()}
+        found = rollup(below, code_path, length=n, **aggregates)
+        out.update({child: _filled(values, empty) for child, values in found.items() if child in out})
     return out
+
+
+def _filled(values: dict[str, Any], empty: dict[str, Any]) -> dict[str, Any]:
+    """A Sum over rows that are all NULL is None: read it as the declared empty value."""
+    return {k: (v if v is not None else empty.get(k)) for k, v in values.items()}
 
 
 def bucket(items: Iterable[T], code_of: Callable[[T], str], children: Sequence[str]) -> dict[str, list[T]]:
