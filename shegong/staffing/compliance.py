@@ -27,7 +27,7 @@ from django.db import connections, router
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from shegong.org.codes import DivisionCodeError, normalize_code
+from shegong.common.divcodes import DivisionCodeError, normalize_code
 from shegong.org.models import Division
 from shegong.people.models import Worker
 from shegong.staffing.models import Appointment
@@ -229,25 +229,29 @@ def _aggregate(plan: _Plan, connection: Any, as_of: dt.date, where: str, where_p
         cursor.execute(f"SELECT h.c, {', '.join(columns)} FROM ({inner}) h GROUP BY h.c",
                        [*params, as_of, as_of, *where_params, *others])
         corrections = cursor.fetchall()
-    breaches: dict[tuple[int, int], dict[int, int]] = {}
-    for c, row in counts.items():
-        for i in range(n_holders):
-            if row[2 + i]:
-                breaches[(c, i)] = _people(row[2 + i])
+    breaches = {(c, i): _people(row[2 + i]) for c, row in counts.items() for i in range(n_holders) if row[2 + i]}
     for c, *values in corrections:
-        fixed = list(counts.get(c) or (c, 0, *[None] * n_holders, *[0] * len(heads)))
-        width = 1 + n_holders
-        fixed[1] += int(values[0] or 0) - int(values[width] or 0)  # actual minus assumed full-time
-        counts[c] = tuple(fixed)
-        for i in range(n_holders):
-            now, was = values[1 + i], values[width + 1 + i]
-            if now or was:
-                people = breaches.get((c, i), {})
-                for w in _people(was):
-                    people.pop(w, None)
-                people.update(_people(now))
-                breaches[(c, i)] = people
+        _correct(counts, breaches, c, values, n_holders, len(heads))
     return counts, {key: people for key, people in breaches.items() if people}
+
+
+def _correct(counts: dict[int, tuple[Any, ...]], breaches: dict[tuple[int, int], dict[int, int]], c: int,
+             values: list[Any], n_holders: int, n_heads: int) -> None:
+    """Apply one community's correction row (the actual sums of the people of another category, then
+    the sums assumed for them): the full-time count and the holder-rule breaches change by the
+    difference."""
+    fixed = list(counts.get(c) or (c, 0, *[None] * n_holders, *[0] * n_heads))
+    width = 1 + n_holders
+    fixed[1] += int(values[0] or 0) - int(values[width] or 0)  # actual minus assumed full-time
+    counts[c] = tuple(fixed)
+    for i in range(n_holders):
+        now, was = values[1 + i], values[width + 1 + i]
+        if now or was:
+            people = breaches.get((c, i), {})
+            for w in _people(was):
+                people.pop(w, None)
+            people.update(_people(now))
+            breaches[(c, i)] = people
 
 
 def _fetch(qs: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
@@ -291,16 +295,7 @@ def evaluate(*, scope: str = "", as_of: dt.date | None = None, rule_set: RuleSet
     with_staffing = with_staffing or community is not None
     rule_set = rule_set or load_rule_set()
     as_of = as_of or timezone.localdate()
-    community_filter, filter_params = "", []
-    if community is not None:
-        rows = [(community.pk, community.code, community.name, community.households, community.party_org_type)]
-        community_filter = f" AND a.community_id = {int(community.pk)}"
-    else:
-        qs = communities_in_scope(user=user, scope=scope)
-        rows = _fetch(qs.order_by("code").values_list("id", "code", "name", "households", "party_org_type"))
-        if rows and (user is not None or scope):
-            sub_sql, sub_params = qs.order_by().values("id").query.sql_with_params()
-            community_filter, filter_params = f" AND a.community_id IN ({sub_sql})", list(sub_params)
+    rows, community_filter, filter_params = _community_rows(user=user, scope=scope, community=community)
     report = Report(rule_set=rule_set, as_of=as_of, scope=scope, communities=len(rows), findings=[])
     if not rows:
         return report
@@ -308,43 +303,74 @@ def evaluate(*, scope: str = "", as_of: dt.date | None = None, rule_set: RuleSet
     plan = _Plan(rule_set, post_type_index())
     connection = connections[router.db_for_read(Appointment)]
     counts, breaches = _aggregate(plan, connection, as_of, community_filter, filter_params)
-    holders = rule_set.holders
-    # The names and categories of the people breaking holder rules: one lookup by primary key (always
-    # one for a single community, so that its page runs a fixed number of queries).
+    zero = (0, 0, *[None] * len(rule_set.holders), *[0] * len(plan.headcounts))
+    values = [counts.get(row[0], zero) for row in rows]
+    _quota_findings(report, rows, values, with_staffing=with_staffing)
+    _headcount_findings(report.findings, plan, rows, values)
+    _holder_findings(report.findings, plan, rows, breaches, _who(breaches, single=community is not None))
+    keys = {c: _clause_key(c) for c in rule_set.clauses()}
+    report.findings.sort(key=lambda f: (f.level != ERROR, f.community, keys.get(f.clause) or _clause_key(f.clause)))
+    return report
+
+
+_Rows = list[tuple[Any, ...]]
+
+
+def _community_rows(*, user: Any, scope: str, community: Division | None) -> tuple[_Rows, str, list[Any]]:
+    """(id, code, name, households, party_org_type) of the communities checked, in code order, and the
+    SQL condition (with its parameters) that limits the appointments aggregated to them."""
+    if community is not None:
+        rows = [(community.pk, community.code, community.name, community.households, community.party_org_type)]
+        return rows, f" AND a.community_id = {int(community.pk)}", []
+    qs = communities_in_scope(user=user, scope=scope)
+    rows = _fetch(qs.order_by("code").values_list("id", "code", "name", "households", "party_org_type"))
+    if rows and (user is not None or scope):
+        sub_sql, sub_params = qs.order_by().values("id").query.sql_with_params()
+        return rows, f" AND a.community_id IN ({sub_sql})", list(sub_params)
+    return rows, "", []
+
+
+def _who(breaches: dict[tuple[int, int], dict[int, int]], *, single: bool) -> dict[int, tuple[str, str]]:
+    """The names and categories of the people breaking holder rules: one lookup by primary key (always
+    one for a single community, so that its page runs a fixed number of queries)."""
     ids = sorted({w for people in breaches.values() for w in people})
     who: dict[int, tuple[str, str]] = {}
-    if ids or community is not None:
+    if ids or single:
         for chunk in _chunks(ids or [0], 5000):
             who.update((pk, (name, category)) for pk, name, category in
                        Worker.objects.filter(pk__in=chunk).values_list("pk", "name", "category"))
+    return who
 
-    zero = (0, 0, *[None] * len(holders), *[0] * len(plan.headcounts))
-    quota, ft_label = rule_set.quota, rule_set.full_time.label
-    findings = report.findings
-    values = [counts.get(row[0], zero) for row in rows]
-    # Quota (4.1): one pass; the staffing figures are kept for a single community's page.
+
+def _quota_findings(report: Report, rows: _Rows, values: _Rows, *, with_staffing: bool) -> None:
+    """Quota (4.1): one pass; the staffing figures are kept for a single community's page."""
+    quota, ft_label = report.rule_set.quota, report.rule_set.full_time.label
     for (_, code, name, households, _), row in zip(rows, values, strict=True):
         full_time = row[1]
         if households is None:
             if with_staffing:
                 report.staffing[code] = Staffing(full_time, None, None, None)
-            findings.append(Finding(code, name, quota.clause, quota.households_missing,
-                                    f"户数未填写,无法按 {quota.clause} 核定社工岗数量(现有{ft_label} {full_time} 名)",
-                                    "", full_time, "quota_households"))
+            report.findings.append(Finding(
+                code, name, quota.clause, quota.households_missing,
+                f"户数未填写,无法按 {quota.clause} 核定社工岗数量(现有{ft_label} {full_time} 名)",
+                "", full_time, "quota_households"))
             continue
         lo, hi = quota.range_for(households)
         if with_staffing:
             report.staffing[code] = Staffing(full_time, households, lo, hi)
         if full_time > hi:
-            findings.append(Finding(code, name, quota.clause, quota.above_max,
-                                    f"{ft_label} {full_time} 名,超过 {households} 户社区核定的上限 {hi} 名"
-                                    f"(应为 {lo}–{hi} 名)", f"{lo}–{hi}", full_time, "quota_max"))
+            report.findings.append(Finding(code, name, quota.clause, quota.above_max,
+                                           f"{ft_label} {full_time} 名,超过 {households} 户社区核定的上限 {hi} 名"
+                                           f"(应为 {lo}–{hi} 名)", f"{lo}–{hi}", full_time, "quota_max"))
         elif full_time < lo:
-            findings.append(Finding(code, name, quota.clause, quota.below_min,
-                                    f"{ft_label} {full_time} 名,低于 {households} 户社区核定的下限 {lo} 名"
-                                    f"(应为 {lo}–{hi} 名)", f"{lo}–{hi}", full_time, "quota_min"))
-    # Head counts: one comprehension per rule picks the communities outside its range.
-    for i, (rule, _) in enumerate(plan.headcounts, start=2 + len(holders)):
+            report.findings.append(Finding(code, name, quota.clause, quota.below_min,
+                                           f"{ft_label} {full_time} 名,低于 {households} 户社区核定的下限 {lo} 名"
+                                           f"(应为 {lo}–{hi} 名)", f"{lo}–{hi}", full_time, "quota_min"))
+
+
+def _headcount_findings(findings: list[Finding], plan: _Plan, rows: _Rows, values: _Rows) -> None:
+    """Head counts: one comprehension per rule picks the communities outside its range."""
+    for i, (rule, _) in enumerate(plan.headcounts, start=2 + len(plan.rule_set.holders)):
         lo_n = rule.min if rule.min is not None else 0
         hi_n = rule.max if rule.max is not None else 1 << 62
         for k in [k for k, row in enumerate(values) if not lo_n <= row[i] <= hi_n]:
@@ -354,12 +380,17 @@ def evaluate(*, scope: str = "", as_of: dt.date | None = None, rule_set: RuleSet
                 findings.append(Finding(code, name, rule.clause, rule.level,
                                         _headcount_message(rule, actual, name, party_org_type, households),
                                         rule.expected, actual, rule.id))
-    # Holder rules: the people the aggregate listed.
+
+
+def _holder_findings(findings: list[Finding], plan: _Plan, rows: _Rows,
+                     breaches: dict[tuple[int, int], dict[int, int]], who: dict[int, tuple[str, str]]) -> None:
+    """Holder rules: the people the aggregate listed, by name within a community."""
+    rule_set = plan.rule_set
     by_id = {row[0]: row for row in rows}
     for (community_id, i), people in breaches.items():
         if community_id not in by_id:
             continue
-        holder = holders[i]
+        holder = rule_set.holders[i]
         _, code, name, _, _ = by_id[community_id]
         for worker_id, mask in sorted(people.items(), key=lambda wm: (who.get(wm[0], ("", ""))[0], wm[0])):
             worker_name, category = who.get(worker_id, ("", ""))
@@ -369,9 +400,6 @@ def evaluate(*, scope: str = "", as_of: dt.date | None = None, rule_set: RuleSet
             findings.append(Finding(code, name, holder.clause, holder.level, message,
                                     holder.expected(rule_set.post_name), f"{category};{post_names}",
                                     holder.id, worker_id))
-    keys = {c: _clause_key(c) for c in rule_set.clauses()}
-    findings.sort(key=lambda f: (f.level != ERROR, f.community, keys.get(f.clause) or _clause_key(f.clause)))
-    return report
 
 
 def _clause_key(clause: str) -> list[int]:
