@@ -605,6 +605,20 @@ def backup_verify(path: Path, passphrase: str) -> VerifiedBackup:
     passphrase, and the sealed digests against the manifest. Changes nothing."""
     path = Path(path)
     check_passphrase(passphrase, new=False)
+    digests, small = _read_members(path)
+    manifest = _read_manifest(small)
+    listed = manifest["members"]
+    present = {name: d for name, d in digests.items() if name != MANIFEST}
+    _check_members(listed, present)
+    engine = manifest.get("database", {}).get("engine")
+    if engine not in DB_MEMBERS or DB_MEMBERS[engine] not in present or KEYS not in small:
+        raise BackupError(f"{DAMAGED}:缺少数据库或密钥;什么也没有改动。")
+    return VerifiedBackup(path=path, manifest=manifest, keys=_sealed_keys(small[KEYS], passphrase, manifest))
+
+
+def _read_members(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, bytes]]:
+    """Every member's SHA-256 and size, and the bytes of the small ones (manifest, keys), in one read;
+    a member that is not ours, not a file, twice there or too big for what it is stops it."""
     digests: dict[str, dict[str, Any]] = {}
     small: dict[str, bytes] = {}
     with _open_archive(path) as tar:
@@ -614,12 +628,12 @@ def backup_verify(path: Path, passphrase: str) -> VerifiedBackup:
                 raise BackupError(f"{DAMAGED}:成员 {member.name!r} 不是普通文件;什么也没有改动。")
             if member.name in digests:
                 raise BackupError(f"{DAMAGED}:成员 {member.name!r} 出现了两次;什么也没有改动。")
-            fh = tar.extractfile(member)
-            assert fh is not None
-            sha, keep = hashlib.sha256(), member.name in (MANIFEST, KEYS)
+            keep = member.name in (MANIFEST, KEYS)
             if keep and member.size > SMALL_MEMBER:
                 raise BackupError(f"{DAMAGED}:{member.name} 大得不正常;什么也没有改动。")
-            buf = bytearray()
+            fh = tar.extractfile(member)
+            assert fh is not None
+            sha, buf = hashlib.sha256(), bytearray()
             while chunk := fh.read(CHUNK):
                 sha.update(chunk)
                 if keep:
@@ -627,44 +641,54 @@ def backup_verify(path: Path, passphrase: str) -> VerifiedBackup:
             digests[member.name] = {"sha256": sha.hexdigest(), "size": member.size}
             if keep:
                 small[member.name] = bytes(buf)
+    return digests, small
+
+
+def _read_manifest(small: dict[str, bytes]) -> dict[str, Any]:
+    """The manifest, of our format and of the version this program reads."""
     if MANIFEST not in small:
         raise BackupError(f"{DAMAGED}:缺少 manifest.json(这不是社工系统的备份,或文件被截断);什么也没有改动。")
     try:
         manifest = json.loads(small[MANIFEST])
-        listed = manifest["members"]
-        ok = manifest.get("format") == FORMAT and isinstance(listed, dict)
-    except (ValueError, KeyError, TypeError):
+        ok = manifest.get("format") == FORMAT and isinstance(manifest["members"], dict)
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise BackupError(f"{DAMAGED}:manifest.json 无法读取;什么也没有改动。") from None
     if not ok:
         raise BackupError("这不是社工系统的备份文件(manifest.json 的格式不对);什么也没有改动。")
     if manifest.get("version") != VERSION:
         raise BackupError(f"备份格式版本 {manifest.get('version')} 不受支持(本程序读版本 {VERSION});"
                           f"请用生成它的版本恢复。什么也没有改动。")
-    present = {name: d for name, d in digests.items() if name != MANIFEST}
+    return manifest  # type: ignore[no-any-return]
+
+
+def _check_members(listed: dict[str, Any], present: dict[str, dict[str, Any]]) -> None:
+    """The members in the file are exactly those the manifest lists, with the listed checksums."""
     missing = sorted(set(listed) - set(present))
     extra = sorted(set(present) - set(listed))
     changed = sorted(n for n in set(listed) & set(present) if listed[n].get("sha256") != present[n]["sha256"])
-    if missing or extra or changed:
-        parts = []
-        if changed:
-            parts.append(f"{len(changed)} 个成员的校验和不符(如 {changed[0]})")
-        if missing:
-            parts.append(f"缺少 {len(missing)} 个成员(如 {missing[0]})")
-        if extra:
-            parts.append(f"多出 {len(extra)} 个成员(如 {extra[0]})")
+    parts = []
+    if changed:
+        parts.append(f"{len(changed)} 个成员的校验和不符(如 {changed[0]})")
+    if missing:
+        parts.append(f"缺少 {len(missing)} 个成员(如 {missing[0]})")
+    if extra:
+        parts.append(f"多出 {len(extra)} 个成员(如 {extra[0]})")
+    if parts:
         raise BackupError(f"{DAMAGED}:{';'.join(parts)};什么也没有改动。")
-    engine = manifest.get("database", {}).get("engine")
-    if engine not in DB_MEMBERS or DB_MEMBERS[engine] not in present or KEYS not in small:
-        raise BackupError(f"{DAMAGED}:缺少数据库或密钥;什么也没有改动。")
-    payload = unseal(small[KEYS], passphrase, str(manifest.get("backup_id")))
-    sealed = payload.get("members")
-    if payload.get("backup_id") != manifest.get("backup_id") or sealed != {
+
+
+def _sealed_keys(sealed_bytes: bytes, passphrase: str, manifest: dict[str, Any]) -> dict[str, str]:
+    """Open the sealed member with the passphrase: its digests must equal the manifest's (a manifest
+    edited after the backup is refused) and it must hold every key."""
+    payload = unseal(sealed_bytes, passphrase, str(manifest.get("backup_id")))
+    listed = manifest["members"]
+    if payload.get("backup_id") != manifest.get("backup_id") or payload.get("members") != {
             n: d for n, d in listed.items() if n != KEYS}:
         raise BackupError("备份文件被改动过:加密保存的校验和与 manifest.json 不一致;什么也没有改动。")
     keys = payload.get("keys") or {}
     if set(keys) != set(KEY_NAMES) or not all(isinstance(v, str) and v for v in keys.values()):
         raise BackupError(f"{DAMAGED}:备份中的密钥不完整;什么也没有改动。")
-    return VerifiedBackup(path=path, manifest=manifest, keys=keys)
+    return keys  # type: ignore[no-any-return]
 
 
 # ---- restoring -----------------------------------------------------------------------------------------------
