@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from shegong.access import Actor, require
 from shegong.archives import storage
 from shegong.archives.models import (
     ArchiveClass,
@@ -34,12 +35,12 @@ from shegong.archives.rules import archive_rules
 from shegong.common import images
 from shegong.common.codes import EDUCATION
 from shegong.common.errors import ApplicationError
-from shegong.common.history import stamp
+from shegong.common.history import person, stamp
 from shegong.common.models import AccessLog
-from shegong.common.scoping import user_can
 from shegong.common.versioning import check_version, lock
 from shegong.org.models import Division
 from shegong.people.models import Worker
+from shegong.people.services import worker_update
 
 CLAUSE = "8.1.2"
 KIND_CLASS = {"education": 4, "work": 1, "qualification": 4, "reward": 7, "sanction": 8}
@@ -56,14 +57,13 @@ def _fail(message: str, field: str | None = None) -> ApplicationError:
     return ApplicationError(message, field=field, clause=CLAUSE)
 
 
-def _can(actor: Any, action: str, worker: Worker) -> None:
-    """System commands pass actor None; anyone else needs the action on the worker (404-style message)."""
-    if actor is not None and not user_can(actor, action, worker):
-        verb = {"change": "修改", "view": "查看"}.get(action, action)
-        raise _fail(f"您无权{verb}“{worker.name}”的档案", "worker")
+def _can(actor: Actor, action: str, worker: Worker) -> None:
+    """The actor needs `action` on the worker whose archive it is (Forbidden, 403, otherwise)."""
+    verb = {"change": "修改", "view": "查看"}.get(action, action)
+    require(actor, action, worker, message=f"您无权{verb}“{worker.name}”的档案")
 
 
-def _writable(actor: Any, worker: Worker) -> None:
+def _writable(actor: Actor, worker: Worker) -> None:
     _can(actor, "change", worker)
     if worker.status != Worker.Status.ACTIVE:
         raise _fail(f"{worker.name}已{worker.status},档案只读:不能再增加、修改或作废材料", "worker")
@@ -149,18 +149,7 @@ def _details(kind: str, record: ArchiveRecord, data: dict[str, Any], existing: m
     if unknown:
         raise _fail(f"{ArchiveRecord.Kind(kind).label}记录没有这些字段:{'、'.join(unknown)}", unknown[0])
     for name, value in data.items():
-        field = model._meta.get_field(name)
-        if isinstance(value, (list, tuple, dict, set)):
-            raise _fail(f"{labels[name]}应为单个值,不能是列表或对象", name)
-        if isinstance(field, models.DateField):
-            value = _date(value, name, labels[name])
-        elif isinstance(field, models.BooleanField):
-            value = value if isinstance(value, bool) else str(value).strip() in ("1", "true", "True", "是", "全日制", "on")
-        elif isinstance(field, models.PositiveIntegerField):
-            value = _whole_number(value, name, labels[name])
-        else:
-            value = _text(value, name, labels[name], field)
-        setattr(obj, name, value)
+        setattr(obj, name, _detail_value(model._meta.get_field(name), name, labels[name], value))
     if kind == "education":
         try:
             obj.level = EDUCATION.lookup(getattr(obj, "level", ""))  # type: ignore[attr-defined]
@@ -170,24 +159,42 @@ def _details(kind: str, record: ArchiveRecord, data: dict[str, Any], existing: m
         raise _fail(f"职业资格等级“{obj.level}”无效,应为 {'、'.join(rules.qualification_hours)}",  # type: ignore[attr-defined]
                     "level")
     if kind == "sanction":
-        kind_name = obj.sanction_type  # type: ignore[attr-defined]
-        if kind_name not in rules.sanction_months:
-            raise _fail(f"处分种类“{kind_name}”无效,应为 {'、'.join(rules.sanction_months)}", "sanction_type")
-        months = rules.sanction_months[kind_name]
-        old_months = rules.sanction_months.get(before["sanction_type"] or "", 0)
-        derived = (before["end_date"] is None or (
-            before["start_date"] and old_months
-            and before["end_date"] == add_months(before["start_date"], old_months) - dt.timedelta(days=1)))
-        if obj.start_date and "end_date" not in data and derived:  # type: ignore[attr-defined]
-            # The period the rules give for this kind of sanction, ending the day before the same date;
-            # none (until lifted) for a kind without one, such as 开除.
-            obj.end_date = (add_months(obj.start_date, months) - dt.timedelta(days=1)  # type: ignore[attr-defined]
-                            if months else None)
+        _sanction_period(obj, before, end_given="end_date" in data)
     try:
         obj.full_clean(exclude=["record"])
     except ValidationError as exc:
         raise _validation_error(exc, labels) from exc
     return obj
+
+
+def _detail_value(field: Any, name: str, label: str, value: Any) -> Any:
+    """One detail field's value, converted by the kind of the model field (date, yes/no, count, text)."""
+    if isinstance(value, (list, tuple, dict, set)):
+        raise _fail(f"{label}应为单个值,不能是列表或对象", name)
+    if isinstance(field, models.DateField):
+        return _date(value, name, label)
+    if isinstance(field, models.BooleanField):
+        return value if isinstance(value, bool) else str(value).strip() in ("1", "true", "True", "是", "全日制", "on")
+    if isinstance(field, models.PositiveIntegerField):
+        return _whole_number(value, name, label)
+    return _text(value, name, label, field)
+
+
+def _sanction_period(obj: Any, before: dict[str, Any], *, end_given: bool) -> None:
+    """A valid sanction type; and, unless an end date was given or the old one was typed by hand, the
+    period the rules give for this kind of sanction, ending the day before the same date — none (until
+    lifted) for a kind without one, such as 开除."""
+    rules = archive_rules()
+    kind_name = obj.sanction_type
+    if kind_name not in rules.sanction_months:
+        raise _fail(f"处分种类“{kind_name}”无效,应为 {'、'.join(rules.sanction_months)}", "sanction_type")
+    months = rules.sanction_months[kind_name]
+    old_months = rules.sanction_months.get(before["sanction_type"] or "", 0)
+    derived = (before["end_date"] is None or (
+        before["start_date"] and old_months
+        and before["end_date"] == add_months(before["start_date"], old_months) - dt.timedelta(days=1)))
+    if obj.start_date and not end_given and derived:
+        obj.end_date = add_months(obj.start_date, months) - dt.timedelta(days=1) if months else None
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -226,7 +233,7 @@ def _apply_record(record: ArchiveRecord, data: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def record_create(*, actor: Any, worker: Worker, kind: str = "document", details: dict[str, Any] | None = None,
+def record_create(*, actor: Actor, worker: Worker, kind: str = "document", details: dict[str, Any] | None = None,
                   reason: str = "", **data: Any) -> ArchiveRecord:
     """Add an item to the archive: a document of any class, or a structured record (education, work,
     qualification, reward, sanction) with its details. The class of a structured kind is implied."""
@@ -238,27 +245,11 @@ def record_create(*, actor: Any, worker: Worker, kind: str = "document", details
     _writable(actor, worker)
     if details and kind not in DETAIL_MODELS:
         raise _fail("普通材料没有结构化字段;学历、工作经历、职业资格、奖励、处分请选对应的种类", "kind")
-    if kind in KIND_CLASS:
-        data.setdefault("archive_class", KIND_CLASS[kind])
-        _check_kind_class(kind, data["archive_class"])
-    if "archive_class" not in data:
-        raise _fail("档案类别不能为空", "archive_class")
-    if kind != "document" and not (data.get("title") or "").strip():
-        data["title"] = _default_title(kind, details or {})
+    _record_defaults(kind, data, details or {})
     record = ArchiveRecord(worker=worker, kind=kind,
-                           created_by=actor if getattr(actor, "is_authenticated", False) else None)
+                           created_by=person(actor))
     detail = _details(kind, record, details or {}, None) if kind in DETAIL_MODELS else None
-    derived = detail is not None and kind in DATE_FROM and not data.get("date")
-    if derived:
-        data["date"] = getattr(detail, DATE_FROM[kind])  # the catalogue date of a structured record
-    try:
-        _apply_record(record, data)
-    except ApplicationError as exc:
-        if derived and exc.field == "date":  # the date the user typed is the detail's: name that field
-            field = DATE_FROM[kind]
-            label = _labels(DETAIL_MODELS[kind])[field]
-            raise _fail(exc.message.replace(_labels(ArchiveRecord)["date"], label), field) from None
-        raise
+    _apply_new_record(record, data, kind, detail)
     stamp(record, actor=actor, reason=reason or "增加档案材料")
     record.save()
     if detail is not None:
@@ -266,6 +257,34 @@ def record_create(*, actor: Any, worker: Worker, kind: str = "document", details
         stamp(detail, actor=actor, reason=reason or "增加档案材料")
         detail.save()
     return record
+
+
+def _record_defaults(kind: str, data: dict[str, Any], details: dict[str, Any]) -> None:
+    """A structured kind implies its class (and may not be put in another); a class is required; a
+    structured record without a title gets one made from its details."""
+    if kind in KIND_CLASS:
+        data.setdefault("archive_class", KIND_CLASS[kind])
+        _check_kind_class(kind, data["archive_class"])
+    if "archive_class" not in data:
+        raise _fail("档案类别不能为空", "archive_class")
+    if kind != "document" and not (data.get("title") or "").strip():
+        data["title"] = _default_title(kind, details)
+
+
+def _apply_new_record(record: ArchiveRecord, data: dict[str, Any], kind: str, detail: models.Model | None) -> None:
+    """The catalogue fields of a new record; a structured record without a date takes its detail's (and
+    an error in that date names the detail's field, the one the user typed)."""
+    derived = detail is not None and kind in DATE_FROM and not data.get("date")
+    if derived:
+        data["date"] = getattr(detail, DATE_FROM[kind])  # the catalogue date of a structured record
+    try:
+        _apply_record(record, data)
+    except ApplicationError as exc:
+        if derived and exc.field == "date":
+            field = DATE_FROM[kind]
+            label = _labels(DETAIL_MODELS[kind])[field]
+            raise _fail(exc.message.replace(_labels(ArchiveRecord)["date"], label), field) from None
+        raise
 
 
 def _check_kind_class(kind: str, value: Any) -> None:
@@ -291,7 +310,7 @@ def _default_title(kind: str, details: dict[str, Any]) -> str:
 
 
 @transaction.atomic
-def record_update(*, actor: Any, record: ArchiveRecord, details: dict[str, Any] | None = None, reason: str = "",
+def record_update(*, actor: Actor, record: ArchiveRecord, details: dict[str, Any] | None = None, reason: str = "",
                   expected_version: int | None = None, **data: Any) -> ArchiveRecord:
     """Correct a record's catalogue fields and details (the change is kept in history).
 
@@ -325,7 +344,7 @@ def record_update(*, actor: Any, record: ArchiveRecord, details: dict[str, Any] 
 
 
 @transaction.atomic
-def record_void(*, actor: Any, record: ArchiveRecord, reason: str, expected_version: int | None = None
+def record_void(*, actor: Actor, record: ArchiveRecord, reason: str, expected_version: int | None = None
                 ) -> ArchiveRecord:
     """Void a wrong record: it stays in the archive, struck through, with who, when and why."""
     reason = (reason or "").strip()
@@ -339,14 +358,14 @@ def record_void(*, actor: Any, record: ArchiveRecord, reason: str, expected_vers
         raise _fail("这份材料已经作废", "record")
     record.voided_at = timezone.now()
     record.void_reason = reason
-    record.voided_by = actor if getattr(actor, "is_authenticated", False) else None
+    record.voided_by = person(actor)
     stamp(record, actor=actor, reason=f"作废:{reason}")
     record.save()
     return record
 
 
 @transaction.atomic
-def attachment_add(*, actor: Any, record: ArchiveRecord, name: str, data: bytes) -> Attachment:
+def attachment_add(*, actor: Actor, record: ArchiveRecord, name: str, data: bytes) -> Attachment:
     """Attach a scan: PDF, JPEG or PNG by content (not by name), at most the rules' size; stored by SHA-256."""
     rules = archive_rules()
     _writable(actor, record.worker)
@@ -378,7 +397,7 @@ def attachment_add(*, actor: Any, record: ArchiveRecord, name: str, data: bytes)
         return same
     storage.store(data, digest)
     attachment = Attachment(record=record, original_name=name, content_type=content_type, size=len(data),
-                            sha256=digest, uploaded_by=actor if getattr(actor, "is_authenticated", False) else None)
+                            sha256=digest, uploaded_by=person(actor))
     stamp(attachment, actor=actor, reason="上传附件")
     attachment.save()
     return attachment
@@ -395,15 +414,16 @@ def _file_name(name: str, limit: int = 200) -> str:
     return stem[: limit - len(ext) - 1] + "." + ext
 
 
-def _log(actor: Any, action: str, worker: Worker, object_type: str, object_id: Any, label: str,
+def _log(actor: Actor, action: str, worker: Worker, object_type: str, object_id: Any, label: str,
          ip: str | None) -> None:
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return
-    AccessLog.objects.create(user=actor, action=action, object_type=object_type, object_id=str(object_id),
+    user = person(actor)
+    if user is None:
+        return  # the access log names people; a command's reading is in the server's own log
+    AccessLog.objects.create(user=user, action=action, object_type=object_type, object_id=str(object_id),
                              object_label=label[:200], ip=ip, worker=worker)
 
 
-def attachment_download(*, actor: Any, attachment: Attachment, ip: str | None = None) -> Any:
+def attachment_download(*, actor: Actor, attachment: Attachment, ip: str | None = None) -> Any:
     """The attachment's bytes as an open file, for a user who may view the archive; logged."""
     worker = attachment.record.worker
     _can(actor, "view", worker)
@@ -414,24 +434,23 @@ def attachment_download(*, actor: Any, attachment: Attachment, ip: str | None = 
     return storage.open_stored(attachment.sha256)
 
 
-def archive_open(*, actor: Any, worker: Worker, ip: str | None = None) -> None:
+def archive_open(*, actor: Actor, worker: Worker, ip: str | None = None) -> None:
     """Log the opening of a full archive (the caller has checked scope)."""
     _can(actor, "view", worker)
     _log(actor, AccessLog.Action.ARCHIVE_OPEN, worker, "people.worker", worker.pk, f"{worker.name}的档案", ip)
 
 
-def archive_print(*, actor: Any, worker: Worker, document: str, ip: str | None = None) -> None:
+def archive_print(*, actor: Actor, worker: Worker, document: str, ip: str | None = None) -> None:
     """Log a printed archive document (catalogue, information form)."""
     _can(actor, "view", worker)
     _log(actor, AccessLog.Action.ARCHIVE_PRINT, worker, "people.worker", worker.pk, f"{worker.name}:{document}", ip)
 
 
 @transaction.atomic
-def archive_transfer(*, actor: Any, worker: Worker, to_community: Division, date: dt.date | None = None,
+def archive_transfer(*, actor: Actor, worker: Worker, to_community: Division, date: dt.date | None = None,
                      reason: str) -> Transfer:
     """转递: move the worker, and with them the archive, to another community. Access follows the new
     community; the old one keeps none. The actor needs `change` on both communities."""
-    from shegong.people.services import worker_update
 
     reason = (reason or "").strip()
     if not reason:
@@ -439,14 +458,11 @@ def archive_transfer(*, actor: Any, worker: Worker, to_community: Division, date
     if not to_community.is_community:
         raise _fail(f"“{to_community.name}”不是社区;档案只能转递到社区", "to_community")
     _writable(actor, worker)
-    if actor is not None and not user_can(actor, "change", to_community):
-        raise _fail(f"您无权把档案转入“{to_community.name}”", "to_community")
+    require(actor, "change", to_community, message=f"您无权把档案转入“{to_community.name}”")
     old = worker.community
     if old.pk == to_community.pk:
         raise _fail(f"{worker.name}已在{old.name}", "to_community")
-    from shegong.staffing.models import Appointment
-
-    current = list(Appointment.objects.filter(worker=worker, community=old, end_date__isnull=True)
+    current = list(worker.appointments.filter(community=old, end_date__isnull=True)
                    .values_list("post_type__name", flat=True))
     if current:
         raise _fail(f"{worker.name}仍在{old.name}任{'、'.join(current)};请先办理离任,再转递档案", "worker")
@@ -462,14 +478,14 @@ def archive_transfer(*, actor: Any, worker: Worker, to_community: Division, date
     worker_update(worker=worker, actor=actor, reason=f"档案转递:{reason}", community=to_community)
     transfer = Transfer(worker=worker, from_community=old, to_community=to_community,
                         date=date, reason=reason,
-                        by=actor if getattr(actor, "is_authenticated", False) else None)
+                        by=person(actor))
     stamp(transfer, actor=actor, reason=reason)
     transfer.save()
     return transfer
 
 
 @transaction.atomic
-def correction_request_create(*, actor: Any, worker: Worker, text: str,
+def correction_request_create(*, actor: Actor, worker: Worker, text: str,
                               record: ArchiveRecord | None = None) -> CorrectionRequest:
     """A worker asks to correct their own archive (个人信息保护法 第四十六条)."""
     text = (text or "").strip()
@@ -483,14 +499,14 @@ def correction_request_create(*, actor: Any, worker: Worker, text: str,
         raise _fail("所选材料不属于本人档案", "record")
     if record is not None and record.is_voided:
         raise _fail(f"“{record.title}”已作废,无需更正", "record")
-    request = CorrectionRequest(worker=worker, record=record, text=text, requested_by=actor)
+    request = CorrectionRequest(worker=worker, record=record, text=text, requested_by=person(actor))
     stamp(request, actor=actor, reason="提出更正申请")
     request.save()
     return request
 
 
 @transaction.atomic
-def correction_request_decide(*, actor: Any, request: CorrectionRequest, accept: bool, reason: str,
+def correction_request_decide(*, actor: Actor, request: CorrectionRequest, accept: bool, reason: str,
                               expected_version: int | None = None) -> CorrectionRequest:
     """An admin accepts or rejects a correction request, with a reason the worker sees. Decided once:
     the request is read again under a lock (a second decision is refused)."""
@@ -506,7 +522,7 @@ def correction_request_decide(*, actor: Any, request: CorrectionRequest, accept:
     check_version(request, expected_version)
     request.status = CorrectionRequest.Status.ACCEPTED if accept else CorrectionRequest.Status.REJECTED
     request.decision_reason = reason
-    request.decided_by = actor if getattr(actor, "is_authenticated", False) else None
+    request.decided_by = person(actor)
     request.decided_at = timezone.now()
     stamp(request, actor=actor, reason=f"{request.get_status_display()}:{reason}")
     request.save()
