@@ -188,19 +188,24 @@ def test_a_post_type_changed_by_another_process_is_seen_at_the_next_request(peop
     from shegong.staffing import post_types
     from shegong.staffing.services import post_type_code, post_type_index
 
+    # Each request runs the check. (Sending request_started itself would also run Django's
+    # close_old_connections and close the test's connection; the receiver is called directly.)
+    sync_receivers, _async = request_started._live_receivers(None)
+    assert post_types._request_started in sync_receivers
+    next_request = post_types._request_started
     settings.VAR_DIR = tmp_path
-    request_started.send(sender=None)
+    next_request()
     assert post_type_code("书记") == "party_secretary"  # the maps are loaded
     # Another process saves a post type: here, no signal arrives (a queryset update sends none) — only
     # the marker file that process's post_save touched.
     PostType.objects.filter(code="party_secretary").update(aliases=["书记", "测试新别名"], name="党组织书记(改)")
-    request_started.send(sender=None)
+    next_request()
     with pytest.raises(ApplicationError):  # nothing told this process yet
         post_type_code("测试新别名")
     # What the other process's post_save did (post_types._changed_here there): it touched the marker.
     (tmp_path / "post_types.generation").write_text("another process", encoding="ascii")
     assert post_types._maps is not None  # this process keeps its maps until its next request
-    request_started.send(sender=None)  # this process's next request
+    next_request()  # this process's next request
     assert post_type_code("测试新别名") == "party_secretary"
     assert post_type_index()["party_secretary"][1] == "党组织书记(改)"
     # and a save here touches the marker for the others
