@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.password_validation import get_default_password_validators, validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from shegong.access import Actor, system_actor
@@ -149,7 +149,11 @@ def grant_add(*, user: User, role: str, scope: str, actor: Actor | None = None) 
     if grant is None:
         grant = Grant(user=user, role=role_obj, division=division)
         stamp(grant, actor=actor or system_actor("command"), reason="授予角色")
-        grant.save()
+        try:
+            with transaction.atomic():  # a savepoint: the same grant given at the same moment elsewhere
+                grant.save()
+        except IntegrityError:
+            grant = Grant.objects.get(user=user, role=role_obj, division=division)
     return grant
 
 
