@@ -59,6 +59,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from shegong.access import system_actor
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -495,7 +497,7 @@ def _child_import(args: argparse.Namespace, out: dict[str, Any]) -> None:
     t0 = time.perf_counter()
     if profiler:
         profiler.enable()
-    result = import_roster(data, workbook.name, progress=progress)
+    result = import_roster(data, workbook.name, progress=progress, actor=system_actor("command"))
     if profiler:
         profiler.disable()
     seconds = time.perf_counter() - t0
@@ -570,7 +572,7 @@ def _bare_insert(roster: Any, stages: list[tuple[str, float]], *, raw: bool = Fa
     from django.utils import timezone
 
     from shegong.common.crypto import encrypt, mask_id_number, mask_phone, search_hash
-    from shegong.org.codes import LEVEL_BY_LENGTH, reference_names
+    from shegong.common.divcodes import LEVEL_BY_LENGTH, reference_names
     from shegong.org.models import Division
     from shegong.people.models import Worker
     from shegong.staffing.models import Appointment, PostType

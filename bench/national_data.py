@@ -339,7 +339,7 @@ class Community:
 
 
 def _jilin_reference() -> tuple[list[tuple[str, str]], dict[str, list[tuple[str, str]]]]:
-    path = ROOT / "shegong" / "org" / "data" / "jilin_gbt2260.csv"
+    path = ROOT / "shegong" / "common" / "data" / "jilin_gbt2260.csv"
     with path.open(encoding="utf-8") as fh:
         rows = [(r["code"], r["name"]) for r in csv.DictReader(fh)]
     cities = [(c, n) for c, n in rows if len(c) == 4]
@@ -819,7 +819,7 @@ def generate(url: str, scale: Scale, *, jobs: int, reuse: bool, verbose: bool = 
     call_command("migrate", interactive=False, verbosity=0)
     seconds["migrate"] = time.perf_counter() - t0
     post_ids = dict(PostType.objects.values_list("code", "id"))
-    today = dt.date.today()
+    today = timezone.localdate()
     now = timezone.now()
     pg = connection.vendor == "postgresql"
 
@@ -947,7 +947,7 @@ def generate(url: str, scale: Scale, *, jobs: int, reuse: bool, verbose: bool = 
         "main process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "largest writer process": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
-    report.generated_at = f"{dt.datetime.now():%Y-%m-%d %H:%M} on {today.isoformat()}"
+    report.generated_at = f"{timezone.localtime():%Y-%m-%d %H:%M} on {today.isoformat()}"
     _write_meta(report)
     return report
 

@@ -48,6 +48,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from shegong.access import system_actor
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = ("info-form", "catalogue", "description")
 
@@ -83,6 +85,7 @@ def _prepare(photo_side: int) -> dict[str, Any]:
     import io
 
     from django.core.management import call_command
+    from django.utils import timezone
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("demo", stdout=io.StringIO())
@@ -103,9 +106,9 @@ def _prepare(photo_side: int) -> dict[str, Any]:
     create(actor=None, worker=worker, kind="reward", date="2020-12-20", issuer="长春市民政局",
            details={"name": "优秀社区工作者", "level": "市级"})
     record = create(actor=None, worker=worker, archive_class=10, title="近期免冠照片(大图)",
-                    date=dt.date.today().isoformat(), required_item="photo")
+                    date=timezone.localdate().isoformat(), required_item="photo")
     data = _big_photo(photo_side)
-    services.attachment_add(actor=None, record=record, name="big.png", data=data)
+    services.attachment_add(actor=system_actor("command"), record=record, name="big.png", data=data)
     post_type = PostType.objects.get(code="party_secretary")
     return {"worker": worker.pk, "street": worker.community.parent_id, "post_type": post_type.pk,
             "photo_bytes": len(data), "photo_side": photo_side}

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shegong.access import system_actor
+
 ROOT = Path(__file__).resolve().parent.parent
 
 STREET_STEMS = [
@@ -156,7 +158,7 @@ def load(n_communities: int = 1500, n_workers: int = 20000, seed: int = 2021,
     started = time.perf_counter()
     rng = random.Random(seed)
     people = _People(rng)
-    today = dt.date.today()
+    today = timezone.localdate()
     now = timezone.now()
     n_streets = n_streets or max(1, round(n_communities / 15))
     stats = LoadStats()
@@ -165,7 +167,7 @@ def load(n_communities: int = 1500, n_workers: int = 20000, seed: int = 2021,
         if not PostType.objects.exists():
             post_types_sync()
         posts = {p.code: p for p in PostType.objects.all()}
-        division_load_reference()
+        division_load_reference(actor=system_actor("command"))
         counties = list(Division.objects.filter(level=Division.Level.DISTRICT).order_by("code"))
 
         # ---- streets (9 digits) and communities (12 digits) ----------------------------------

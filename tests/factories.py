@@ -7,6 +7,7 @@ import itertools
 
 import factory
 
+from shegong.access import system_actor
 from shegong.accounts.models import User
 from shegong.accounts.services import user_create
 from shegong.org.models import Division
@@ -32,7 +33,7 @@ def community(code: str, name: str = "", households: int | None = 2500, **attrs)
     if existing:
         return existing
     street = code[:9]
-    return division_create(code=code, name=name or f"测试{code[-3:]}社区", households=households,
+    return division_create(actor=system_actor("command"), code=code, name=name or f"测试{code[-3:]}社区", households=households,
                            parent_names={street: f"测试{street[-3:]}街道"}, **attrs)
 
 
@@ -54,12 +55,12 @@ class WorkerFactory(factory.Factory):
     def _create(cls, model_class, *args, **kwargs):
         if "community" not in kwargs:
             kwargs["community"] = community("220102001001")
-        return worker_create(**kwargs)
+        return worker_create(actor=system_actor("command"), **kwargs)
 
 
 def appoint(worker: Worker, post: str, community_obj: Division | None = None, start: dt.date = dt.date(2021, 1, 5),
             method: str = "选举") -> Appointment:
-    return appointment_create(worker=worker, community=community_obj or worker.community, post_type=post,
+    return appointment_create(actor=system_actor("command"), worker=worker, community=community_obj or worker.community, post_type=post,
                               method=method, start_date=start)
 
 

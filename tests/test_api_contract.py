@@ -15,6 +15,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from shegong.access import system_actor
 from shegong.accounts.models import ApiToken
 from shegong.accounts.services import token_create
 from shegong.common.crypto import decrypt
@@ -288,7 +289,7 @@ def test_workers_filter_by_category(world, prov):
 
 
 def test_workers_filter_by_status(world, prov):
-    worker_update(worker=world.w3, status="退休")
+    worker_update(actor=system_actor("command"), worker=world.w3, status="退休")
     assert _names(call(prov, "get", "/workers", {"status": "退休"})) == {"王五"}
     assert _names(call(prov, "get", "/workers", {"status": "在岗"})) == {"张三", "李四", "赵六"}
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from shegong.api.pagination import MAX_OFFSET
+from shegong.common.pagination import MAX_OFFSET
 from shegong.people.models import Worker
 from shegong.staffing.models import Appointment
 from tests import factories

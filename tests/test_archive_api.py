@@ -23,6 +23,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from shegong.access import system_actor
 from shegong.accounts.models import User
 from shegong.archives import services
 from shegong.archives.models import ArchiveRecord, Attachment, CorrectionRequest
@@ -71,7 +72,7 @@ def assert_error(resp, status: int, field: str | None = ...) -> dict[str, Any]: 
 
 def document(worker: Worker, title: str = "居民身份证复印件", archive_class: int = 10, **extra: Any) -> ArchiveRecord:
     """A record made by the system (actor None), as a data import would."""
-    return services.record_create(actor=None, worker=worker, archive_class=archive_class, title=title,
+    return services.record_create(actor=system_actor("command"), worker=worker, archive_class=archive_class, title=title,
                                   date="2021-06-01", **extra)
 
 
@@ -103,7 +104,7 @@ def rec(world) -> ArchiveRecord:
 
 
 def _paths(world, rec) -> list[tuple[str, str]]:
-    att = services.attachment_add(actor=None, record=rec, name="a.pdf", data=PDF)
+    att = services.attachment_add(actor=system_actor("command"), record=rec, name="a.pdf", data=PDF)
     cr = CorrectionRequest.objects.create(worker=world.w1, text="出生日期有误")
     w = world.w1.pk
     return [("get", f"/workers/{w}/archive"), ("get", f"/workers/{w}/archive/records"),
@@ -146,13 +147,13 @@ def test_archive_shape_catalogue_completeness_and_log(world, prov):
     w1 = world.w1
     factories.appoint(w1, "书记")                                         # joins class 9 from staffing
     idc = document(w1, "居民身份证复印件", 10, required_item="id_card")
-    services.attachment_add(actor=None, record=idc, name="身份证.pdf", data=PDF)
-    services.record_create(actor=None, worker=w1, kind="education", issuer="吉林大学",
+    services.attachment_add(actor=system_actor("command"), record=idc, name="身份证.pdf", data=PDF)
+    services.record_create(actor=system_actor("command"), worker=w1, kind="education", issuer="吉林大学",
                            details={"school": "吉林大学", "major": "社会工作", "level": "本科",
                                     "start_date": "2004-09-01", "end_date": "2008-07-01"})
     wrong = document(w1, "错放的材料", 3)
-    services.record_void(actor=None, record=wrong, reason="重复录入")
-    services.record_create(actor=None, worker=w1, kind="qualification",
+    services.record_void(actor=system_actor("command"), record=wrong, reason="重复录入")
+    services.record_create(actor=system_actor("command"), worker=w1, kind="qualification",
                            details={"level": "社会工作师", "certificate_no": "ZS2019001",
                                     "obtained_on": "2019-06-15", "registered_on": "2019-09-01"})
 
@@ -216,16 +217,16 @@ def test_archive_shape_catalogue_completeness_and_log(world, prov):
 def test_archive_loads_in_a_fixed_number_of_queries(world, prov):
     w1 = world.w1
     r = document(w1, "登记表", 1)
-    services.attachment_add(actor=None, record=r, name="a.pdf", data=PDF)
+    services.attachment_add(actor=system_actor("command"), record=r, name="a.pdf", data=PDF)
     url = f"{BASE}/workers/{w1.pk}/archive"
     assert prov.get(url).status_code == 200            # the token's first use stamps last_used_at
     with CaptureQueriesContext(connection) as few:
         assert prov.get(url).status_code == 200
     for i in range(4):
         more = document(w1, f"材料{i}", i + 1)
-        services.attachment_add(actor=None, record=more, name=f"{i}.png", data=png(i + 1, 1))
-    services.record_create(actor=None, worker=w1, kind="reward", details={"name": "优秀社区工作者", "level": "市级"})
-    services.record_create(actor=None, worker=w1, kind="sanction",
+        services.attachment_add(actor=system_actor("command"), record=more, name=f"{i}.png", data=png(i + 1, 1))
+    services.record_create(actor=system_actor("command"), worker=w1, kind="reward", details={"name": "优秀社区工作者", "level": "市级"})
+    services.record_create(actor=system_actor("command"), worker=w1, kind="sanction",
                            details={"sanction_type": "警告", "start_date": "2020-01-10"})
     factories.appoint(w1, "书记")
     with CaptureQueriesContext(connection) as many:
@@ -235,7 +236,7 @@ def test_archive_loads_in_a_fixed_number_of_queries(world, prov):
 
 
 def test_archive_of_a_worker_who_left_is_read_only(world, prov, rec):
-    worker_update(worker=world.w1, status="辞职")
+    worker_update(actor=system_actor("command"), worker=world.w1, status="辞职")
     body = call(prov, "get", f"/workers/{world.w1.pk}/archive").json()
     assert (body["worker"]["status"], body["worker"]["read_only"], body["worker"]["can_change"]) == (
         "辞职", True, False)
@@ -436,9 +437,9 @@ def test_records_list_pagination_and_filters(world, prov):
     w1 = world.w1
     a = document(w1, "登记表", 1)
     b = document(w1, "身份证", 10)
-    c = services.record_create(actor=None, worker=w1, kind="reward", details={"name": "先进个人"})
+    c = services.record_create(actor=system_actor("command"), worker=w1, kind="reward", details={"name": "先进个人"})
     d = document(w1, "错件", 10)
-    services.record_void(actor=None, record=d, reason="重复")
+    services.record_void(actor=system_actor("command"), record=d, reason="重复")
     document(world.w2, "别人的材料", 10)
     url = f"/workers/{w1.pk}/archive/records"
 
@@ -546,7 +547,7 @@ def test_path_in_the_file_name_is_dropped(world, prov, rec):
 
 
 def test_damaged_file_is_not_served(world, prov, rec):
-    att = services.attachment_add(actor=None, record=rec, name="a.pdf", data=PDF + b"damaged-test")
+    att = services.attachment_add(actor=system_actor("command"), record=rec, name="a.pdf", data=PDF + b"damaged-test")
     (root() / att.path).write_bytes(PDF + b"tampered-test")
     body = assert_error(prov.get(f"{BASE}/archive/attachments/{att.pk}"), 400, "file")
     assert "损坏" in body["message"]
@@ -561,7 +562,7 @@ def test_download_of_unknown_attachment_is_404(world, prov):
 
 
 def test_worker_sees_who_opened_and_downloaded_their_archive(world, api, rec):
-    att = services.attachment_add(actor=None, record=rec, name="证件.pdf", data=PDF)
+    att = services.attachment_add(actor=system_actor("command"), record=rec, name="证件.pdf", data=PDF)
     community = api(world.users["community"])
     assert community.get(f"{BASE}/workers/{world.w1.pk}/archive").status_code == 200
     assert community.get(f"{BASE}/archive/attachments/{att.pk}").status_code == 200
@@ -590,7 +591,7 @@ def test_worker_sees_who_opened_and_downloaded_their_archive(world, api, rec):
 
 
 def test_audit_log_filters(world, prov, api, rec):
-    att = services.attachment_add(actor=None, record=rec, name="a.pdf", data=PDF)
+    att = services.attachment_add(actor=system_actor("command"), record=rec, name="a.pdf", data=PDF)
     street = api(world.users["street"])
     for w in (world.w1, world.w2):
         assert call(street, "get", f"/workers/{w.pk}/archive").status_code == 200
@@ -717,7 +718,7 @@ class Target:
 
 @pytest.fixture
 def targets(world) -> dict[str, Target]:
-    far = division_create(code="210102001001", name="辽宁测试社区", households=1200,
+    far = division_create(actor=system_actor("command"), code="210102001001", name="辽宁测试社区", households=1200,
                           parent_names={"21": "辽宁省", "2101": "沈阳市", "210102": "和平区", "210102001": "测试街道"})
     workers = {"w1": world.w1, "w_peer": factories.WorkerFactory(name="钱七", community=world.c1), "w2": world.w2,
                "w3": world.w3, "w_other": world.w_other,
@@ -725,7 +726,7 @@ def targets(world) -> dict[str, Target]:
     out = {}
     for key, w in workers.items():
         record = document(w, f"{w.name}的身份证", required_item="id_card")
-        attachment = services.attachment_add(actor=None, record=record, name=f"{w.name}.pdf", data=PDF + key.encode())
+        attachment = services.attachment_add(actor=system_actor("command"), record=record, name=f"{w.name}.pdf", data=PDF + key.encode())
         # Test data: a pending request as the worker would have filed it (no user per worker here).
         correction = CorrectionRequest.objects.create(worker=w, record=record, text="请核对出生日期")
         out[key] = Target(w, record, attachment, correction)

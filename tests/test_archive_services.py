@@ -7,7 +7,9 @@ import datetime as dt
 import hashlib
 
 import pytest
+from django.utils import timezone
 
+from shegong.access import Forbidden, system_actor
 from shegong.archives import selectors, services, storage
 from shegong.archives.models import ArchiveRecord, Attachment, Transfer, attachment_path
 from shegong.common.errors import ApplicationError
@@ -148,7 +150,7 @@ def test_notes_and_file_names_are_bounded(world, settings, tmp_path):
         doc(world, notes="注" * 2001)
     assert exc.value.field == "notes"
     record = doc(world)
-    a = services.attachment_add(actor=None, record=record, name="扫" * 300 + ".pdf", data=PDF)
+    a = services.attachment_add(actor=system_actor("command"), record=record, name="扫" * 300 + ".pdf", data=PDF)
     assert len(a.original_name) == 200 and a.original_name.endswith(".pdf")
 
 
@@ -221,7 +223,7 @@ def test_download_is_logged_and_checks_scope(world):
     log = AccessLog.objects.get(action=AccessLog.Action.ATTACHMENT_DOWNLOAD)
     assert (log.user, log.worker, log.ip) == (world.users["street"], world.w1, "10.0.0.8")
     assert "scan.pdf" in log.object_label
-    with pytest.raises(ApplicationError, match="无权查看"):
+    with pytest.raises(Forbidden, match="无权查看"):
         services.attachment_download(actor=world.users["nobody"], attachment=a)
     assert AccessLog.objects.count() == 1
     # A damaged file is refused rather than served.
@@ -252,7 +254,7 @@ def test_void_keeps_the_record_with_its_reason(world):
 
 def test_a_worker_who_left_has_a_read_only_archive(world):
     record = doc(world)
-    worker_update(worker=world.w1, status="辞职")
+    worker_update(actor=system_actor("command"), worker=world.w1, status="辞职")
     with pytest.raises(ApplicationError, match="已辞职,档案只读"):
         doc(world)
     with pytest.raises(ApplicationError, match="档案只读"):
@@ -262,9 +264,9 @@ def test_a_worker_who_left_has_a_read_only_archive(world):
 
 def test_only_admins_in_scope_write(world):
     for role in ("training", "worker", "nobody"):
-        with pytest.raises(ApplicationError, match="无权修改"):
+        with pytest.raises(Forbidden, match="无权修改"):
             services.record_create(actor=world.users[role], worker=world.w1, archive_class=10, title="x")
-    with pytest.raises(ApplicationError, match="无权修改"):
+    with pytest.raises(Forbidden, match="无权修改"):
         services.record_create(actor=world.users["community"], worker=world.w3, archive_class=10, title="x")
 
 
@@ -278,7 +280,7 @@ def test_catalogue_order_and_appointments_from_staffing(world):
         "organisation": "长春市第一中学", "start_date": "2008-07-01", "end_date": "2012-02-28"})
     doc(world)
     a = factories.appoint(world.w1, "普通社工", start=dt.date(2021, 1, 5), method="聘用")
-    appointment_end(appointment=a, end_date=dt.date(2023, 12, 31), end_reason="换岗")
+    appointment_end(actor=system_actor("command"), appointment=a, end_date=dt.date(2023, 12, 31), end_reason="换岗")
     entries = selectors.catalogue(worker=world.w1)
     assert [(e.archive_class, e.number, e.source) for e in entries] == [
         (1, 1, "record"), (9, 1, "record"), (9, 2, "appointment"), (10, 1, "record")]
@@ -334,7 +336,7 @@ def test_completeness_counts_only_scanned_records_that_stand(world):
     services.record_void(actor=admin, record=contract, reason="签错了人")
     workers, complete, items = street_row()
     assert (workers, complete, items["labour_contract"], items["id_card"]) == (2, 0, 0, 1)
-    worker_update(worker=world.w2, status="辞职", reason="辞职")
+    worker_update(actor=system_actor("command"), worker=world.w2, status="辞职", reason="辞职")
     assert street_row()[:2] == (1, 0)
 
 
@@ -344,8 +346,8 @@ def test_completeness_for_grants_at_two_levels(world):
 
     admin = world.users["street"]
     for code in ("id_card", "photo", "highest_diploma", "appointment_document", "labour_contract", "resume_form"):
-        record = services.record_create(actor=None, worker=world.w3, archive_class=10, title=code, required_item=code)
-        services.attachment_add(actor=None, record=record, name=f"{code}.pdf", data=PDF + code.encode())
+        record = services.record_create(actor=system_actor("command"), worker=world.w3, archive_class=10, title=code, required_item=code)
+        services.attachment_add(actor=system_actor("command"), record=record, name=f"{code}.pdf", data=PDF + code.encode())
     grant_add(user=admin, role="street_admin", scope=world.c3.code)
     admin = type(admin).objects.get(pk=admin.pk)
     rows = {r["division"].code: (r["workers"], r["complete"]) for r in selectors.completeness_rates(user=admin)}
@@ -359,13 +361,13 @@ def test_transfer_moves_the_archive_and_access(world):
     a = services.attachment_add(actor=world.users["community"], record=record, name="scan.pdf", data=PDF)
     other_street = factories.user("street2", "street_admin", "220102002")
     # The community admin cannot move a worker out to a community outside their scope.
-    with pytest.raises(ApplicationError, match="无权把档案转入“春光社区”"):
+    with pytest.raises(Forbidden, match="无权把档案转入“春光社区”"):
         services.archive_transfer(actor=world.users["community"], worker=world.w1, to_community=world.c3,
                                   reason="调动")
     post = factories.appoint(world.w1, "普通社工")
     with pytest.raises(ApplicationError, match="仍在东风社区任普通社工"):
         services.archive_transfer(actor=world.users["city"], worker=world.w1, to_community=world.c3, reason="调动")
-    appointment_end(appointment=post, end_date=dt.date(2026, 6, 30), end_reason="调动")
+    appointment_end(actor=system_actor("command"), appointment=post, end_date=dt.date(2026, 6, 30), end_reason="调动")
     t = services.archive_transfer(actor=world.users["city"], worker=world.w1, to_community=world.c3,
                                   date=dt.date(2026, 7, 1), reason="工作调动")
     world.w1.refresh_from_db()
@@ -374,7 +376,7 @@ def test_transfer_moves_the_archive_and_access(world):
     for role in ("community", "street"):
         with pytest.raises(world.w1.DoesNotExist):
             selectors.archive_worker(user=world.users[role], pk=world.w1.pk)
-        with pytest.raises(ApplicationError):
+        with pytest.raises(Forbidden):
             services.attachment_download(actor=world.users[role], attachment=a)
     assert selectors.archive_worker(user=other_street, pk=world.w1.pk) == world.w1
     with services.attachment_download(actor=other_street, attachment=a) as fh:
@@ -407,7 +409,7 @@ def test_transfer_dates_and_target(world):
     city = world.users["city"]
     with pytest.raises(ApplicationError, match="晚于今天") as exc:
         services.archive_transfer(actor=city, worker=world.w1, to_community=world.c2,
-                                  date=dt.date.today() + dt.timedelta(days=1), reason="调动")
+                                  date=timezone.localdate() + dt.timedelta(days=1), reason="调动")
     assert exc.value.field == "date"
     services.archive_transfer(actor=city, worker=world.w1, to_community=world.c2, date=dt.date(2026, 7, 1),
                               reason="调动")
@@ -441,7 +443,7 @@ def test_every_kind_of_access_is_logged_with_the_worker(world):
     assert selectors.access_log_list(user=world.users["city"]).count() == 5
     assert selectors.access_log_list(user=world.users["city"], action="archive_print").count() == 1
     assert selectors.access_log_list(user=world.users["worker"]).count() == 0
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Forbidden):
         services.archive_open(actor=world.users["nobody"], worker=world.w1)
 
 
@@ -460,7 +462,7 @@ def test_correction_request_flow(world):
     assert list(selectors.correction_requests(user=me)) == [request]
     with pytest.raises(ApplicationError, match="请填写处理意见"):
         services.correction_request_decide(actor=world.users["community"], request=request, accept=False, reason="")
-    with pytest.raises(ApplicationError, match="无权修改"):
+    with pytest.raises(Forbidden, match="无权修改"):
         services.correction_request_decide(actor=me, request=request, accept=True, reason="自己批准")
     services.correction_request_decide(actor=world.users["community"], request=request, accept=False,
                                        reason="毕业证书原件显示为 2008-06-30")

@@ -313,6 +313,7 @@ def test_a_backup_warns_of_keys_that_cannot_read_the_data_and_of_missing_scans(w
 POPULATE = """
 import django
 django.setup()
+from shegong.access import system_actor
 from shegong.archives.services import attachment_add, record_create
 from tests import factories
 from tests.files import PDF, png
@@ -320,10 +321,10 @@ c1 = factories.community("220102001001", "东风社区")
 c2 = factories.community("220102002001", "春光社区")
 workers = [factories.WorkerFactory(name=n, community=c) for n, c in (("张三", c1), ("李四", c1), ("王五", c2))]
 factories.user("street", "street_admin", "220102001")
-record = record_create(actor=None, worker=workers[0], archive_class=10, title="居民身份证复印件",
+record = record_create(actor=system_actor("command"), worker=workers[0], archive_class=10, title="居民身份证复印件",
                        date="2020-05-01", issuer="东风社区")
-attachment_add(actor=None, record=record, name="身份证.pdf", data=PDF)
-attachment_add(actor=None, record=record, name="照片.png", data=png())
+attachment_add(actor=system_actor("command"), record=record, name="身份证.pdf", data=PDF)
+attachment_add(actor=system_actor("command"), record=record, name="照片.png", data=png())
 """
 
 FACTS = """

@@ -1,4 +1,4 @@
-"""Division codes (shegong/org/codes.py), national code tables (shegong/common/codes.py), masks (crypto)."""
+"""Division codes (shegong/common/divcodes.py), national code tables (shegong/common/codes.py), masks (crypto)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from shegong.common.codes import (
     normalize_text,
 )
 from shegong.common.crypto import decrypt, encrypt, mask_id_number, mask_phone, search_hash
-from shegong.org.codes import (
+from shegong.common.divcodes import (
     DivisionCodeError,
     ancestor_codes,
     full_code,

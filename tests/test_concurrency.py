@@ -23,6 +23,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.utils import load_backend
 from django.test import Client
 
+from shegong.access import system_actor
 from shegong.accounts.services import token_create
 from shegong.archives import services as archive_services
 from shegong.archives.models import ArchiveRecord
@@ -151,7 +152,7 @@ def test_archive_record_patches_lose_nothing(admin):
     token = token_create(user=admin)
     worker = factories.WorkerFactory(name="档案并发", community=factories.community("220102001001"))
     for i in range(PAIRS):
-        record = archive_services.record_create(actor=None, worker=worker, kind="work", details={
+        record = archive_services.record_create(actor=system_actor("command"), worker=worker, kind="work", details={
             "organisation": "旧单位", "start_date": "2010-01-01"})
         url = f"/api/v1/archive/records/{record.pk}"
         a, b = _pair([(token, url, {"issuer": f"单位{i}"}, {}),
@@ -208,7 +209,7 @@ def test_worker_get_gives_the_version_and_patch_honours_if_match(world, api):
 @pytest.mark.django_db
 def test_archive_record_patch_honours_if_match(world, api):
     client = api(world.users["street"])
-    record = archive_services.record_create(actor=None, worker=world.w1, kind="work", details={
+    record = archive_services.record_create(actor=system_actor("command"), worker=world.w1, kind="work", details={
         "organisation": "旧单位", "start_date": "2010-01-01"})
     url = f"/api/v1/archive/records/{record.pk}"
     assert client.get(url)["ETag"] == '"1"'
@@ -328,7 +329,7 @@ def test_description_form_shows_the_other_persons_draft(world):
     form = _edit_form(_web(world, "street"), url, "description_edit")
     assert dict(form.fields)["row_version"] == "default"
     shown = dict(form.fields)
-    description_draft_save(user=world.users["city"], street=street, post_type="party_secretary",
+    description_draft_save(actor=world.users["city"], street=street, post_type="party_secretary",
                            reporting_line="区委组织部", requirements=shown["requirements"],
                            assessment=shown["assessment"], added_duties=shown["added_duties"], note="")
     resp = _web(world, "street").post(url, {**form.data(), "note": ["我的备注"]})
@@ -351,7 +352,7 @@ def test_appointment_is_ended_once(world):
     appointment = factories.appoint(world.w1, "书记")
     url = f"/appointments/{appointment.pk}/end/"
     form = _edit_form(_web(world), url, "appointment_end")
-    appointment_end(appointment=appointment, end_date=__import__("datetime").date(2024, 1, 1), actor=None)
+    appointment_end(appointment=appointment, end_date=__import__("datetime").date(2024, 1, 1), actor=system_actor("command"))
     resp = _web(world).post(url, form.data())
     assert resp.status_code == 200 and "已于 2024-01-01 离任" in resp.content.decode()
     appointment.refresh_from_db()

@@ -16,17 +16,18 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.urls import include, path
 from PIL import Image
 from pypdf import PdfReader
 
 import config.urls
+from shegong.access import system_actor
 from shegong.archives import documents, services, storage
 from shegong.common import images, pdf
 from shegong.common.models import AccessLog
 from tests import factories
 
-urlpatterns = [path("archives/", include("shegong.archives.document_urls")), *config.urls.urlpatterns]
+urlpatterns = config.urls.urlpatterns  # the documents are in archives/urls.py now
+handler403, handler404 = config.urls.handler403, config.urls.handler404
 pytestmark = pytest.mark.urls(__name__)
 
 WAIT = 30  # seconds: only a bound on a broken test, never a measurement
@@ -60,9 +61,9 @@ def big_png(side: int = 9000) -> bytes:
 
 
 def photo_of(worker: Any, data: bytes, name: str = "photo.png") -> Any:
-    record = services.record_create(actor=None, worker=worker, archive_class=10, title="近期免冠照片",
+    record = services.record_create(actor=system_actor("command"), worker=worker, archive_class=10, title="近期免冠照片",
                                     date="2024-05-01", required_item="photo")
-    return services.attachment_add(actor=None, record=record, name=name, data=data)
+    return services.attachment_add(actor=system_actor("command"), record=record, name=name, data=data)
 
 
 def stored_photo_of(worker: Any, data: bytes) -> Any:
@@ -71,7 +72,7 @@ def stored_photo_of(worker: Any, data: bytes) -> Any:
 
     from shegong.archives.models import Attachment
 
-    record = services.record_create(actor=None, worker=worker, archive_class=10, title="近期免冠照片",
+    record = services.record_create(actor=system_actor("command"), worker=worker, archive_class=10, title="近期免冠照片",
                                     date="2024-05-01", required_item="photo")
     digest = hashlib.sha256(data).hexdigest()
     storage.store(data, digest)
@@ -348,7 +349,7 @@ def test_the_info_form_takes_one_slot_for_its_photo_and_its_rendering(world, set
 
 def test_only_noto_sans_cjk_sc_is_embedded_and_subset(world):
     worker = factories.WorkerFactory(name="陈晓梅", community=world.c1)
-    services.record_create(actor=None, worker=worker, archive_class=2, title="自传材料", date="2022-01-10")
+    services.record_create(actor=system_actor("command"), worker=worker, archive_class=2, title="自传材料", date="2022-01-10")
     for render in (documents.catalogue_pdf, documents.info_form_pdf):
         reader = PdfReader(io.BytesIO(render(worker=worker)))
         fonts = {}

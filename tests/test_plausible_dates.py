@@ -9,7 +9,9 @@ import datetime as dt
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
+from shegong.access import system_actor
 from shegong.archives import services as archive_services
 from shegong.common.dates import date_error, one_year_after
 from shegong.common.errors import ApplicationError
@@ -17,7 +19,7 @@ from shegong.people.services import worker_create, worker_update
 from shegong.staffing.services import appointment_create, appointment_end
 from tests import factories
 
-TODAY = dt.date.today()
+TODAY = timezone.localdate()
 FAR = dt.date(9999, 12, 31)
 OLD = dt.date(1899, 12, 31)
 NEXT_YEAR = one_year_after(TODAY)
@@ -45,7 +47,7 @@ def test_worker_service_refuses(world, field, label, value, words):
         worker_update(worker=world.w1, actor=world.users["street"], **{field: value})
     assert exc.value.field == field and f"{label} {words}" in exc.value.message
     with pytest.raises(ApplicationError) as exc:
-        worker_create(name="新人", id_number=factories.id_number(), community=world.c1,
+        worker_create(actor=system_actor("command"), name="新人", id_number=factories.id_number(), community=world.c1,
                       **{"work_start_date": None, "post_start_date": None, field: value})
     assert exc.value.field == field and label in exc.value.message
     world.w1.refresh_from_db()
@@ -84,14 +86,14 @@ def test_worker_web_form_refuses_naming_the_field(world):
 def test_appointment_service_refuses(world):
     for start, words in ((FAR, "任职日期 9999-12-31 晚于"), (OLD, "任职日期 1899-12-31 早于 1900 年")):
         with pytest.raises(ApplicationError) as exc:
-            appointment_create(worker=world.w1, community=world.c1, post_type="书记", method="选举", start_date=start)
+            appointment_create(actor=system_actor("command"), worker=world.w1, community=world.c1, post_type="书记", method="选举", start_date=start)
         assert exc.value.field == "start_date" and words in exc.value.message
-    planned = appointment_create(worker=world.w1, community=world.c1, post_type="书记", method="选举",
+    planned = appointment_create(actor=system_actor("command"), worker=world.w1, community=world.c1, post_type="书记", method="选举",
                                  start_date=TODAY + dt.timedelta(days=30))  # a planned start, within a year
     assert planned.pk
     current = factories.appoint(world.w2, "主任")
     with pytest.raises(ApplicationError) as exc:
-        appointment_end(appointment=current, end_date=FAR)
+        appointment_end(actor=system_actor("command"), appointment=current, end_date=FAR)
     assert exc.value.field == "end_date" and "离任日期 9999-12-31 晚于" in exc.value.message
     current.refresh_from_db()
     assert current.end_date is None
@@ -147,15 +149,15 @@ def test_archive_service_refuses(world, kind, details, data, field, words):
 
 def test_a_sanction_may_run_past_next_year(world):
     """A 24-month sanction that started today ends in two years: its derived end is not refused."""
-    record = archive_services.record_create(actor=None, worker=world.w1, kind="sanction", details={
+    record = archive_services.record_create(actor=system_actor("command"), worker=world.w1, kind="sanction", details={
         "sanction_type": "撤职", "start_date": TODAY.isoformat()})
     assert record.sanction.end_date > NEXT_YEAR
 
 
 def test_archive_record_update_refuses(world):
-    record = archive_services.record_create(actor=None, worker=world.w1, title="登记表", archive_class=1)
+    record = archive_services.record_create(actor=system_actor("command"), worker=world.w1, title="登记表", archive_class=1)
     with pytest.raises(ApplicationError) as exc:
-        archive_services.record_update(actor=None, record=record, date=FAR)
+        archive_services.record_update(actor=system_actor("command"), record=record, date=FAR)
     assert exc.value.field == "date"
     record.refresh_from_db()
     assert record.date is None and record.row_version == 1
@@ -167,7 +169,7 @@ def test_archive_api_refuses_naming_the_field(world, api):
                        {"title": "登记表", "archive_class": 1, "date": "9999-12-31"}, content_type="application/json")
     assert resp.status_code == 400
     assert resp.json()["field"] == "date" and "材料日期 9999-12-31 晚于今天" in resp.json()["message"]
-    record = archive_services.record_create(actor=None, worker=world.w1, kind="work", details={
+    record = archive_services.record_create(actor=system_actor("command"), worker=world.w1, kind="work", details={
         "organisation": "某单位", "start_date": "2010-01-01"})
     resp = client.patch(f"/api/v1/archive/records/{record.pk}", {"details": {"start_date": "1800-01-01"}},
                         content_type="application/json")

@@ -10,6 +10,7 @@ from typing import Any
 import openpyxl
 import pytest
 
+from shegong.access import system_actor
 from shegong.common.crypto import decrypt
 from shegong.org.models import Division
 from shegong.org.services import division_update
@@ -64,12 +65,12 @@ def all_cells(data: bytes) -> list[str]:
 @pytest.fixture
 def staffed(world):
     """The world, with community details, posts (one of them ended) and a worker without a phone."""
-    division_update(division=world.c1, resident_population=7800, party_org_type="党委", address="东风路1号")
-    division_update(division=world.c2, party_org_type="党总支")
+    division_update(actor=system_actor("command"), division=world.c1, resident_population=7800, party_org_type="党委", address="东风路1号")
+    division_update(actor=system_actor("command"), division=world.c2, party_org_type="党总支")
     quiet = factories.WorkerFactory(name="周无话", community=world.c2, phone="", education="", work_start_date=None)
     factories.appoint(world.w1, "党组织书记")
     ended = factories.appoint(world.w1, "居委会主任", start=dt.date(2018, 1, 5))
-    appointment_end(appointment=ended, end_date=dt.date(2020, 12, 31))
+    appointment_end(actor=system_actor("command"), appointment=ended, end_date=dt.date(2020, 12, 31))
     factories.appoint(world.w2, "居委会副主任", start=dt.date(2019, 6, 1), method="组织指派")
     factories.appoint(world.w3, "普通社工", method="聘用")
     factories.appoint(world.w_other, "党组织书记")
@@ -80,7 +81,7 @@ def staffed(world):
 def test_full_export_reimported_changes_nothing(staffed):
     data = export(full=True)
     before = snapshot()
-    result = import_roster(data, "导出.xlsx")
+    result = import_roster(data, "导出.xlsx", actor=system_actor("command"))
     assert result.ok, [(e.sheet, e.row, e.column, e.message) for e in result.errors]
     assert result.created == zero()
     assert result.updated == zero()
@@ -92,7 +93,7 @@ def test_full_export_reimported_changes_nothing(staffed):
 def test_export_import_export_is_stable(staffed):
     """Export, import, export again: the second workbook holds the same rows as the first."""
     first = export(full=True)
-    assert import_roster(first, "导出.xlsx").ok
+    assert import_roster(first, "导出.xlsx", actor=system_actor("command")).ok
     second = export(full=True)
     for sheet in HEADERS:
         assert rows_of(first, sheet) == rows_of(second, sheet)
@@ -100,10 +101,10 @@ def test_export_import_export_is_stable(staffed):
 
 def test_round_trip_keeps_an_address_with_spaces(staffed):
     """Free text keeps its inner spaces: “人民大街 1234 号” must not come back as “人民大街1234号”."""
-    division_update(division=staffed.c3, address="人民大街 1234 号 A 座")
+    division_update(actor=system_actor("command"), division=staffed.c3, address="人民大街 1234 号 A 座")
     data = export(full=True)
     before = snapshot()
-    result = import_roster(data, "导出.xlsx")
+    result = import_roster(data, "导出.xlsx", actor=system_actor("command"))
     assert result.ok
     staffed.c3.refresh_from_db()
     assert staffed.c3.address == "人民大街 1234 号 A 座"
@@ -139,7 +140,7 @@ def test_edited_export_updates_only_the_edited_row(staffed):
     buf = io.BytesIO()
     wb.save(buf)
     before = snapshot()
-    result = import_roster(buf.getvalue(), "导出-改电话.xlsx")
+    result = import_roster(buf.getvalue(), "导出-改电话.xlsx", actor=system_actor("command"))
     assert result.ok
     assert result.updated == {"communities": 0, "people": 1, "appointments": 0}
     assert result.created == zero()
@@ -151,7 +152,7 @@ def test_edited_export_updates_only_the_edited_row(staffed):
 def test_masked_export_reimported_is_rejected_and_changes_nothing(staffed):
     data = export(full=False)
     before = snapshot()
-    result = import_roster(data, "脱敏导出.xlsx")
+    result = import_roster(data, "脱敏导出.xlsx", actor=system_actor("command"))
     assert not result.ok
     people_rows = {e.row for e in result.errors if e.sheet == "人员" and e.column == "公民身份号码"}
     appointment_rows = {e.row for e in result.errors if e.sheet == "任职" and e.column == "公民身份号码"}

@@ -17,6 +17,7 @@ import pytest
 import xlwt
 from django.core.management import call_command
 
+from shegong.access import system_actor
 from shegong.common.codes import ETHNICITY
 from shegong.common.crypto import decrypt, mask_id_number
 from shegong.org.models import Division
@@ -180,7 +181,7 @@ def office():
 
 def test_office_workbook_imports_every_tolerated_form(db, office):
     before = snapshot()
-    result = import_roster(office["data"], "红旗街道花名册.xlsx")
+    result = import_roster(office["data"], "红旗街道花名册.xlsx", actor=system_actor("command"))
     assert result.ok, describe(result.errors)
     assert result.errors == []
     assert counts(result) == (c(2, 6, 6), c(), c())
@@ -234,7 +235,7 @@ def test_office_workbook_imports_every_tolerated_form(db, office):
 
 def test_new_street_and_its_ancestors_come_from_code_and_gbt2260(db, office):
     assert not Division.objects.filter(code__startswith="220104").exists()
-    result = import_roster(office["data"], "红旗街道花名册.xlsx")
+    result = import_roster(office["data"], "红旗街道花名册.xlsx", actor=system_actor("command"))
     assert result.ok, describe(result.errors)
     street = Division.objects.get(code="220104005")
     assert (street.name, street.level) == ("红旗街道", "street")
@@ -250,7 +251,7 @@ def test_new_street_and_its_ancestors_come_from_code_and_gbt2260(db, office):
 
 
 def test_unknown_columns_are_ignored_with_a_warning(db, office):
-    result = import_roster(office["data"], "红旗街道花名册.xlsx")
+    result = import_roster(office["data"], "红旗街道花名册.xlsx", actor=system_actor("command"))
     assert result.ok
     remark = issue_at(result.warnings, "社区信息", 2, "备注")
     assert "未知列" in remark.message
@@ -261,7 +262,7 @@ def test_unknown_columns_are_ignored_with_a_warning(db, office):
 
 @pytest.mark.parametrize("typed, expected", [
     (dt.date(2019, 7, 1), D),               # an Excel date cell
-    (dt.datetime(2018, 3, 9, 0, 0), dt.date(2018, 3, 9)),
+    (dt.datetime(2018, 3, 9, 0, 0), dt.date(2018, 3, 9)),  # noqa: DTZ001  (an Excel datetime cell is naive)
     ("2019-07-01", D),
     ("2019/7/1", D),
     ("2017.05", dt.date(2017, 5, 1)),
@@ -277,7 +278,7 @@ def test_date_forms(world, typed, expected):
     number = factories.id_number()
     data = xlsx(("人员", [["姓名", "公民身份号码", "所在社区代码", "社工岗入职日期"],
                          ["周九", number, "220102001001", typed]]))
-    result = import_roster(data, "dates.xlsx")
+    result = import_roster(data, "dates.xlsx", actor=system_actor("command"))
     assert result.ok, describe(result.errors)
     assert worker_by_id(number).post_start_date == expected
 
@@ -292,7 +293,7 @@ def test_post_variants(world, typed, code):
     number = plain_id(world.w1)
     data = xlsx(("任职", [["公民身份号码", "社区代码", "岗位", "任职方式", "任职日期"],
                          [number, "220102001001", typed, "选举", "2021-01-05"]]))
-    result = import_roster(data, "posts.xlsx")
+    result = import_roster(data, "posts.xlsx", actor=system_actor("command"))
     assert result.ok, describe(result.errors)
     assert result.created == c(appointments=1)
     assert Appointment.objects.get(worker=world.w1).post_type.code == code
@@ -312,7 +313,7 @@ def test_post_variants(world, typed, code):
 def test_code_table_and_category_variants(world, column, typed, field, stored):
     number = factories.id_number()
     data = xlsx(("人员", [["姓名", "公民身份号码", "所在社区代码", column], ["吴十", number, "220102001001", typed]]))
-    result = import_roster(data, "codes.xlsx")
+    result = import_roster(data, "codes.xlsx", actor=system_actor("command"))
     assert result.ok, describe(result.errors)
     assert getattr(worker_by_id(number), field) == stored
 
@@ -321,7 +322,7 @@ def test_code_table_and_category_variants(world, column, typed, field, stored):
                                            ("党总支", "党总支"), (" 党支部 ", "党支部")])
 def test_party_organisation_variants(world, typed, stored):
     data = xlsx(("社区", [["统计用区划代码", "社区名称", "党组织类型"], ["220102001001", "东风社区", typed]]))
-    result = import_roster(data, "party.xlsx")
+    result = import_roster(data, "party.xlsx", actor=system_actor("command"))
     assert result.ok, describe(result.errors)
     world.c1.refresh_from_db()
     assert world.c1.party_org_type == stored
@@ -332,7 +333,7 @@ def test_sheets_recognised_by_headers_when_names_are_unknown(world):
     data = xlsx(("Sheet1", [["姓名", "身份证号", "所在社区代码"], ["郑十一", number, "220102001002"]]),
                 ("Sheet2", [["身份证号", "社区代码", "岗位", "任职方式", "任职日期"],
                             [number, "220102001002", "社工", "聘用", "2022-03-01"]]))
-    result = import_roster(data, "book1.xlsx")
+    result = import_roster(data, "book1.xlsx", actor=system_actor("command"))
     assert result.ok, describe(result.errors)
     assert counts(result)[0] == c(0, 1, 1)
     assert worker_by_id(number).community == world.c2
@@ -351,7 +352,7 @@ def test_table_not_at_a1_keeps_excel_rows_and_columns(world):
             ws.cell(row=r, column=col, value=value)
     buf = io.BytesIO()
     wb.save(buf)
-    result = import_roster(buf.getvalue(), "offset.xlsx")
+    result = import_roster(buf.getvalue(), "offset.xlsx", actor=system_actor("command"))
     assert not result.ok
     assert [(e.sheet, e.row, e.column) for e in result.errors] == [("人员", 6, "公民身份号码")]
 
@@ -372,7 +373,7 @@ def test_xls_workbook(world):
                  [ids[1], "220102001005", "副主任", "选举", "2021/1/5", None]]),
     )
     assert data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # really the old binary format
-    result = import_roster(data, "花名册.xls")
+    result = import_roster(data, "花名册.xls", actor=system_actor("command"))
     assert result.ok, describe(result.errors)
     assert counts(result) == (c(1, 2, 2), c(), c())
     community = Division.objects.get(code="220102001005")
@@ -390,7 +391,7 @@ def test_xls_errors_carry_excel_rows(world):
     data = xls(("人员", [["姓名", "公民身份号码", "所在社区代码"], ["甲", factories.id_number(), "220102001001"],
                         ["乙", bad, "220102001001"]]))
     before = snapshot()
-    result = import_roster(data, "坏.xls")
+    result = import_roster(data, "坏.xls", actor=system_actor("command"))
     assert not result.ok
     error = issue_at(result.errors, "人员", 4, "公民身份号码")
     assert "校验码" in error.message
@@ -411,7 +412,7 @@ def test_csv_in_every_encoding(world, encoding):
         with pytest.raises(UnicodeDecodeError):
             data.decode("utf-8")
     assert data.startswith(b"\xef\xbb\xbf") == (encoding == "utf-8-sig")
-    result = import_roster(data, "花名册.csv")
+    result = import_roster(data, "花名册.csv", actor=system_actor("command"))
     assert result.ok, describe(result.errors)
     assert result.created == c(people=2)
     chu, wei = worker_by_id(ids[0]), worker_by_id(ids[1])
@@ -428,7 +429,7 @@ def test_gbk_csv_errors_carry_line_numbers_and_headers(world):
             ["沈十五", bad, "220102001001", "2019-07-01"],
             ["韩十六", factories.id_number(), "220102001001", "2019-13-01"]]
     before = snapshot()
-    result = import_roster(csv_bytes(rows, "gbk"), "人员.csv")
+    result = import_roster(csv_bytes(rows, "gbk"), "人员.csv", actor=system_actor("command"))
     assert not result.ok
     assert [(e.sheet, e.row, e.column) for e in result.errors] == [("人员", 4, "身份证号"), ("人员", 5, "社工岗入职日期")]
     assert "校验码" in result.errors[0].message
@@ -439,14 +440,14 @@ def test_gbk_csv_errors_carry_line_numbers_and_headers(world):
 def test_csv_of_appointments_recognised_by_headers(world):
     rows = [["公民身份号码", "社区代码", "岗位", "任职方式", "任职日期"],
             [plain_id(world.w2), "220102001002", "主任", "选举", "2021/1/5"]]
-    result = import_roster(csv_bytes(rows, "utf-8"), "export_2024.csv")
+    result = import_roster(csv_bytes(rows, "utf-8"), "export_2024.csv", actor=system_actor("command"))
     assert result.ok, describe(result.errors)
     assert result.created == c(appointments=1)
     assert Appointment.objects.get(worker=world.w2).post_type.code == "rc_director"
 
 
 def test_unsupported_file_type_is_an_error(db):
-    result = import_roster(b"hello", "花名册.txt")
+    result = import_roster(b"hello", "花名册.txt", actor=system_actor("command"))
     assert not result.ok
     assert result.errors and CJK.search(result.errors[0].message)
 
@@ -506,7 +507,7 @@ EXPECTED_ERRORS = {
 
 def test_every_error_reported_and_nothing_written(broken):
     before = snapshot()
-    result = import_roster(broken["data"], "坏花名册.xlsx")
+    result = import_roster(broken["data"], "坏花名册.xlsx", actor=system_actor("command"))
     assert not result.ok
     assert {(e.sheet, e.row, e.column) for e in result.errors} == EXPECTED_ERRORS, describe(result.errors)
     for e in result.errors:
@@ -517,13 +518,13 @@ def test_every_error_reported_and_nothing_written(broken):
 
 
 def test_dry_run_of_a_broken_file_reports_the_same_errors(broken):
-    real = import_roster(broken["data"], "坏花名册.xlsx")
-    dry = import_roster(broken["data"], "坏花名册.xlsx", dry_run=True)
+    real = import_roster(broken["data"], "坏花名册.xlsx", actor=system_actor("command"))
+    dry = import_roster(broken["data"], "坏花名册.xlsx", dry_run=True, actor=system_actor("command"))
     assert describe(dry.errors) == describe(real.errors)
 
 
 def test_error_bad_check_digit(broken):
-    result = import_roster(broken["data"], "坏花名册.xlsx")
+    result = import_roster(broken["data"], "坏花名册.xlsx", actor=system_actor("command"))
     e = issue_at(result.errors, "人员", 4, "身份证号码")
     assert "校验码" in e.message
     assert e.value == mask_id_number(broken["bad"])  # the report masks the number
@@ -531,7 +532,7 @@ def test_error_bad_check_digit(broken):
 
 
 def test_error_impossible_date(broken):
-    result = import_roster(broken["data"], "坏花名册.xlsx")
+    result = import_roster(broken["data"], "坏花名册.xlsx", actor=system_actor("command"))
     e = issue_at(result.errors, "人员", 5, "社工岗入职日期")
     assert e.value == "2019-02-30"
     assert "不存在" in e.message
@@ -541,21 +542,21 @@ def test_error_impossible_date(broken):
 
 
 def test_error_unknown_post(broken):
-    result = import_roster(broken["data"], "坏花名册.xlsx")
+    result = import_roster(broken["data"], "坏花名册.xlsx", actor=system_actor("command"))
     e = issue_at(result.errors, "任职", 4, "岗位")
     assert e.value == "大队长"
     assert "大队长" in e.message and "岗位" in e.message
 
 
 def test_error_appointment_of_a_person_in_neither_file_nor_database(broken):
-    result = import_roster(broken["data"], "坏花名册.xlsx")
+    result = import_roster(broken["data"], "坏花名册.xlsx", actor=system_actor("command"))
     e = issue_at(result.errors, "任职", 5, "公民身份号码")
     assert "既不在" in e.message and "系统" in e.message
     assert e.value == mask_id_number(broken["stranger"])
 
 
 def test_error_same_id_twice_reports_both_rows(broken):
-    result = import_roster(broken["data"], "坏花名册.xlsx")
+    result = import_roster(broken["data"], "坏花名册.xlsx", actor=system_actor("command"))
     first = issue_at(result.errors, "人员", 6, "身份证号码")
     second = issue_at(result.errors, "人员", 8, "身份证号码")
     for e in (first, second):
@@ -565,21 +566,21 @@ def test_error_same_id_twice_reports_both_rows(broken):
 
 
 def test_error_id_stored_as_a_number(broken):
-    result = import_roster(broken["data"], "坏花名册.xlsx")
+    result = import_roster(broken["data"], "坏花名册.xlsx", actor=system_actor("command"))
     for sheet, column in (("人员", "身份证号码"), ("任职", "公民身份号码")):
         e = issue_at(result.errors, sheet, 7, column)
         assert "数字" in e.message and "文本" in e.message
 
 
 def test_error_households_not_a_number(broken):
-    result = import_roster(broken["data"], "坏花名册.xlsx")
+    result = import_roster(broken["data"], "坏花名册.xlsx", actor=system_actor("command"))
     e = issue_at(result.errors, "社区", 4, "户数(户)")  # the header as written, full-width brackets kept
     assert e.value == "两千户"
     assert "户数" in e.message and "整数" in e.message
 
 
 def test_error_gender_disagrees_with_id_number(broken):
-    result = import_roster(broken["data"], "坏花名册.xlsx")
+    result = import_roster(broken["data"], "坏花名册.xlsx", actor=system_actor("command"))
     e = issue_at(result.errors, "人员", 9, "性别")
     assert "不符" in e.message
 
@@ -592,7 +593,7 @@ def test_good_rows_of_the_broken_file_would_import(broken, world):
         ws.delete_rows(keep, ws.max_row - keep + 1)
     buf = io.BytesIO()
     wb.save(buf)
-    result = import_roster(buf.getvalue(), "好花名册.xlsx")
+    result = import_roster(buf.getvalue(), "好花名册.xlsx", actor=system_actor("command"))
     assert result.ok, describe(result.errors)
     assert result.created == c(1, 1, 1)
 
@@ -608,7 +609,7 @@ def test_error_missing_required_column(world, sheet, headers, missing):
            "所在社区代码": "220102001001", "社区代码": "220102001001", "任职方式": "选举",
            "任职日期": "2021-01-05", "社区名称": "东风社区", "街道(乡镇)名称": "测试001街道", "户数": "3000"}
     before = snapshot()
-    result = import_roster(xlsx((sheet, [headers, [row[h] for h in headers]])), "缺列.xlsx")
+    result = import_roster(xlsx((sheet, [headers, [row[h] for h in headers]])), "缺列.xlsx", actor=system_actor("command"))
     assert not result.ok
     e = issue_at(result.errors, sheet, 2, missing)  # the header row, under the title row
     assert "缺少" in e.message and missing in e.message
@@ -617,14 +618,14 @@ def test_error_missing_required_column(world, sheet, headers, missing):
 
 def test_error_community_neither_in_file_nor_database(world):
     data = xlsx(("人员", [["姓名", "公民身份号码", "所在社区代码"], ["甲", factories.id_number(), "220102001099"]]))
-    result = import_roster(data, "x.xlsx")
+    result = import_roster(data, "x.xlsx", actor=system_actor("command"))
     e = issue_at(result.errors, "人员", 3, "所在社区代码")
     assert "220102001099" in e.message
 
 
 def test_error_new_street_without_name(db):
     data = xlsx(("社区", [["统计用区划代码", "社区名称"], ["220104007001", "无名街道社区"]]))
-    result = import_roster(data, "x.xlsx")
+    result = import_roster(data, "x.xlsx", actor=system_actor("command"))
     e = issue_at(result.errors, "社区", 3, "街道(乡镇)名称")
     assert "220104007" in e.message
     assert not Division.objects.filter(code__startswith="220104").exists()
@@ -646,14 +647,14 @@ def test_one_bad_row_among_many_writes_nothing(world):
     bad_posts = [row[:] for row in posts]
     bad_posts[25][4] = "2021-06-31"  # Excel row 27
     before = snapshot()
-    result = import_roster(xlsx(("社区", communities), ("人员", people), ("任职", bad_posts)), "大批.xlsx")
+    result = import_roster(xlsx(("社区", communities), ("人员", people), ("任职", bad_posts)), "大批.xlsx", actor=system_actor("command"))
     assert not result.ok
     assert [(e.sheet, e.row, e.column) for e in result.errors] == [("任职", 27, "任职日期")]
     assert snapshot() == before
     world.c1.refresh_from_db()
     assert world.c1.households == 2500
     # the same file without the bad value is accepted and writes everything
-    result = import_roster(xlsx(("社区", communities), ("人员", people), ("任职", posts)), "大批.xlsx")
+    result = import_roster(xlsx(("社区", communities), ("人员", people), ("任职", posts)), "大批.xlsx", actor=system_actor("command"))
     assert result.ok, describe(result.errors)
     assert counts(result) == (c(1, 40, 40), c(communities=1), c())
     after = snapshot()
@@ -665,10 +666,10 @@ def test_one_bad_row_among_many_writes_nothing(world):
 
 
 def test_importing_the_same_file_twice_changes_nothing_the_second_time(db, office):
-    first = import_roster(office["data"], "红旗街道花名册.xlsx")
+    first = import_roster(office["data"], "红旗街道花名册.xlsx", actor=system_actor("command"))
     assert first.ok, describe(first.errors)
     after_first = snapshot()
-    second = import_roster(office["data"], "红旗街道花名册.xlsx")
+    second = import_roster(office["data"], "红旗街道花名册.xlsx", actor=system_actor("command"))
     assert second.ok, describe(second.errors)
     assert second.created == c()
     assert second.updated == c()
@@ -683,7 +684,7 @@ def test_a_changed_value_updates_the_row_with_history(world):
     v1 = xlsx(("社区", [headers_c, ["220102001001", "东风社区", 2500]]),
               ("人员", [headers_p, ["新人", newcomer, "13700000001", "220102001001"],
                         ["张三", plain_id(world.w1), decrypt(world.w1.phone_encrypted), "220102001001"]]))
-    first = import_roster(v1, "花名册-第一版.xlsx")
+    first = import_roster(v1, "花名册-第一版.xlsx", actor=system_actor("command"))
     assert first.ok, describe(first.errors)
     assert counts(first) == (c(people=1), c(), c(1, 1))
     person = worker_by_id(newcomer)
@@ -723,10 +724,10 @@ def test_appointment_end_date_added_later_is_an_update(world):
     number = plain_id(world.w2)
     headers = ["公民身份号码", "社区代码", "岗位", "任职方式", "任职日期", "离任日期"]
     first = import_roster(xlsx(("任职", [headers, [number, "220102001002", "副主任", "选举", "2021-01-05", None]])),
-                          "任职.xlsx")
+                          "任职.xlsx", actor=system_actor("command"))
     assert first.created == c(appointments=1)
     second = import_roster(xlsx(("任职", [headers, [number, "220102001002", "副主任", "选举", "2021-01-05",
-                                                   "2024年6月30日"]])), "任职-离任.xlsx")
+                                                   "2024年6月30日"]])), "任职-离任.xlsx", actor=system_actor("command"))
     assert second.ok, describe(second.errors)
     assert (second.created, second.updated) == (c(), c(appointments=1))
     appointment = Appointment.objects.get(worker=world.w2)
@@ -749,14 +750,14 @@ def test_dry_run_writes_nothing_but_counts_the_same(world):
     )
     before = snapshot()
     phone = decrypt(world.w1.phone_encrypted)
-    dry = import_roster(data, "dry.xlsx", dry_run=True)
+    dry = import_roster(data, "dry.xlsx", dry_run=True, actor=system_actor("command"))
     assert dry.ok and dry.dry_run
     assert counts(dry) == (c(1, 3, 3), c(communities=1, people=1), c(communities=1))
     assert snapshot() == before
     assert not Division.objects.filter(code="220102001007").exists()
     world.w1.refresh_from_db()
     assert decrypt(world.w1.phone_encrypted) == phone
-    real = import_roster(data, "dry.xlsx")
+    real = import_roster(data, "dry.xlsx", actor=system_actor("command"))
     assert real.ok and not real.dry_run
     assert counts(real) == counts(dry)
     assert snapshot() != before
@@ -949,7 +950,7 @@ def test_template_command_writes_three_sheets_with_canonical_headers(db, tmp_pat
         rows = list(wb[name].iter_rows(values_only=True))
         assert len(rows) == 1, name
         assert list(rows[0]) == headers
-    result = import_roster(path.read_bytes(), path.name)  # the blank template is a valid, empty import
+    result = import_roster(path.read_bytes(), path.name, actor=system_actor("command"))  # the blank template is a valid, empty import
     assert result.ok, describe(result.errors)
     assert counts(result) == (c(), c(), c())
 
@@ -964,7 +965,7 @@ def test_filled_template_imports(world, tmp_path):
                      W, D, "220102001009"])
     wb["任职"].append([number, "220102001009", "党组织书记", "选举", dt.date(2021, 1, 5), None])
     wb.save(path)
-    result = import_roster(path.read_bytes(), path.name)
+    result = import_roster(path.read_bytes(), path.name, actor=system_actor("command"))
     assert result.ok, describe(result.errors)
     assert result.created == c(1, 1, 1)
     assert result.warnings == []
@@ -1010,7 +1011,7 @@ def test_error_kinds_one_row_each(world, sheet, column, typed, words):
     headers = list(row)
     data = xlsx((sheet, [headers, [row[h] for h in headers]]))
     before = snapshot()
-    result = import_roster(data, "一行.xlsx")
+    result = import_roster(data, "一行.xlsx", actor=system_actor("command"))
     assert not result.ok
     assert [(e.sheet, e.row, e.column) for e in result.errors] == [(sheet, 3, column)], describe(result.errors)
     for word in words:
@@ -1020,14 +1021,14 @@ def test_error_kinds_one_row_each(world, sheet, column, typed, words):
     row[column] = base[column]
     if column == "公民身份号码":
         row[column] = factories.id_number()
-    ok = import_roster(xlsx((sheet, [headers, [row[h] for h in headers]])), "一行.xlsx")
+    ok = import_roster(xlsx((sheet, [headers, [row[h] for h in headers]])), "一行.xlsx", actor=system_actor("command"))
     assert ok.ok, describe(ok.errors)
 
 
 def test_error_duplicate_community_code_reports_both_rows(world):
     data = xlsx(("社区", [["统计用区划代码", "社区名称"], ["220102001011", "甲社区"], ["220102001012", "乙社区"],
                          [fw("220102001011"), "丙社区"]]))
-    result = import_roster(data, "x.xlsx")
+    result = import_roster(data, "x.xlsx", actor=system_actor("command"))
     assert {(e.row, e.column) for e in result.errors} == {(3, "统计用区划代码"), (5, "统计用区划代码")}
     assert all("重复" in e.message and "3" in e.message and "5" in e.message for e in result.errors)
 
@@ -1037,7 +1038,7 @@ def test_error_duplicate_appointment_reports_both_rows(world):
     headers = ["公民身份号码", "社区代码", "岗位", "任职方式", "任职日期"]
     data = xlsx(("任职", [headers, [number, "220102001001", "书记", "选举", "2021-01-05"],
                          [number, "220102001001", "党组织书记", "选举", "2021/1/5"]]))
-    result = import_roster(data, "x.xlsx")
+    result = import_roster(data, "x.xlsx", actor=system_actor("command"))
     assert not result.ok
     assert {e.row for e in result.errors} == {3, 4}
     assert all("重复" in e.message for e in result.errors)
@@ -1049,7 +1050,7 @@ def test_error_overlap_with_a_current_post_in_the_database(world):
     data = xlsx(("任职", [["公民身份号码", "社区代码", "岗位", "任职方式", "任职日期"],
                          [plain_id(world.w1), "220102001001", "书记", "选举", "2022-03-01"]]))
     before = snapshot()
-    result = import_roster(data, "x.xlsx")
+    result = import_roster(data, "x.xlsx", actor=system_actor("command"))
     assert not result.ok
     e = issue_at(result.errors, "任职", 3, "任职日期")
     assert "重叠" in e.message
@@ -1062,7 +1063,7 @@ def test_re_election_ends_the_old_post_and_starts_a_new_one(world):
     data = xlsx(("任职", [["公民身份号码", "社区代码", "岗位", "任职方式", "任职日期", "离任日期"],
                          [number, "220102001001", "书记", "选举", "2018-01-05", "2021-01-04"],
                          [number, "220102001001", "书记", "选举", "2021-01-05", None]]))
-    result = import_roster(data, "换届.xlsx")
+    result = import_roster(data, "换届.xlsx", actor=system_actor("command"))
     assert result.ok, describe(result.errors)
     assert (result.created, result.updated) == (c(appointments=1), c(appointments=1))
     spans = list(Appointment.objects.filter(worker=world.w1).order_by("start_date")
@@ -1076,7 +1077,7 @@ def test_status_change_to_leaving_with_a_current_post_is_refused(world):
     data = xlsx(("人员", [["姓名", "公民身份号码", "所在社区代码", "状态"],
                          ["张三", plain_id(world.w1), "220102001001", "辞职"]]))
     before = snapshot()
-    result = import_roster(data, "辞职.xlsx")
+    result = import_roster(data, "辞职.xlsx", actor=system_actor("command"))
     assert not result.ok, "a worker with a current post was set to 辞职"
     e = issue_at(result.errors, "人员", 3, "状态")
     assert "党组织书记" in e.message or "离任" in e.message
@@ -1091,7 +1092,7 @@ def test_status_change_with_the_post_ended_in_the_same_file(world):
     data = xlsx(("人员", [["姓名", "公民身份号码", "所在社区代码", "状态"], ["张三", number, "220102001001", "离职"]]),
                 ("任职", [["公民身份号码", "社区代码", "岗位", "任职方式", "任职日期", "离任日期"],
                          [number, "220102001001", "书记", "选举", "2021-01-05", "2024-05-31"]]))
-    result = import_roster(data, "辞职.xlsx")
+    result = import_roster(data, "辞职.xlsx", actor=system_actor("command"))
     assert result.ok, describe(result.errors)
     world.w1.refresh_from_db()
     assert world.w1.status == "辞职"
@@ -1100,7 +1101,7 @@ def test_status_change_with_the_post_ended_in_the_same_file(world):
 
 def test_moving_a_worker_to_another_community_is_an_update(world):
     data = xlsx(("人员", [["姓名", "公民身份号码", "所在社区代码"], ["李四", plain_id(world.w2), "220102001001"]]))
-    result = import_roster(data, "调动.xlsx")
+    result = import_roster(data, "调动.xlsx", actor=system_actor("command"))
     assert result.ok, describe(result.errors)
     assert result.updated == c(people=1)
     world.w2.refresh_from_db()
@@ -1123,7 +1124,7 @@ def test_blank_rows_two_title_rows_and_marked_headers_keep_excel_numbers(world):
     ws.append(["乙", bad, "220102001001"])                      # 7
     buf = io.BytesIO()
     wb.save(buf)
-    result = import_roster(buf.getvalue(), "x.xlsx")
+    result = import_roster(buf.getvalue(), "x.xlsx", actor=system_actor("command"))
     assert [(e.sheet, e.row) for e in result.errors] == [("人员", 7)], describe(result.errors)
     assert "".join(result.errors[0].column.split()) == "公民身份号码"  # the header as written, line break aside
     assert "校验码" in result.errors[0].message
@@ -1136,7 +1137,7 @@ def test_csv_saved_by_excel_with_date_time_cells(world):
             ["甲", ids[0], "220102001001", "2010/7/1 0:00", "2019/7/10 0:00"],
             ["乙", ids[1], "220102001001", "2010-07-21 8:30", "2019-07-21 08:30"],
             ["丙", ids[2], "220102001001", "2010/12/25 9:05:00", "2019-12-25T00:00:00"]]
-    result = import_roster(csv_bytes(rows, "gbk"), "人员.csv")
+    result = import_roster(csv_bytes(rows, "gbk"), "人员.csv", actor=system_actor("command"))
     assert result.ok, describe(result.errors)
     got = [(worker_by_id(n).work_start_date, worker_by_id(n).post_start_date) for n in ids]
     assert got == [(dt.date(2010, 7, 1), dt.date(2019, 7, 10)),
@@ -1152,10 +1153,10 @@ def test_csv_and_xls_imports_are_idempotent(world, fmt):
               ["乙", ids[1].lower(), "回", "群众", "大专", "13900001234", "兼职", "2019.07", "220102001002"]]
     data = csv_bytes(people, "gbk") if fmt == "csv" else xls(("人员", people))
     name = f"人员.{fmt}"
-    first = import_roster(data, name)
+    first = import_roster(data, name, actor=system_actor("command"))
     assert first.ok and first.created == c(people=2), describe(first.errors)
     after = snapshot()
-    second = import_roster(data, name)
+    second = import_roster(data, name, actor=system_actor("command"))
     assert (second.created, second.updated, second.unchanged) == (c(), c(), c(people=2))
     assert snapshot() == after
 

@@ -21,6 +21,7 @@ from django.db import IntegrityError, connection, connections
 from django.test import Client
 from django.utils import timezone
 
+from shegong.access import system_actor
 from shegong.common.crypto import search_hash
 from shegong.people.models import Worker
 from shegong.roster import imports, services
@@ -109,7 +110,7 @@ def test_two_concurrent_imports_of_the_same_new_people(tmp_path):
                 if stage == "校验任职":  # both have looked the people up; neither has written
                     both_checked.wait()
 
-            results[name] = import_roster(data, f"{name}.xlsx", progress=progress)
+            results[name] = import_roster(data, f"{name}.xlsx", progress=progress, actor=system_actor("command"))
         except BaseException as exc:  # noqa: BLE001 - reported below
             failures[name] = exc
         finally:
@@ -135,9 +136,9 @@ def test_two_concurrent_imports_of_the_same_new_people(tmp_path):
 def test_a_conflict_between_check_and_write_is_answered_clearly_and_writes_nothing(world):
     numbers = new_numbers(5)
     data = people_file(numbers, world.c1.code)
-    late = RosterImport(data, "晚.xlsx")
+    late = RosterImport(data, "晚.xlsx", actor=system_actor("command"))
     assert late.check().ok                 # checked while the people are new
-    assert import_roster(data, "早.xlsx").created["people"] == 5
+    assert import_roster(data, "早.xlsx", actor=system_actor("command")).created["people"] == 5
     history = Worker.history.count()
     result = late.write()                  # the same people, written in between
     assert not result.ok and [e.message for e in result.errors] == [CONFLICT]
@@ -149,13 +150,13 @@ def test_an_edit_between_check_and_write_fails_the_import_instead_of_being_overw
     """Row versions hold for the bulk path too: a worker edited on the web after the file was checked
     is not silently overwritten by the import; an import that goes through bumps the version."""
     numbers = new_numbers(2)
-    assert import_roster(people_file(numbers, world.c1.code), "先.xlsx").created["people"] == 2
+    assert import_roster(people_file(numbers, world.c1.code), "先.xlsx", actor=system_actor("command")).created["people"] == 2
     wb = openpyxl.load_workbook(io.BytesIO(people_file(numbers, world.c1.code)))  # the same people, renamed
     for i, row in enumerate(wb.active.iter_rows(min_row=2), start=0):
         row[0].value = f"改名{i}"
     buf = io.BytesIO()
     wb.save(buf)
-    late = RosterImport(buf.getvalue(), "后.xlsx")
+    late = RosterImport(buf.getvalue(), "后.xlsx", actor=system_actor("command"))
     assert late.check().ok
     edited = Worker.objects.get(id_number_hash=search_hash(numbers[0]))
     edited.phone = "13900000000"
@@ -164,7 +165,7 @@ def test_an_edit_between_check_and_write_fails_the_import_instead_of_being_overw
     assert not result.ok and "已被他人修改" in result.errors[0].message
     assert set(Worker.objects.filter(id_number_hash__in=[search_hash(n) for n in numbers])
                .values_list("name", flat=True)) == {"新人0", "新人1"}
-    again = RosterImport(buf.getvalue(), "后.xlsx")
+    again = RosterImport(buf.getvalue(), "后.xlsx", actor=system_actor("command"))
     assert again.check().ok and again.write().ok
     after = Worker.objects.get(pk=edited.pk)
     assert after.name == "改名0" and after.row_version == edited.row_version + 1
@@ -213,7 +214,7 @@ def test_a_conflict_in_the_background_job_ends_the_job_clearly(world, monkeypatc
                                                                 django_capture_on_commit_callbacks):
     settings.ROSTER_BACKGROUND_BYTES = 0  # every upload is a background job (run inline in tests)
     with django_capture_on_commit_callbacks(execute=True):
-        job = services.import_job_create(user=world.users["street"], filename="名单.xlsx",
+        job = services.import_job_create(actor=world.users["street"], filename="名单.xlsx",
                                          data=people_file(new_numbers(2), world.c1.code))
     job.refresh_from_db()
     assert job.status == ImportJob.Status.VALIDATED
@@ -241,7 +242,7 @@ def test_a_conflict_on_the_command_line_exits_1_with_the_message(world, monkeypa
 
 
 def _stuck_job(world, *, status=ImportJob.Status.IMPORTING, pid=None, host=None, silent_minutes=0) -> ImportJob:
-    job = services.import_job_create(user=world.users["street"], filename="名单.xlsx",
+    job = services.import_job_create(actor=world.users["street"], filename="名单.xlsx",
                                      data=people_file(new_numbers(2), world.c1.code))
     ImportJob.objects.filter(pk=job.pk).update(
         status=status, pid=pid if pid is not None else dead_pid(), host=services.HOST if host is None else host,
@@ -311,7 +312,7 @@ def test_a_committed_import_is_finished_by_its_own_transaction(world):
     """The job's DONE is written inside the import's transaction: a process killed after the commit
     leaves a finished job (recover does not touch it); one killed before leaves nothing written."""
     numbers = new_numbers(2)
-    job = services.import_job_create(user=world.users["street"], filename="名单.xlsx",
+    job = services.import_job_create(actor=world.users["street"], filename="名单.xlsx",
                                      data=people_file(numbers, world.c1.code))
     seen = {}
 
@@ -319,7 +320,7 @@ def test_a_committed_import_is_finished_by_its_own_transaction(world):
         seen["inside"] = connection.in_atomic_block
         seen["created"] = result.created["people"]
 
-    import_roster(people_file(new_numbers(1), world.c1.code), "x.xlsx", committed=committed)
+    import_roster(people_file(new_numbers(1), world.c1.code), "x.xlsx", committed=committed, actor=system_actor("command"))
     assert seen == {"inside": True, "created": 1}
     services.import_job_commit(job=job)
     job.refresh_from_db()
@@ -338,13 +339,13 @@ def test_a_failure_after_the_writes_rolls_them_back_with_the_status(world):
         raise RuntimeError("killed")
 
     with pytest.raises(RuntimeError):
-        import_roster(people_file(numbers, world.c1.code), "x.xlsx", committed=boom)
+        import_roster(people_file(numbers, world.c1.code), "x.xlsx", committed=boom, actor=system_actor("command"))
     assert not Worker.objects.filter(id_number_hash__in=[search_hash(n) for n in numbers]).exists()
 
 
 @pytest.mark.django_db
 def test_only_failed_or_rejected_jobs_can_be_retried(world):
-    job = services.import_job_create(user=world.users["street"], filename="名单.xlsx",
+    job = services.import_job_create(actor=world.users["street"], filename="名单.xlsx",
                                      data=people_file(new_numbers(1), world.c1.code))
     c = Client()
     c.force_login(world.users["street"])

@@ -16,8 +16,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from bench import hostile_files as hostile
+from shegong.access import system_actor
 from shegong.common.errors import ApplicationError
 from shegong.people.models import Worker
 from shegong.roster.imports import OUT_OF_SCOPE_PERSON, UNKNOWN_PERSON_SCOPED, import_roster
@@ -167,9 +169,9 @@ def test_csv_limits_while_reading(settings):
     settings.ROSTER_MAX_COLUMNS = 3
     ok = csv_bytes([PEOPLE, ["甲", "1", "2"], ["乙", "1", "2"]])
     assert len(list(read_sheets(ok, "a.csv")[0].rows)) == 3
-    result = import_roster(csv_bytes([PEOPLE] + [["甲", "1", "2"]] * 3), "名单.csv", dry_run=True)
+    result = import_roster(csv_bytes([PEOPLE] + [["甲", "1", "2"]] * 3), "名单.csv", dry_run=True, actor=system_actor("command"))
     assert not result.ok and "3 行上限" in result.errors[0].message and "名单" in result.errors[0].message
-    result = import_roster(csv_bytes([PEOPLE + ["备注"], ["甲", "1", "2", "很长"]]), "名单.csv", dry_run=True)
+    result = import_roster(csv_bytes([PEOPLE + ["备注"], ["甲", "1", "2", "很长"]]), "名单.csv", dry_run=True, actor=system_actor("command"))
     assert "第 1 行超过 3 列" in result.errors[0].message
     # trailing empty columns (a CSV saved with trailing commas) are not columns
     assert len(list(read_sheets(csv_bytes([PEOPLE + ["", ""], ["甲", "1", "2", "", ""]]), "a.csv")[0].rows)) == 2
@@ -178,7 +180,7 @@ def test_csv_limits_while_reading(settings):
 @pytest.mark.django_db
 def test_a_csv_field_beyond_the_csv_modules_own_limit_is_a_clear_refusal():
     data = ("姓名,公民身份号码\n\"" + "x" * 200_000 + "\",1\n").encode()
-    result = import_roster(data, "x.csv", dry_run=True)
+    result = import_roster(data, "x.csv", dry_run=True, actor=system_actor("command"))
     assert not result.ok and CJK.search(result.errors[0].message)
 
 
@@ -199,7 +201,7 @@ def test_upload_beyond_the_size_limit_is_refused(world, settings):
 def test_errors_are_capped_and_counted(world, settings):
     settings.ROSTER_MAX_ERRORS = 7
     rows = [PEOPLE] + [["", "不是号码", "220102001001"] for _ in range(20)]
-    result = import_roster(xlsx(rows), "错.xlsx", dry_run=True)
+    result = import_roster(xlsx(rows), "错.xlsx", dry_run=True, actor=system_actor("command"))
     assert not result.ok
     assert len(result.errors) == 7 and result.error_count == 40  # each row: 姓名 and 公民身份号码
     assert result.as_dict()["error_count"] == 40
@@ -253,13 +255,13 @@ def _plain_id(worker: Worker) -> str:
 @pytest.mark.django_db
 @pytest.mark.parametrize("start, end, column, words", [
     ("9999-12-31", None, "任职日期", "任职日期 9999-12-31 晚于"),
-    (dt.datetime(9999, 12, 31), None, "任职日期", "任职日期 9999-12-31 晚于"),
+    (dt.datetime(9999, 12, 31), None, "任职日期", "任职日期 9999-12-31 晚于"),  # noqa: DTZ001  (a spreadsheet cell: naive)
     ("2021-01-05", "9999-12-31", "离任日期", "离任日期 9999-12-31 晚于"),
     ("1899-12-31", None, "任职日期", "早于 1900 年"),
     ("2021-01-05", "1800/1/1", "离任日期", "早于 1900 年"),
 ])
 def test_implausible_appointment_dates_are_refused_naming_row_and_column(world, start, end, column, words):
-    result = import_roster(_appointment_file(_plain_id(world.w1), world.c1.code, start, end), "期.xlsx")
+    result = import_roster(_appointment_file(_plain_id(world.w1), world.c1.code, start, end), "期.xlsx", actor=system_actor("command"))
     assert not result.ok
     (e,) = [e for e in result.errors if e.column == column]
     assert (e.sheet, e.row) == ("任职", 2) and words in e.message
@@ -267,9 +269,9 @@ def test_implausible_appointment_dates_are_refused_naming_row_and_column(world, 
 
 @pytest.mark.django_db
 def test_a_date_within_a_year_is_accepted_for_an_appointment(world):
-    soon = dt.date.today() + dt.timedelta(days=200)
+    soon = timezone.localdate() + dt.timedelta(days=200)
     result = import_roster(_appointment_file(_plain_id(world.w1), world.c1.code, "2021-01-05", soon.isoformat()),
-                           "期.xlsx", dry_run=True)
+                           "期.xlsx", dry_run=True, actor=system_actor("command"))
     assert result.ok, [e.message for e in result.errors]
 
 
@@ -281,7 +283,7 @@ def test_a_date_within_a_year_is_accepted_for_an_appointment(world):
 ])
 def test_implausible_worker_dates_are_refused(world, column, typed, words):
     rows = [PEOPLE + [column], ["新人", factories.id_number(), world.c1.code, typed]]
-    result = import_roster(xlsx(rows), "人.xlsx", dry_run=True)
+    result = import_roster(xlsx(rows), "人.xlsx", dry_run=True, actor=system_actor("command"))
     (e,) = result.errors
     assert (e.row, e.column) == (2, column) and words in e.message
 
@@ -317,7 +319,7 @@ FORMULA = '=HYPERLINK("http://evil.example","点")'
 @pytest.mark.django_db
 def test_marked_workbook_of_a_csv_keeps_formula_text_as_text(world):
     data = csv_bytes([PEOPLE + ["备注"], [FORMULA, "不是号码", world.c1.code, "=1+1"]])
-    result = import_roster(data, "a.csv", dry_run=True)
+    result = import_roster(data, "a.csv", dry_run=True, actor=system_actor("command"))
     assert not result.ok
     marked = marked_workbook(data, "a.csv", result.as_dict(cells=True)["errors"])
     ws = openpyxl.load_workbook(io.BytesIO(marked))["a"]
@@ -350,7 +352,7 @@ def test_marked_workbook_of_an_xlsx_keeps_formula_text_as_text(world, keep_forma
     buf = io.BytesIO()
     wb.save(buf)
     data = buf.getvalue()
-    result = import_roster(data, "a.xlsx", dry_run=True)
+    result = import_roster(data, "a.xlsx", dry_run=True, actor=system_actor("command"))
     marked = marked_workbook(data, "a.xlsx", result.as_dict(cells=True)["errors"])
     ws = openpyxl.load_workbook(io.BytesIO(marked))["人员"]
     assert ws["A2"].value == FORMULA and ws["A2"].data_type == "s"
@@ -361,7 +363,7 @@ def test_marked_workbook_of_an_xlsx_keeps_formula_text_as_text(world, keep_forma
 @pytest.mark.django_db
 def test_marked_workbook_keeps_row_numbers_of_a_csv_with_blank_lines(world):
     data = csv_bytes([["花名册"], [], PEOPLE, ["甲", "不是号码", world.c1.code]])
-    result = import_roster(data, "a.csv", dry_run=True)
+    result = import_roster(data, "a.csv", dry_run=True, actor=system_actor("command"))
     (e,) = result.errors
     assert e.row == 4
     ws = openpyxl.load_workbook(io.BytesIO(marked_workbook(data, "a.csv", result.as_dict(cells=True)["errors"])))["a"]

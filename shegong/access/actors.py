@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
     from shegong.accounts.models import User
 
 
@@ -37,7 +39,9 @@ class SystemActor:
         return self.label or self.username
 
 
-Actor: TypeAlias = "User | SystemActor"
+# AnonymousUser is here because that is how django-stubs types `request.user`: views pass it as is, and
+# an anonymous actor is refused by every check (scope fails closed). None is never an Actor.
+Actor: TypeAlias = "User | AnonymousUser | SystemActor"
 
 _LABELS = {
     "command": "命令行",

@@ -15,12 +15,12 @@ from typing import Any, ClassVar, Self
 
 from django.db import models
 
-from shegong.access.scope import restrict
+from shegong.access.scope import scope_q
 
 
 class RestrictedQuerySet(models.QuerySet):
     def restrict(self, actor: Any, action: str = "view") -> Self:
-        return restrict(self, actor, action)
+        return self.filter(scope_q(actor, action, self.model))  # = access.restrict(self, actor, action)
 
 
 class ScopeDeclaration(models.Model):

@@ -19,11 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 
 from shegong.access.errors import FORBIDDEN, NOT_VISIBLE, Forbidden, NotVisible
-from shegong.org.codes import ancestor_codes
+from shegong.common.divcodes import ancestor_codes
 
 M = TypeVar("M", bound=models.Model)
 NOTHING = Q(pk__in=[])
@@ -87,8 +88,11 @@ def scope_q(actor: Any, action: str, model: type[models.Model], prefix: str = ""
     for grant in grant_scopes(actor):
         if action not in grant.actions:
             continue
-        if grant.self_only:
-            if owner_field is not None and actor.worker_id is not None:
+        if grant.self_only and owner_field is not None:
+            # Rows that belong to one person: only one's own. Rows that belong to no one (divisions, a
+            # street's descriptions) fall through to the grant's subtree, as before issue 10: a worker
+            # sees their community and reads their street's descriptions.
+            if actor.worker_id is not None:
                 q |= Q(**{f"{prefix}{owner_field}": actor.worker_id})
             continue
         q |= Q(**{f"{prefix}{scope_field}__startswith": grant.code})
@@ -133,7 +137,7 @@ def get_scoped(queryset: models.QuerySet[M] | type[M], actor: Any, action: str =
     qs = queryset._default_manager.all() if isinstance(queryset, type) else queryset
     try:
         obj = restrict(qs, actor, "view").get(**lookup)
-    except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise NotVisible(not_found or NOT_VISIBLE) from exc
     memo = getattr(actor, "_access_can", None)
     if memo is not None:

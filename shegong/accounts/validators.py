@@ -4,7 +4,7 @@ so every path that validates a password — `shegong user create/password`, Djan
 
 - No spaces around a password, and no password of spaces only: the login form strips what is typed, so an
   account with such a password could never sign in from the web.
-- Never the public demo password (shegong.web.demo.DEMO_PASSWORD, printed by `make run` and the README):
+- Never the public demo password (DEMO_PASSWORD below, printed by `make run` and the README):
   only the demo loader gives it, to the demo accounts (user_create(..., demo=True)).
 """
 
@@ -16,12 +16,13 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
+# The public demo password: defined here, in the app that refuses it, so accounts needs nothing from the
+# demo loader above it (shegong.web.demo imports it from here).
+DEMO_PASSWORD = "Shegong@2021"
+
 
 def demo_password() -> str:
-    """The public demo password, defined once in the demo module (imported late: accounts must not load
-    the demo's dependencies at start-up)."""
-    from shegong.web.demo import DEMO_PASSWORD
-
+    """The public demo password."""
     return DEMO_PASSWORD
 
 

@@ -4,10 +4,10 @@ Each app's router lives in its own api.py and is mounted here. Every endpoint re
 `restrict(user, action)`; a row outside scope answers 404.
 
 Every error is JSON of one shape, {"message": 中文说明, "field": 字段或 null, "errors": 明细(可选)}
-(shegong/api/openapi.py documents it for each operation): the exception handlers below turn every
+(shegong/common/openapi.py documents it for each operation): the exception handlers below turn every
 exception into such an answer — an unexpected one into a logged 500, never Django's HTML page — and
 the URLs of the API answer an unknown path (404) and a wrong method (405) the same way. The request
-guard (shegong/api/guard.py) refuses, before any query runs, a body that is not JSON (415), NUL
+guard (shegong/common/guard.py) refuses, before any query runs, a body that is not JSON (415), NUL
 characters, over-long query values and out-of-range offsets (422).
 """
 
@@ -34,10 +34,14 @@ from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
 from shegong.accounts.services import token_authenticate
-from shegong.api.guard import GuardedParser, UnsupportedMediaType
-from shegong.api.openapi import add_error_responses
+from shegong.archives.api import router as archives_router
 from shegong.common import errors as _errors
 from shegong.common.errors import ApplicationError
+from shegong.common.guard import GuardedParser, UnsupportedMediaType
+from shegong.common.openapi import add_error_responses
+from shegong.org.api import router as org_router
+from shegong.people.api import router as people_router
+from shegong.staffing.api import router as staffing_router
 
 logger = logging.getLogger("shegong.api")
 
@@ -146,7 +150,8 @@ def _http404(request, exc):
 
 @api.exception_handler(PermissionDenied)
 def _forbidden(request, exc):
-    return api.error(request, 403, str(exc) or "您无权执行此操作")
+    """shegong.access.Forbidden (a PermissionDenied) and any other refusal: 403 with the Chinese reason."""
+    return api.error(request, 403, getattr(exc, "message", "") or str(exc) or "您无权执行此操作")
 
 
 @api.exception_handler(AuthenticationError)
@@ -254,16 +259,7 @@ def _server_error(request, exc: Exception):
     return api.error(request, 500, SERVER_ERROR)
 
 
-def _mount() -> None:
-    from shegong.archives.api import router as archives_router
-    from shegong.org.api import router as org_router
-    from shegong.people.api import router as people_router
-    from shegong.staffing.api import router as staffing_router
-
-    api.add_router("/", org_router)
-    api.add_router("/", people_router)
-    api.add_router("/", staffing_router)
-    api.add_router("/", archives_router)
-
-
-_mount()
+api.add_router("/", org_router)
+api.add_router("/", people_router)
+api.add_router("/", staffing_router)
+api.add_router("/", archives_router)

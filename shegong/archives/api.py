@@ -10,15 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
-from shegong.api.pagination import Pagination
+from shegong.access import can, get_scoped
 from shegong.archives import selectors, services
 from shegong.archives.models import ArchiveClass, ArchiveRecord, Attachment, CorrectionRequest
 from shegong.archives.rules import archive_rules
@@ -26,7 +26,7 @@ from shegong.common.codes import EDUCATION
 from shegong.common.errors import ApplicationError, ConflictError
 from shegong.common.etags import ConflictOut, conflict_response
 from shegong.common.models import AccessLog
-from shegong.common.scoping import user_can
+from shegong.common.pagination import Pagination
 from shegong.common.versioning import etag, if_match
 from shegong.org.selectors import division_get
 from shegong.people.models import Worker
@@ -44,14 +44,16 @@ def _ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def _worker(request: HttpRequest, worker_id: int) -> Worker:
-    return selectors.archive_worker(user=request.user, pk=worker_id)
+def _worker(request: HttpRequest, worker_id: int, action: str = "view", message: str = "") -> Worker:
+    """The worker whose archive it is: 404 unless visible, 403 when visible but `action` is not allowed."""
+    return get_scoped(Worker.objects.select_related("community", "community__parent"), request.user, action,
+                      message=message, pk=worker_id)
 
 
-def _record(request: HttpRequest, record_id: int) -> ArchiveRecord:
-    return (ArchiveRecord.objects.restrict(request.user, "view")
-            .select_related("worker", "worker__community", "created_by", "voided_by", *DETAIL_RELATED)
-            .prefetch_related("attachments").get(pk=record_id))
+def _record(request: HttpRequest, record_id: int, action: str = "view", message: str = "") -> ArchiveRecord:
+    return get_scoped(ArchiveRecord.objects
+                      .select_related("worker", "worker__community", "created_by", "voided_by", *DETAIL_RELATED)
+                      .prefetch_related("attachments"), request.user, action, message=message, pk=record_id)
 
 
 def _attachment(request: HttpRequest, attachment_id: int) -> Attachment:
@@ -59,16 +61,10 @@ def _attachment(request: HttpRequest, attachment_id: int) -> Attachment:
             .select_related("record", "record__worker", "record__worker__community").get(pk=attachment_id))
 
 
-def _correction(request: HttpRequest, request_id: int) -> CorrectionRequest:
-    return (CorrectionRequest.objects.restrict(request.user, "view")
-            .select_related("worker", "worker__community", "record", "requested_by", "decided_by")
-            .get(pk=request_id))
-
-
-def _may_change(request: HttpRequest, worker: Worker, message: str) -> None:
-    """Visible but not changeable: 403 (the caller has already found the row within `view`)."""
-    if not user_can(request.user, "change", worker):
-        raise PermissionDenied(message)
+def _correction(request: HttpRequest, request_id: int, action: str = "view", message: str = "") -> CorrectionRequest:
+    return get_scoped(CorrectionRequest.objects
+                      .select_related("worker", "worker__community", "record", "requested_by", "decided_by"),
+                      request.user, action, message=message, pk=request_id)
 
 
 # ---- schemas ---------------------------------------------------------------------------------------------------
@@ -95,7 +91,7 @@ def _details(record: ArchiveRecord) -> dict[str, Any] | None:
     if record.kind == "education":
         data["level_name"] = EDUCATION.label(data["level"])
     if record.kind == "sanction":
-        data["in_force"] = detail.in_force(dt.date.today())  # type: ignore[attr-defined]
+        data["in_force"] = detail.in_force(timezone.localdate())  # type: ignore[attr-defined]
     return data
 
 
@@ -347,7 +343,7 @@ def archive(request: HttpRequest, worker_id: int):
         "worker": {"id": worker.pk, "name": worker.name, "id_number": worker.id_number_masked,
                    "community_code": worker.community.code, "community_name": worker.community.name,
                    "status": worker.status, "read_only": read_only,
-                   "can_change": not read_only and user_can(request.user, "change", worker)},
+                   "can_change": not read_only and can(request.user, "change", worker)},
         "catalogue": selectors.catalogue(worker=worker, records=records),
         "completeness": {
             "items": [{"code": item.code, "name": item.name, "archive_class": item.archive_class,
@@ -401,8 +397,7 @@ def records(request: HttpRequest, worker_id: int, archive_class: int | None = No
 
 @router.post("/workers/{worker_id}/archive/records", response={201: RecordOut}, summary="增加档案材料")
 def record_post(request: HttpRequest, worker_id: int, payload: RecordIn):
-    worker = _worker(request, worker_id)
-    _may_change(request, worker, "您可以查看但无权修改这份档案")
+    worker = _worker(request, worker_id, "change", "您可以查看但无权修改这份档案")
     data = payload.dict(exclude={"kind", "details"})
     if data["archive_class"] is None:
         data.pop("archive_class")
@@ -422,8 +417,7 @@ def record(request: HttpRequest, record_id: int, response: HttpResponse):
 @router.patch("/archive/records/{record_id}", response={200: RecordOut, 412: ConflictOut},
               summary="修改档案材料(修改留痕;只写给出的字段;If-Match 给出版本时,版本已变则 412)")
 def record_patch(request: HttpRequest, record_id: int, payload: RecordPatch, response: HttpResponse):
-    obj = _record(request, record_id)
-    _may_change(request, obj.worker, "您可以查看但无权修改这份档案")
+    obj = _record(request, record_id, "change", "您可以查看但无权修改这份档案")
     data = payload.model_dump(exclude_unset=True)
     details = data.pop("details", None)
     _check_details(obj.kind, details)
@@ -439,8 +433,7 @@ def record_patch(request: HttpRequest, record_id: int, payload: RecordPatch, res
 
 @router.post("/archive/records/{record_id}/void", response=RecordOut, summary="作废档案材料(保留,须写明原因)")
 def record_void(request: HttpRequest, record_id: int, payload: VoidIn):
-    obj = _record(request, record_id)
-    _may_change(request, obj.worker, "您可以查看但无权作废这份材料")
+    obj = _record(request, record_id, "change", "您可以查看但无权作废这份材料")
     services.record_void(actor=request.user, record=obj, reason=payload.reason)
     return _record(request, record_id)
 
@@ -451,8 +444,7 @@ def record_void(request: HttpRequest, record_id: int, payload: VoidIn):
 @router.post("/archive/records/{record_id}/attachments", response={201: AttachmentOut},
              summary="上传扫描件(PDF、JPEG、PNG,按内容识别,不超过 20 MB)")
 def attachment_post(request: HttpRequest, record_id: int, file: File[UploadedFile]):
-    obj = _record(request, record_id)
-    _may_change(request, obj.worker, "您可以查看但无权为这份材料上传附件")
+    obj = _record(request, record_id, "change", "您可以查看但无权为这份材料上传附件")
     data = file.read(archive_rules().max_bytes + 1)  # enough to tell "too big" without reading it all
     attachment = services.attachment_add(actor=request.user, record=obj, name=file.name or "", data=data)
     return Status(201, attachment)
@@ -523,14 +515,13 @@ def correction_post(request: HttpRequest, worker_id: int, payload: CorrectionIn)
     worker = _worker(request, worker_id)
     rec = None
     if payload.record_id is not None:
-        rec = ArchiveRecord.objects.restrict(request.user, "view").get(pk=payload.record_id)
+        rec = _record(request, payload.record_id)
     obj = services.correction_request_create(actor=request.user, worker=worker, text=payload.text, record=rec)
     return Status(201, _correction(request, obj.pk))
 
 
 @router.post("/archive/corrections/{request_id}/decide", response=CorrectionOut, summary="处理更正申请(须写明意见)")
 def correction_decide(request: HttpRequest, request_id: int, payload: DecideIn):
-    obj = _correction(request, request_id)
-    _may_change(request, obj.worker, "您可以查看但无权处理这项更正申请")
+    obj = _correction(request, request_id, "change", "您可以查看但无权处理这项更正申请")
     services.correction_request_decide(actor=request.user, request=obj, accept=payload.accept, reason=payload.reason)
     return _correction(request, request_id)

@@ -11,6 +11,7 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
+from shegong.access import system_actor
 from shegong.archives.services import archive_open, attachment_add, record_create
 from shegong.people.models import Worker
 
@@ -18,6 +19,8 @@ SCHOOLS = [("吉林大学", "社会工作"), ("东北师范大学", "行政管�
            ("长春师范大学", "汉语言文学"), ("吉林财经大学", "会计学")]
 EMPLOYERS = [("长春市第一百货公司", "职员"), ("南关区自强街道办事处", "协管员"), ("吉林省邮政公司长春分公司", "营业员"),
              ("长春市朝阳区某物业公司", "客服主管")]
+
+DEMO = system_actor("demo")
 
 
 def _pdf(title: str) -> bytes:
@@ -65,7 +68,7 @@ def _photo(seed: int, width: int = 90, height: int = 120) -> bytes:
 
 
 def _scan(record: Any, name: str, data: bytes) -> None:
-    attachment_add(actor=None, record=record, name=name, data=data)
+    attachment_add(actor=DEMO, record=record, name=name, data=data)
 
 
 def build_archive_demo(*, workers: Sequence[Worker], rng: random.Random, today: dt.date,
@@ -77,7 +80,7 @@ def build_archive_demo(*, workers: Sequence[Worker], rng: random.Random, today: 
         complete = i % 3 == 0
         school, major = SCHOOLS[i % len(SCHOOLS)]
         graduated = dt.date(max(w.birth_date.year + 22, 1990), 7, 1)
-        edu = record_create(actor=None, worker=w, kind="education", issuer=school, required_item="highest_diploma",
+        edu = record_create(actor=DEMO, worker=w, kind="education", issuer=school, required_item="highest_diploma",
                             details={"school": school, "major": major, "level": rng.choice(["本科", "大专", "本科"]),
                                      "degree": "学士" if i % 2 == 0 else "", "full_time": i % 4 != 1,
                                      "start_date": graduated.replace(year=graduated.year - 4, month=9),
@@ -89,11 +92,11 @@ def build_archive_demo(*, workers: Sequence[Worker], rng: random.Random, today: 
         employer, position = EMPLOYERS[i % len(EMPLOYERS)]
         switch = min(w.post_start_date or today, today) if w.post_start_date else start
         if switch > start:
-            record_create(actor=None, worker=w, kind="work", issuer=employer,
+            record_create(actor=DEMO, worker=w, kind="work", issuer=employer,
                           details={"organisation": employer, "position": position, "start_date": start,
                                    "end_date": switch - dt.timedelta(days=1)})
             made += 1
-        record_create(actor=None, worker=w, kind="work", issuer=w.community.name,
+        record_create(actor=DEMO, worker=w, kind="work", issuer=w.community.name,
                       details={"organisation": f"{w.community.name}", "position": "社区工作者",
                                "start_date": switch})
         made += 1
@@ -105,30 +108,30 @@ def build_archive_demo(*, workers: Sequence[Worker], rng: random.Random, today: 
         for code, klass, title, filename in items:
             if code in skip:
                 continue
-            record = record_create(actor=None, worker=w, archive_class=klass, title=title, required_item=code,
+            record = record_create(actor=DEMO, worker=w, archive_class=klass, title=title, required_item=code,
                                    date=switch, issuer=w.community.name)
             _scan(record, filename, _pdf(f"{code} {w.pk}"))
             made += 1
         if "photo" not in skip:
-            record = record_create(actor=None, worker=w, archive_class=10, title="近期免冠照片", required_item="photo",
+            record = record_create(actor=DEMO, worker=w, archive_class=10, title="近期免冠照片", required_item="photo",
                                    date=today - dt.timedelta(days=90 + i))
             _scan(record, "照片.png", _photo(w.pk))
             made += 1
         if i % 3 == 0:
             # The first is due for re-registration within the 60-day warning window.
             registered = today - dt.timedelta(days=3 * 365 - 40) if i == 0 else dt.date(2024, 9, 1)
-            record_create(actor=None, worker=w, kind="qualification", issuer="人力资源和社会保障部",
+            record_create(actor=DEMO, worker=w, kind="qualification", issuer="人力资源和社会保障部",
                           details={"level": "社会工作师" if i % 2 else "助理社会工作师",
                                    "certificate_no": f"{2019 + i % 4}2201{w.pk:06d}",
                                    "obtained_on": registered - dt.timedelta(days=120), "registered_on": registered,
                                    "hours_done": 24 + i % 40})
             made += 1
         if i % 4 == 2:
-            record_create(actor=None, worker=w, kind="reward", date=dt.date(2024, 12, 28), issuer="南关区民政局",
+            record_create(actor=DEMO, worker=w, kind="reward", date=dt.date(2024, 12, 28), issuer="南关区民政局",
                           details={"name": "优秀社区工作者", "level": "区级"})
             made += 1
         if i == 5:
-            record_create(actor=None, worker=w, kind="sanction", issuer="自强街道党工委",
+            record_create(actor=DEMO, worker=w, kind="sanction", issuer="自强街道党工委",
                           details={"sanction_type": "警告", "start_date": today - dt.timedelta(days=30)})
             made += 1
         if opened_by is not None and (i % 2 == 0 or i == len(workers) - 1):

@@ -19,11 +19,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from shegong.access.models import RestrictedQuerySet
 from shegong.common.codes import EDUCATION
 from shegong.common.dates import date_error
-from shegong.common.scoping import RestrictedQuerySet
 from shegong.common.versioning import Versioned
 
 
@@ -237,7 +238,7 @@ class Sanction(models.Model):
         month = self.start_date.month - 1 + longest
         year, month = self.start_date.year + month // 12, month % 12 + 1
         end = dt.date(year, month, min(self.start_date.day, calendar.monthrange(year, month)[1]))
-        return max(end, one_year_after(dt.date.today()))
+        return max(end, one_year_after(timezone.localdate()))
 
     def in_force(self, day: dt.date) -> bool:
         if self.lifted_on and self.lifted_on <= day:

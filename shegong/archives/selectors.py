@@ -11,13 +11,15 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
+from shegong.access import scope_q
 from shegong.archives.models import ArchiveRecord, Attachment, CorrectionRequest, Qualification, Transfer
 from shegong.archives.rules import RequiredItem, archive_rules
 from shegong.archives.services import add_months
 from shegong.common.models import AccessLog
-from shegong.common.scoping import scope_q
 from shegong.org.models import Division
+from shegong.org.selectors import division_roots
 from shegong.people.models import Worker
+from shegong.staffing.models import Appointment
 
 
 def archive_worker(*, user: Any, pk: int, action: str = "view") -> Worker:
@@ -54,8 +56,6 @@ class Entry:
 def catalogue(*, worker: Worker, records: list[ArchiveRecord] | None = None) -> list[Entry]:
     """The archive in catalogue order: class 1 to 10, by date within a class. Appointments (任免) join
     class 9 from the staffing data and transfers (转递) class 10, without being typed twice."""
-    from shegong.staffing.models import Appointment
-
     classes = archive_rules().classes
     records = archive_records(worker=worker) if records is None else records
     entries = [Entry(r.archive_class, classes[r.archive_class], r.title, r.date, r.issuer, r.notes, "record", r,
@@ -193,8 +193,6 @@ def completeness_rates(*, user: Any, parent: Division | None = None) -> list[dic
                         .order_by("code"))
         workers = workers.filter(community__code__startswith=parent.code)
     else:
-        from shegong.org.selectors import division_roots
-
         children = list(division_roots(user=user))
     if not children:
         return []

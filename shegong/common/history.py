@@ -16,9 +16,25 @@ HIDDEN_FIELDS = {"id_number_encrypted", "id_number_hash", "phone_encrypted", "ph
                  "row_version"}  # the optimistic-concurrency counter (shegong/common/versioning.py)
 
 
-def stamp(instance: models.Model, *, actor: Any = None, reason: str = "") -> None:
-    """Attach the acting user and a reason to the next history record of instance."""
-    if actor is not None and getattr(actor, "is_authenticated", False):
+def person(actor: Any) -> Any:
+    """The user behind `actor` for a foreign key to accounts.User (created_by, decided_by …): the user
+    themself, or None for a system actor (a command, an import, a job), which is not a row."""
+    if getattr(actor, "is_system", False) or not getattr(actor, "is_authenticated", False):
+        return None
+    return actor
+
+
+def stamp(instance: models.Model, *, actor: Any, reason: str = "") -> None:
+    """Attach the actor and a reason to the next history record of instance: a user as history_user; a
+    system actor (shegong.access.SystemActor, which is no row) by its label — the reason's prefix, or
+    the reason itself when none is given — so a command's or an import's change still says who made it."""
+    if getattr(actor, "is_system", False):
+        label = str(actor)
+        if not reason:
+            reason = label
+        elif label not in reason:
+            reason = f"{label}:{reason}"
+    elif actor is not None and getattr(actor, "is_authenticated", False):
         instance._history_user = actor  # type: ignore[attr-defined]
     if reason:
         instance._change_reason = reason  # type: ignore[attr-defined]

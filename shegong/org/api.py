@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
-from shegong.api.pagination import Pagination
+from shegong.common.pagination import Pagination
 from shegong.org.models import Division
 from shegong.org.selectors import division_get, division_list
 

@@ -5,8 +5,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from shegong.common.scoping import RestrictedQuerySet
-from shegong.org.codes import DivisionCodeError, level_of, normalize_code, parent_code
+from shegong.access.models import RestrictedQuerySet
+from shegong.common.divcodes import DivisionCodeError, level_of, normalize_code, parent_code
 
 
 class Division(models.Model):

@@ -4,7 +4,8 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from shegong.org.codes import DivisionCodeError, ancestor_codes, normalize_code
+from shegong.access.scope import grant_scopes
+from shegong.common.divcodes import DivisionCodeError, ancestor_codes, normalize_code
 from shegong.org.models import Division
 
 
@@ -47,10 +48,7 @@ def division_roots(*, user: Any) -> QuerySet[Division]:
     visible = Division.objects.restrict(user, "view").filter(is_active=True)
     if getattr(user, "is_superuser", False):
         return visible.filter(parent__isnull=True)
-    from shegong.accounts.selectors import user_grants
-
-    codes = {g.division.code for g in user_grants(user)}
-    return visible.filter(code__in=codes)
+    return visible.filter(code__in=[g.code for g in grant_scopes(user)])
 
 
 def community_counts(*, divisions: list[Division], user: Any) -> dict[str, dict[str, int]]:

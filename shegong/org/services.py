@@ -5,9 +5,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from shegong.common.errors import ApplicationError
-from shegong.common.history import stamp
-from shegong.org.codes import (
+from shegong.access import Actor, Forbidden, is_system, require
+from shegong.common.divcodes import (
     DivisionCodeError,
     ancestor_codes,
     level_of,
@@ -15,13 +14,15 @@ from shegong.org.codes import (
     parent_code,
     reference_names,
 )
+from shegong.common.errors import ApplicationError
+from shegong.common.history import stamp
 from shegong.org.models import Division
 
 LABELS = {f.name: str(f.verbose_name) for f in Division._meta.fields}
 COMMUNITY_FIELDS = ("households", "resident_population", "party_org_type", "address")
 
 
-def _save(division: Division, *, actor: Any, reason: str) -> Division:
+def _save(division: Division, *, actor: Actor, reason: str) -> Division:
     division.code = _code(division.code)
     division.level = level_of(division.code)
     try:
@@ -33,6 +34,18 @@ def _save(division: Division, *, actor: Any, reason: str) -> Division:
     return division
 
 
+def _require_above(actor: Actor, code: str) -> None:
+    """A division is created by whoever may change the nearest existing division above it; a division
+    with nothing above it (a province) only by a superuser or a system actor."""
+    above = Division.objects.filter(code__in=ancestor_codes(code)).only("pk", "code", "name")
+    nearest = max(above, key=lambda d: len(d.code), default=None)
+    message = f"您无权在区划 {code} 之上建立区划"
+    if nearest is not None:
+        require(actor, "change", nearest, message=message)
+    elif not (is_system(actor) or getattr(actor, "is_superuser", False)):
+        raise Forbidden(message)
+
+
 def _code(value: str) -> str:
     try:
         return normalize_code(value)
@@ -41,7 +54,7 @@ def _code(value: str) -> str:
 
 
 @transaction.atomic
-def division_ensure_ancestors(*, code: str, actor: Any = None, reason: str = "",
+def division_ensure_ancestors(*, code: str, actor: Actor, reason: str = "",
                               names: dict[str, str] | None = None) -> Division | None:
     """Make sure every division above `code` exists; return its parent.
 
@@ -49,6 +62,7 @@ def division_ensure_ancestors(*, code: str, actor: Any = None, reason: str = "",
     `names` (an import gives it) unless it exists already.
     """
     code = _code(code)
+    _require_above(actor, code)
     names = names or {}
     reference = reference_names()
     codes = ancestor_codes(code)
@@ -69,9 +83,10 @@ def division_ensure_ancestors(*, code: str, actor: Any = None, reason: str = "",
 
 
 @transaction.atomic
-def division_create(*, code: str, name: str, actor: Any = None, reason: str = "",
+def division_create(*, code: str, name: str, actor: Actor, reason: str = "",
                     parent_names: dict[str, str] | None = None, **attrs: Any) -> Division:
     code = _code(code)
+    _require_above(actor, code)
     if Division.objects.filter(code=code).exists():
         raise ApplicationError(f"区划代码 {code} 已存在", field="code")
     parent = division_ensure_ancestors(code=code, actor=actor, reason=reason, names=parent_names)
@@ -83,7 +98,8 @@ def division_create(*, code: str, name: str, actor: Any = None, reason: str = ""
 
 
 @transaction.atomic
-def division_update(*, division: Division, actor: Any = None, reason: str = "", **attrs: Any) -> Division:
+def division_update(*, division: Division, actor: Actor, reason: str = "", **attrs: Any) -> Division:
+    require(actor, "change", division, message=f"您无权修改区划“{division.name}”")
     allowed = {"name", "is_active", *COMMUNITY_FIELDS}
     unknown = set(attrs) - allowed
     if unknown:
@@ -99,8 +115,11 @@ def division_update(*, division: Division, actor: Any = None, reason: str = "", 
 
 
 @transaction.atomic
-def division_load_reference(*, prefix: str = "", actor: Any = None) -> int:
-    """Create the shipped GB/T 2260 divisions of Jilin (province, cities, counties) that are missing."""
+def division_load_reference(*, prefix: str = "", actor: Actor) -> int:
+    """Create the shipped GB/T 2260 divisions of Jilin (province, cities, counties) that are missing
+    (the province itself: only a superuser or a system actor)."""
+    if not (is_system(actor) or getattr(actor, "is_superuser", False)):
+        raise Forbidden("只有系统管理员可以载入 GB/T 2260 区划代码")
     reference = reference_names()
     existing = set(Division.objects.filter(code__in=list(reference)).values_list("code", flat=True))
     created = 0

@@ -4,11 +4,12 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from shegong.access.models import RestrictedQuerySet
 from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
 from shegong.common.dates import date_error
-from shegong.common.scoping import RestrictedQuerySet
 from shegong.common.versioning import Versioned
 
 
@@ -100,13 +101,13 @@ class Worker(Versioned):
 
     @property
     def age(self) -> int:
-        today = dt.date.today()
+        today = timezone.localdate()
         b = self.birth_date
         return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
-        today = dt.date.today()
+        today = timezone.localdate()
         if not (self.name or "").strip():
             errors["name"] = "姓名不能为空"
         if self.community_id is not None and self.community.level != "community":

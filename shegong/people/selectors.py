@@ -5,7 +5,10 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from shegong.common.codes import normalize_text
 from shegong.common.crypto import search_hash
+from shegong.common.divcodes import DivisionCodeError, normalize_code
+from shegong.common.errors import ApplicationError
 from shegong.people.idnumber import IdNumberError, parse_id_number
 from shegong.people.models import Worker
 
@@ -22,12 +25,8 @@ def worker_list(*, user: Any, community: str = "", post_type: str = "", category
                 q: str = "", id_hash: str = "") -> QuerySet[Worker]:
     """Workers in scope, filtered. `q` is a name fragment or a full ID number (matched by its hash);
     `id_hash` is the keyed hash of an ID number (the web list puts it in URLs instead of the number)."""
-    from shegong.staffing.models import Appointment
-
     qs = Worker.objects.restrict(user, "view").select_related("community")
     if community:
-        from shegong.org.codes import DivisionCodeError, normalize_code
-
         try:
             qs = qs.filter(community__code__startswith=normalize_code(community))
         except DivisionCodeError:
@@ -37,12 +36,7 @@ def worker_list(*, user: Any, community: str = "", post_type: str = "", category
     if status:
         qs = qs.filter(status=status)
     if post_type:
-        from shegong.staffing.services import post_type_code
-
-        today = timezone.localdate()
-        active = Appointment.objects.filter(worker=OuterRef("pk"), post_type__code=post_type_code(post_type),
-                                            start_date__lte=today).exclude(end_date__lte=today)
-        qs = qs.filter(Exists(active))
+        qs = qs.filter(Exists(_holding(post_type).filter(worker=OuterRef("pk"))))
     if id_hash:
         qs = qs.filter(id_number_hash=id_hash)
     q = (q or "").strip()
@@ -52,6 +46,22 @@ def worker_list(*, user: Any, community: str = "", post_type: str = "", category
         except IdNumberError:
             qs = qs.filter(name__contains=q)
     return qs.order_by("community__code", "name", "id")
+
+
+def _holding(post_type: str) -> QuerySet[Any]:
+    """Appointments of the post (by code, canonical name or accepted variant) current today. People sits
+    below staffing and does not import it: the models are reached through the reverse relation
+    `Worker.appointments`, and "current" is staffing's own queryset method `active_on`."""
+    appointment: Any = Worker.appointments.field.model
+    post_model: Any = appointment._meta.get_field("post_type").related_model
+    text = normalize_text(post_type).replace("“", "\"").replace("”", "\"")
+    if not text:
+        raise ApplicationError("岗位不能为空", field="post_type")
+    code = next((c for c, name, aliases in post_model._default_manager.values_list("code", "name", "aliases")
+                 if text in (c, name, *aliases)), None)
+    if code is None:
+        raise ApplicationError(f"岗位“{text}”不在 DB22/T 3226—2021 第 4–6 章所列岗位中", field="post_type")
+    return appointment._default_manager.active_on(timezone.localdate()).filter(post_type__code=code)
 
 
 def worker_get(*, user: Any, pk: int, action: str = "view") -> Worker:

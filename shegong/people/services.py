@@ -6,7 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from shegong.access import Actor, Forbidden, is_system, require
+from shegong.access import Actor, Forbidden, require
 from shegong.accounts.models import Grant
 from shegong.common.codes import (
     CATEGORY_ALIASES,
@@ -19,7 +19,7 @@ from shegong.common.codes import (
 )
 from shegong.common.crypto import decrypt, encrypt, mask_id_number, mask_phone, search_hash
 from shegong.common.errors import ApplicationError
-from shegong.common.history import stamp
+from shegong.common.history import person, stamp
 from shegong.common.models import AccessLog
 from shegong.common.versioning import lock
 from shegong.org.models import Division
@@ -268,14 +268,15 @@ def _check_no_current_posts(worker: Worker) -> None:
 
 def worker_reveal(*, worker: Worker, actor: Actor, field: str, ip: str | None = None) -> str:
     """The full ID number or phone, for a user whose scope allows `reveal`; every reveal is logged."""
-    if field not in ("id_number", "phone"):
-        raise ApplicationError("只能查看公民身份号码或联系电话", field="field")
-    if is_system(actor):
+    user = person(actor)
+    if user is None:
         # Every reveal is logged against a person; a command or job has no business reading the full value.
         raise Forbidden("完整信息只能由登录用户查看(每次查看都记录查看人)")
     require(actor, "reveal", worker, message="您无权查看完整信息")
+    if field not in ("id_number", "phone"):
+        raise ApplicationError("只能查看公民身份号码或联系电话", field="field")
     token = worker.id_number_encrypted if field == "id_number" else worker.phone_encrypted
     action = AccessLog.Action.REVEAL_ID if field == "id_number" else AccessLog.Action.REVEAL_PHONE
-    AccessLog.objects.create(user=actor, action=action, object_type="people.worker", object_id=str(worker.pk),
+    AccessLog.objects.create(user=user, action=action, object_type="people.worker", object_id=str(worker.pk),
                              object_label=worker.name, ip=ip, worker=worker)
     return decrypt(token)

@@ -5,11 +5,15 @@ import socket
 import threading
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django_tasks import task
 
+from shegong.access import Actor, Forbidden
 from shegong.common.errors import ApplicationError
+from shegong.common.history import person
 from shegong.roster.imports import ImportResult, import_roster
 from shegong.roster.limits import limits, size_text
 from shegong.roster.models import ImportJob
@@ -23,8 +27,9 @@ _running: set[int] = set()
 _running_lock = threading.Lock()
 
 
-def import_job_create(*, user: Any, filename: str, data: bytes) -> ImportJob:
-    """Keep the upload and queue its validation (a dry run). Small files are validated at once."""
+def import_job_create(*, actor: Actor, filename: str, data: bytes) -> ImportJob:
+    """Keep the upload and queue its validation (a dry run). Small files are validated at once. The job
+    runs later with the uploader's scope (the job's user), so only a person may upload."""
     lim = limits()
     if not data:
         raise ApplicationError("上传的文件是空的", field="file")
@@ -32,6 +37,9 @@ def import_job_create(*, user: Any, filename: str, data: bytes) -> ImportJob:
         raise ApplicationError(f"文件有 {size_text(len(data))},超过 {lim.max_size} 上限", field="file")
     if not filename.lower().endswith((".xlsx", ".xlsm", ".xls", ".csv")):
         raise ApplicationError("请上传 .xlsx、.xls 或 .csv 文件", field="file")
+    user = person(actor)
+    if user is None:
+        raise Forbidden("上传花名册须由登录用户进行(导入按上传人的管辖范围校验)")
     job = ImportJob(user=user, filename=filename[-255:], size=len(data))
     job.file.save(filename, ContentFile(data), save=False)
     job.save()
@@ -67,15 +75,18 @@ def _queue(job: ImportJob) -> None:
 
 
 def _start(job: ImportJob, *, commit: bool) -> None:
-    from django.conf import settings
-
-    from shegong.roster.tasks import run_import_job
-
     if job.size <= settings.ROSTER_BACKGROUND_BYTES:
         import_job_run(job_id=job.pk, commit=commit)
     else:
         transaction.on_commit(lambda: run_import_job.enqueue(job.pk, commit))
     job.refresh_from_db()
+
+
+@task()
+def run_import_job(job_id: int, commit: bool) -> None:
+    """The background task (django-tasks): defined here, next to the code that enqueues it, so that
+    services and tasks do not import each other; shegong/roster/tasks.py names it for the task path."""
+    import_job_run(job_id=job_id, commit=commit)
 
 
 def import_job_run(*, job_id: int, commit: bool) -> None:

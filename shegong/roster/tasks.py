@@ -1,8 +1,7 @@
-from django_tasks import task
+"""The roster's background tasks. The task is defined in shegong.roster.services, next to the code
+that enqueues it (so that services and tasks do not import each other); this name stays importable for
+tasks queued under it."""
 
-from shegong.roster.services import import_job_run
+from shegong.roster.services import run_import_job
 
-
-@task()
-def run_import_job(job_id: int, commit: bool) -> None:
-    import_job_run(job_id=job_id, commit=commit)
+__all__ = ["run_import_job"]

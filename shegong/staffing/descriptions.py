@@ -23,18 +23,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
+from shegong.access import Actor, Forbidden, NotVisible, can, scope_q
+from shegong.access.scope import grant_scopes
+from shegong.common.divcodes import DivisionCodeError, normalize_code, parent_code
 from shegong.common.errors import ApplicationError, ConflictError
-from shegong.common.history import stamp
-from shegong.org.codes import DivisionCodeError, normalize_code, parent_code
+from shegong.common.history import person, stamp
 from shegong.org.models import Division
 from shegong.staffing.models import Appointment, PostDescription, PostType
+from shegong.staffing.services import post_type_lookup
 
 DEFAULTS_FILE = Path(__file__).parent / "data" / "description_defaults.json"
 LABELS = {f.name: str(f.verbose_name) for f in PostDescription._meta.fields}
@@ -87,128 +90,113 @@ def description_default(*, street: Division, post_type: PostType) -> PostDescrip
 # ---- scope ----------------------------------------------------------------------------------------
 
 
-def description_streets(*, user: Any, action: str = "view") -> QuerySet[Division]:
-    """Streets whose descriptions the user may view (the street or anything under it is in view scope)
+class StreetDescriptions:
+    """Where a street's descriptions lie, declared on the street row itself — so a street that has stored
+    none yet (its readers see the standard's default) is placed too. The same declaration as
+    PostDescription's: visible from below, changeable at the street or above."""
+
+    scope_field = "code"
+    owner_field = None
+    scope_visible_from_below = PostDescription.scope_visible_from_below
+
+
+def description_streets(*, actor: Actor, action: str = "view") -> QuerySet[Division]:
+    """Streets whose descriptions the actor may view (the street or anything under it is in view scope)
     or change (the street itself is in change scope). One query when evaluated; usable as a subquery."""
-    streets = Division.objects.filter(level=Division.Level.STREET)
-    if action != "view":
-        return streets.filter(pk__in=Division.objects.restrict(user, action).filter(level=Division.Level.STREET)
-                              .values("pk"))
-    visible = Division.objects.restrict(user, "view")
-    return streets.filter(
-        Q(pk__in=visible.filter(level=Division.Level.STREET).values("pk"))
-        | Q(pk__in=visible.filter(level=Division.Level.COMMUNITY).values("parent_id"))
-        | Q(pk__in=visible.filter(level=Division.Level.GRID).values("parent__parent_id"))
-    )
+    return Division.objects.filter(level=Division.Level.STREET).filter(
+        scope_q(actor, action, cast(Any, StreetDescriptions)))
 
 
-def _memo(user: Any) -> dict[tuple[int, str], bool]:
-    """Per-user-object answers to "may the user <action> this street's descriptions" (one request),
-    kept on the user object like accounts.selectors.user_grants keeps the grants."""
-    if user is None:
-        return {}
-    memo: dict[tuple[int, str], bool] | None = getattr(user, "_shegong_description_scope", None)
-    if memo is None:
-        memo = {}
-        user._shegong_description_scope = memo
-    return memo
+def _may(actor: Actor, street: Division, action: str) -> bool:
+    """Whether the actor may view ("view") or edit and publish ("change") the street's descriptions: a
+    grant at or above the street, or for viewing one below it, decides without a query; otherwise (a
+    superuser, a system actor, no grant) access.can answers."""
+    codes = [g.code for g in grant_scopes(actor) if action in g.actions]  # self-only too: no owner here
+    if any(street.code.startswith(c) for c in codes):
+        return True
+    if action == "view" and StreetDescriptions.scope_visible_from_below and any(c.startswith(street.code)
+                                                                                for c in codes):
+        return True
+    return can(actor, action, street)
 
 
-def description_allowed(*, user: Any, street: Division, action: str = "view") -> bool:
-    """Whether the user may view ("view") or edit and publish ("change") the street's descriptions."""
-    memo = _memo(user)
-    key = (street.pk, action)
-    if key not in memo:
-        memo[key] = description_streets(user=user, action=action).filter(pk=street.pk).exists()
-    return memo[key]
-
-
-def description_street_get(*, user: Any, code: str, action: str = "view") -> Division:
-    """The street by any form of its code, if the user may view (or change) its descriptions;
+def description_street_get(*, actor: Actor, code: str, action: str = "view") -> Division:
+    """The street by any form of its code, if the actor may view (or change) its descriptions;
     Division.DoesNotExist otherwise (the caller answers 404)."""
     try:
         code = normalize_code(code)
     except DivisionCodeError as exc:
         raise Division.DoesNotExist(str(exc)) from exc
-    street = description_streets(user=user, action=action).get(code=code)
-    _memo(user)[(street.pk, action)] = True
-    if action == "change":
-        _memo(user)[(street.pk, "view")] = True
-    return street
+    return description_streets(actor=actor, action=action).get(code=code)
 
 
-def _require(user: Any, street: Division, action: str) -> None:
-    """Services: refuse a user outside the street's change scope with a message (like _check_scope in
-    staffing.services)."""
-    if not description_allowed(user=user, street=street, action=action):
-        verb = "查看" if action == "view" else "编辑"
-        raise ApplicationError(f"您无权{verb}“{street.name}”的岗位说明书(8.1.1.2)", field="street",
-                               clause="8.1.1.2")
+def _require_change(actor: Actor, street: Division) -> None:
+    """Services: a viewer who may not change the street's descriptions gets 403 with the reason."""
+    if not _may(actor, street, "change"):
+        raise Forbidden(f"您无权编辑“{street.name}”的岗位说明书(8.1.1.2)")
 
 
-def _require_view(user: Any, street: Division) -> None:
-    """Selectors: fail closed with DoesNotExist, which a page answers with 404 (DESIGN habit 4)."""
-    if not description_allowed(user=user, street=street, action="view"):
-        raise PostDescription.DoesNotExist("不存在或不在您的管辖范围内")
+def _require_view(actor: Actor, street: Division) -> None:
+    """Selectors: fail closed — not visible is not found (404, DESIGN habit 4)."""
+    if not _may(actor, street, "view"):
+        raise NotVisible()
 
 
 def _post_type(value: PostType | str) -> PostType:
     if isinstance(value, PostType):
         return value
-    from shegong.staffing.services import post_type_lookup
-
     return post_type_lookup(value)
 
 
 # ---- selectors ------------------------------------------------------------------------------------
 
 
-def description_current(*, user: Any, street: Division, post_type: PostType | str) -> PostDescription:
+def description_current(*, actor: Actor, street: Division, post_type: PostType | str) -> PostDescription:
     """What viewers see: the published version, or the default from the standard.
     PostDescription.DoesNotExist when the user may not read the street's descriptions."""
     post_type = _post_type(post_type)
-    _require_view(user, street)
+    _require_view(actor, street)
     published = (PostDescription.objects.filter(street=street, post_type=post_type,
                                                 status=PostDescription.Status.PUBLISHED)
                  .select_related("published_by", "post_type", "street").first())
     return published or description_default(street=street, post_type=post_type)
 
 
-def description_draft(*, user: Any, street: Division, post_type: PostType | str) -> PostDescription | None:
+def description_draft(*, actor: Actor, street: Division, post_type: PostType | str) -> PostDescription | None:
     """The street's draft, for a user who may change it (None for anyone else or when there is none)."""
     post_type = _post_type(post_type)
-    if not description_allowed(user=user, street=street, action="change"):
+    if not _may(actor, street, "change"):
         return None
     return (PostDescription.objects.filter(street=street, post_type=post_type, status=PostDescription.Status.DRAFT)
             .select_related("created_by", "post_type", "street").first())
 
 
-def description_versions(*, user: Any, street: Division, post_type: PostType | str) -> list[PostDescription]:
+def description_versions(*, actor: Actor, street: Division, post_type: PostType | str) -> list[PostDescription]:
     """Every stored version, newest first; the draft only for a user who may change it."""
     post_type = _post_type(post_type)
-    _require_view(user, street)
+    _require_view(actor, street)
     qs = PostDescription.objects.filter(street=street, post_type=post_type)
-    if not description_allowed(user=user, street=street, action="change"):
+    if not _may(actor, street, "change"):
         qs = qs.exclude(status=PostDescription.Status.DRAFT)
     return list(qs.select_related("created_by", "published_by").order_by("-version"))
 
 
-def description_get(*, user: Any, street: Division, post_type: PostType | str, version: int) -> PostDescription:
+def description_get(*, actor: Actor, street: Division, post_type: PostType | str, version: int) -> PostDescription:
     """One stored version; PostDescription.DoesNotExist when there is none or the user may not see it
     (a draft is seen only by those who may change it)."""
     post_type = _post_type(post_type)
-    _require_view(user, street)
+    _require_view(actor, street)
     qs = PostDescription.objects.filter(street=street, post_type=post_type, version=version)
-    if not description_allowed(user=user, street=street, action="change"):
+    if not _may(actor, street, "change"):
         qs = qs.exclude(status=PostDescription.Status.DRAFT)
     return qs.select_related("street", "post_type", "created_by", "published_by").get()
 
 
-def description_history(*, user: Any, street: Division, post_type: PostType | str, limit: int = 30) -> list[Any]:
+def description_history(*, actor: Actor, street: Division, post_type: PostType | str, limit: int = 30) -> list[Any]:
     """Who saved, published or superseded which version, newest first — for users who may change the
     street's descriptions (the records hold draft text), [] for anyone else. One query."""
     post_type = _post_type(post_type)
-    if not description_allowed(user=user, street=street, action="change"):
+    if not _may(actor, street, "change"):
         return []
     return list(PostDescription.history.filter(street_id=street.pk, post_type_id=post_type.pk)
                 .select_related("history_user").order_by("-history_date", "-history_id")[:limit])
@@ -230,11 +218,11 @@ class PostRow:
         return "标准默认"
 
 
-def description_statuses(*, user: Any, street: Division) -> list[PostRow]:
+def description_statuses(*, actor: Actor, street: Division) -> list[PostRow]:
     """Every post type with the street's published version and draft (drafts only for editors).
     Two queries, whatever the number of posts and versions."""
-    _require_view(user, street)
-    show_drafts = description_allowed(user=user, street=street, action="change")
+    _require_view(actor, street)
+    show_drafts = _may(actor, street, "change")
     statuses = [PostDescription.Status.PUBLISHED, *([PostDescription.Status.DRAFT] if show_drafts else [])]
     rows = PostDescription.objects.filter(street=street, status__in=statuses).values_list(
         "post_type_id", "status", "version", "published_at")
@@ -252,9 +240,9 @@ def description_statuses(*, user: Any, street: Division) -> list[PostRow]:
     return out
 
 
-def description_street_list(*, user: Any, q: str = "") -> QuerySet[Division]:
+def description_street_list(*, actor: Actor, q: str = "") -> QuerySet[Division]:
     """Streets the user may read descriptions of, with how many posts each has published."""
-    qs = description_streets(user=user, action="view").filter(is_active=True)
+    qs = description_streets(actor=actor, action="view").filter(is_active=True)
     if q:
         q = q.strip()
         try:
@@ -369,7 +357,7 @@ def _content(d: PostDescription) -> dict[str, Any]:
 
 
 @transaction.atomic
-def description_draft_save(*, user: Any, street: Division, post_type: PostType | str, reporting_line: str,
+def description_draft_save(*, actor: Actor, street: Division, post_type: PostType | str, reporting_line: str,
                            added_duties: Iterable[str] | str = (), requirements: Iterable[str] | str = (),
                            assessment: Iterable[str] | str = (), note: str = "", expected: str | None = None,
                            force: bool = False) -> PostDescription:
@@ -383,7 +371,7 @@ def description_draft_save(*, user: Any, street: Division, post_type: PostType |
     if street.level != Division.Level.STREET:
         raise ApplicationError(f"“{street.name}”不是街道(乡镇);岗位说明书由街道(乡镇)制定(8.1.1.2)",
                                field="street", clause="8.1.1.2")
-    _require(user, street, "change")
+    _require_change(actor, street)
     values = {
         "reporting_line": " ".join(_clean_text(reporting_line, "reporting_line", MAX_REPORTING_LINE).split()),
         **{f: _clean_lines(v, f) for f, v in
@@ -419,7 +407,7 @@ def description_draft_save(*, user: Any, street: Division, post_type: PostType |
     if draft is None:
         last = PostDescription.objects.filter(street=street, post_type=post_type).aggregate(v=Max("version"))["v"]
         draft = PostDescription(street=street, post_type=post_type, version=(last or 0) + 1,
-                                status=PostDescription.Status.DRAFT, created_by=_user_or_none(user))
+                                status=PostDescription.Status.DRAFT, created_by=person(actor))
         reason = f"起草{post_type.name}岗位说明书 v{draft.version}"
     else:
         reason = f"修改{post_type.name}岗位说明书草稿 v{draft.version}"
@@ -427,16 +415,16 @@ def description_draft_save(*, user: Any, street: Division, post_type: PostType |
         setattr(draft, key, value)
     draft.standard_duties = [list(d) for d in post_type.duties]
     _full_clean(draft)
-    stamp(draft, actor=user, reason=reason)
+    stamp(draft, actor=actor, reason=reason)
     draft.save()
     return draft
 
 
 @transaction.atomic
-def description_publish(*, user: Any, street: Division, post_type: PostType | str) -> PostDescription:
+def description_publish(*, actor: Actor, street: Division, post_type: PostType | str) -> PostDescription:
     """Publish the street's draft: it becomes the current version, the previous one is superseded."""
     post_type = _post_type(post_type)
-    _require(user, street, "change")
+    _require_change(actor, street)
     Division.objects.select_for_update().filter(pk=street.pk).first()
     draft = PostDescription.objects.filter(street=street, post_type=post_type,
                                            status=PostDescription.Status.DRAFT).first()
@@ -446,20 +434,16 @@ def description_publish(*, user: Any, street: Division, post_type: PostType | st
     for previous in PostDescription.objects.filter(street=street, post_type=post_type,
                                                    status=PostDescription.Status.PUBLISHED):
         previous.status = PostDescription.Status.SUPERSEDED
-        stamp(previous, actor=user, reason=f"被 v{draft.version} 替代")
+        stamp(previous, actor=actor, reason=f"被 v{draft.version} 替代")
         previous.save(update_fields=["status", "updated_at"])
     draft.status = PostDescription.Status.PUBLISHED
     draft.published_at = now
-    draft.published_by = _user_or_none(user)
+    draft.published_by = person(actor)
     draft.standard_duties = [list(d) for d in post_type.duties]
     _full_clean(draft)
-    stamp(draft, actor=user, reason=f"发布{post_type.name}岗位说明书 v{draft.version}")
+    stamp(draft, actor=actor, reason=f"发布{post_type.name}岗位说明书 v{draft.version}")
     draft.save()
     return draft
-
-
-def _user_or_none(user: Any) -> Any:
-    return user if getattr(user, "is_authenticated", False) else None
 
 
 def _full_clean(description: PostDescription) -> None:

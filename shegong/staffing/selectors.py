@@ -6,8 +6,10 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from shegong.common.divcodes import DivisionCodeError, normalize_code
 from shegong.org.models import Division
 from shegong.staffing.models import Appointment, PostType
+from shegong.staffing.services import post_type_code
 
 # Posts whose vacancy the home page shows (the community's 正职, clauses 4.2.1 and 4.3.2).
 VACANCY_POSTS = ("party_secretary", "rc_director")
@@ -19,8 +21,6 @@ def appointment_list(*, user: Any, community: str = "", worker_id: int | None = 
                      current: bool | None = None) -> QuerySet[Appointment]:
     qs = Appointment.objects.restrict(user, "view").select_related("worker", "community", "post_type")
     if community:
-        from shegong.org.codes import DivisionCodeError, normalize_code
-
         try:
             qs = qs.filter(community__code__startswith=normalize_code(community))
         except DivisionCodeError:
@@ -28,8 +28,6 @@ def appointment_list(*, user: Any, community: str = "", worker_id: int | None = 
     if worker_id is not None:
         qs = qs.filter(worker_id=worker_id)
     if post_type:
-        from shegong.staffing.services import post_type_code
-
         qs = qs.filter(post_type__code=post_type_code(post_type))
     if current is True:
         qs = qs.active_on(timezone.localdate())
@@ -48,8 +46,6 @@ def vacancy_queryset(*, user: Any, day: dt.date | None = None, posts: tuple[str,
     day = day or timezone.localdate()
     qs = Division.objects.restrict(user, "view").filter(level=Division.Level.COMMUNITY, is_active=True)
     if scope:
-        from shegong.org.codes import DivisionCodeError, normalize_code
-
         try:
             qs = qs.filter(code__startswith=normalize_code(scope))
         except DivisionCodeError:

@@ -12,8 +12,12 @@ import random
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
+from shegong.access import system_actor
 from shegong.accounts.services import user_create
+from shegong.accounts.validators import DEMO_PASSWORD
+from shegong.archives.demo import build_archive_demo
 from shegong.org.models import Division
 from shegong.org.services import division_create, division_load_reference
 from shegong.people.idnumber import make_id_number
@@ -24,7 +28,7 @@ from shegong.staffing.rules import quota_range
 from shegong.staffing.services import appointment_create, post_types_sync
 
 REASON = "演示数据(shegong demo)"
-DEMO_PASSWORD = "Shegong@2021"
+DEMO = system_actor("demo")
 
 STREETS = [
     ("220102001", "自强街道", 7), ("220102002", "民康街道", 7), ("220103001", "新发街道", 7),
@@ -74,20 +78,20 @@ def build_demo(*, seed: int = 2021) -> DemoResult:
     rng = random.Random(seed)
     people = _People(rng)
     post_types_sync()
-    division_load_reference()
+    division_load_reference(actor=DEMO)
     posts = {p.code: p for p in PostType.objects.all()}
     result = DemoResult()
     first_community: Division | None = None
     account_worker: Worker | None = None
     index = 0
-    today = dt.date.today()
+    today = timezone.localdate()
     for street_code, street_name, n_communities in STREETS:
         for i in range(n_communities):
             households = rng.randrange(800, 6001)
             if index == OVER_QUOTA:
                 households = 1200
             community = division_create(
-                code=f"{street_code}{i + 1:03d}", name=f"{COMMUNITY_NAMES[index]}社区", reason=REASON,
+                code=f"{street_code}{i + 1:03d}", name=f"{COMMUNITY_NAMES[index]}社区", actor=DEMO, reason=REASON,
                 parent_names={street_code: street_name}, households=households,
                 resident_population=int(households * rng.uniform(2.3, 2.9)),
                 party_org_type="党委" if households > 3000 else rng.choice(["党总支", "党支部"]),
@@ -112,7 +116,7 @@ def build_demo(*, seed: int = 2021) -> DemoResult:
                     category=category, work_start_date=work_start,
                     post_start_date=people.date_between(max(work_start, dt.date(2012, 1, 1)),
                                                         max(work_start, dt.date(2023, 6, 30))),
-                    community=community, reason=REASON)
+                    community=community, actor=DEMO, reason=REASON)
 
             staff = [person() for _ in range(n_full)]
             result.workers += n_full
@@ -120,7 +124,7 @@ def build_demo(*, seed: int = 2021) -> DemoResult:
             def appoint(w: Worker, code: str, method: str, community: Division = community) -> None:
                 start = max(w.post_start_date or dt.date(2021, 1, 1), dt.date(2021, 1, 5))
                 appointment_create(worker=w, community=community, post_type=posts[code], method=method,
-                                   start_date=start, reason=REASON)
+                                   start_date=start, actor=DEMO, reason=REASON)
                 result.appointments += 1
 
             if index != NO_SECRETARY:
@@ -167,12 +171,10 @@ def build_demo(*, seed: int = 2021) -> DemoResult:
     users = {}
     for username, role, scope, display, worker in accounts:
         users[username] = user_create(username=username, password=DEMO_PASSWORD, role=role, scope=scope,
-                                      display_name=display, worker=worker, validate=False, demo=True)
+                                      display_name=display, worker=worker, validate=False, demo=True, actor=DEMO)
         result.accounts.append((username, role, display))
     # Archives (8.1.2) for the community admin's community and the demo worker, partly complete; the street
     # admin has opened some of them, so the workers see who did.
-    from shegong.archives.demo import build_archive_demo
-
     archive_workers = [*Worker.objects.filter(community=first_community, status=Worker.Status.ACTIVE)
                        .exclude(category=Worker.Category.PUBLIC_WELFARE).order_by("id"), account_worker]
     result.archive_records = build_archive_demo(workers=archive_workers, rng=rng, today=today,

@@ -1,6 +1,6 @@
 """Schemathesis over every /api/v1 operation, as a civil-affairs admin (the whole province) and as a
 street admin (one street): no 5xx, and every answer conforms to the OpenAPI document — including the
-error answers, which the document lists for every operation (shegong/api/openapi.py).
+error answers, which the document lists for every operation (shegong/common/openapi.py).
 
 Positive and negative cases, 30 examples per operation and role, derandomized so that a CI run is
 repeatable. The app is called in-process through WSGI, so the requests see the test database of the

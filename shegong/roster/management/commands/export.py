@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from shegong.org.codes import DivisionCodeError, normalize_code
+from shegong.common.divcodes import DivisionCodeError, normalize_code
 from shegong.org.models import Division
 from shegong.people.models import Worker
 from shegong.roster.exporters import write_workbook

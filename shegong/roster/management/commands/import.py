@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from shegong.access import Actor, system_actor
 from shegong.accounts.models import User
 from shegong.roster.imports import import_roster
 
@@ -22,11 +23,13 @@ class Command(BaseCommand):
         path = Path(opts["file"])
         if not path.exists():
             raise CommandError(f"文件不存在:{path}")
-        actor = None
+        # Without --user the import acts as the command (no scope limit), recorded as such in history.
+        actor: Actor = system_actor("command")
         if opts["user"]:
-            actor = User.objects.filter(username=opts["user"], is_active=True).first()
-            if actor is None:
+            user = User.objects.filter(username=opts["user"], is_active=True).first()
+            if user is None:
                 raise CommandError(f"用户 {opts['user']} 不存在或已停用")
+            actor = user
 
         def progress(stage: str, done: int, total: int) -> None:
             if total > 1000 or done == 0:

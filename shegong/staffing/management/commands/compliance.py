@@ -10,8 +10,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from shegong.common.divcodes import DivisionCodeError, normalize_code
 from shegong.common.errors import ApplicationError
-from shegong.org.codes import DivisionCodeError, normalize_code
 from shegong.org.models import Division
 from shegong.staffing.compliance import LEVEL_NAMES, Report, evaluate
 from shegong.staffing.rules import load_rule_set

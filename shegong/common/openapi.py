@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shegong.common.pagination import MAX_OFFSET
+
 ERROR_SCHEMA: dict[str, Any] = {
     "title": "Error",
     "type": "object",
@@ -72,9 +74,8 @@ def _statuses(method: str, operation: dict[str, Any]) -> list[int]:
 
 
 def _bound_offsets(operation: dict[str, Any]) -> None:
-    """The request guard bounds every `offset` (shegong/api/guard.py): say so where a list still uses
+    """The request guard bounds every `offset` (shegong/common/guard.py): say so where a list still uses
     ninja's LimitOffsetPagination, whose schema has no maximum."""
-    from shegong.api.pagination import MAX_OFFSET
 
     for param in operation.get("parameters", []):
         if param.get("in") == "query" and param.get("name") == "offset":

@@ -3,7 +3,7 @@
 Ninja's LimitOffsetPagination leaves `offset` unbounded: an offset of 2^63 or more overflowed the
 database's integer and answered 500. Here both are bounded in the schema (a larger value is a 422
 in Chinese, and the OpenAPI document says so). Use `@paginate(Pagination)` on every list endpoint;
-the request guard (shegong/api/guard.py) bounds `offset` for endpoints that still use ninja's class.
+the request guard (shegong/common/guard.py) bounds `offset` for endpoints that still use ninja's class.
 """
 
 from __future__ import annotations

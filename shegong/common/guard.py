@@ -11,7 +11,7 @@ operation that reads a query string or a JSON body:
 * a query value is at most MAX_QUERY_CHARS characters (a code, a date, a name or an ID number to
   search for is far shorter; SQLite refuses a LIKE pattern over 50,000 bytes): 422.
 * `offset` at most pagination.MAX_OFFSET, for list endpoints that do not yet use
-  shegong.api.pagination.Pagination (whose schema says the same).
+  shegong.common.pagination.Pagination (whose schema says the same).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from django.utils.datastructures import MultiValueDict
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
 
-from shegong.api.pagination import MAX_OFFSET
+from shegong.common.pagination import MAX_OFFSET
 
 MAX_QUERY_CHARS = 200
 NUL = "\x00"
