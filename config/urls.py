@@ -1,3 +1,8 @@
+"""Every address of the site. Each app's pages come from its urls.py in its own namespace
+("people:worker_detail"); the paths are those users have bookmarked, unchanged. Staffing's include is at
+the root: it serves compliance/, descriptions/, post-types/, appointments/ and the appointment form
+under workers/."""
+
 from django.urls import include, path
 
 from shegong.api.api import api
@@ -6,8 +11,13 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("roster/", include("shegong.roster.urls")),
-    path("compliance/", include("shegong.staffing.urls")),
-    path("descriptions/", include("shegong.staffing.description_urls")),
     path("archives/", include("shegong.archives.urls")),
+    path("", include("shegong.staffing.urls")),
+    path("", include("shegong.org.urls")),
+    path("", include("shegong.people.urls")),
     path("", include("shegong.web.urls")),
 ]
+
+# Forbidden / NotVisible (shegong.access) and Django's PermissionDenied / Http404: one rendering for pages.
+handler403 = "shegong.web.views.forbidden"
+handler404 = "shegong.web.views.not_found"

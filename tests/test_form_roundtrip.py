@@ -31,6 +31,7 @@ import pytest
 from django.apps import apps
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
 
 from shegong.archives import services as archive_services
 from shegong.archives.models import ArchiveRecord
@@ -125,39 +126,39 @@ def rich(world) -> Rich:
     lines = {"reporting_line": "街道党工委", "added_duties": ["负责疫情防控的统筹协调。"],
              "requirements": ["中共党员。", "大专以上学历。"], "assessment": ["按 9.1 考核德、能、勤、绩、廉。"],
              "note": "第一行\n第二行"}
-    description_draft_save(user=w.users["street"], street=street, post_type=secretary, **lines)
-    description_publish(user=w.users["street"], street=street, post_type=secretary)
-    description_draft_save(user=w.users["street"], street=street, post_type=secretary,
+    description_draft_save(actor=w.users["street"], street=street, post_type=secretary, **lines)
+    description_publish(actor=w.users["street"], street=street, post_type=secretary)
+    description_draft_save(actor=w.users["street"], street=street, post_type=secretary,
                            **{**lines, "reporting_line": "街道党工委书记"})  # a draft over v1
-    description_draft_save(user=w.users["street"], street=street, post_type=deputy, **lines)
-    description_publish(user=w.users["street"], street=street, post_type=deputy)  # published, no draft
+    description_draft_save(actor=w.users["street"], street=street, post_type=deputy, **lines)
+    description_publish(actor=w.users["street"], street=street, post_type=deputy)  # published, no draft
     return Rich(w, [w.w1, bare, w.w2], appointment, records, correction, [street.code])
 
 
 # Arguments for the patterns that take them: name -> the URLs to open.
 PAGES: dict[str, Callable[[Rich], list[str]]] = {
     "roster_export": lambda r: [],  # .xlsx (downloads are recognised by their suffix)
-    "division_detail": lambda r: [reverse("division_detail", args=[c]) for c in
+    "division_detail": lambda r: [reverse("org:division_detail", args=[c]) for c in
                                   ("22", "2201", "220102", r.world.c1.parent.code, r.world.c1.code)],
-    "worker_detail": lambda r: [reverse("worker_detail", args=[w.pk]) for w in r.workers],
-    "worker_edit": lambda r: [reverse("worker_edit", args=[w.pk]) for w in r.workers],
-    "worker_appoint": lambda r: [reverse("worker_appoint", args=[r.world.w1.pk])],
-    "appointment_end": lambda r: [reverse("appointment_end", args=[r.appointment.pk])],
-    "description_list": lambda r: [reverse("description_list", args=[s]) for s in r.streets],
-    "description_detail": lambda r: [reverse("description_detail", args=[s, p]) for s in r.streets
+    "worker_detail": lambda r: [reverse("people:worker_detail", args=[w.pk]) for w in r.workers],
+    "worker_edit": lambda r: [reverse("people:worker_edit", args=[w.pk]) for w in r.workers],
+    "worker_appoint": lambda r: [reverse("staffing:worker_appoint", args=[r.world.w1.pk])],
+    "appointment_end": lambda r: [reverse("staffing:appointment_end", args=[r.appointment.pk])],
+    "description_list": lambda r: [reverse("staffing:description_list", args=[s]) for s in r.streets],
+    "description_detail": lambda r: [reverse("staffing:description_detail", args=[s, p]) for s in r.streets
                                      for p in ("party_secretary", "rc_director", "grid_leader")],
-    "description_edit": lambda r: [reverse("description_edit", args=[s, p]) for s in r.streets
+    "description_edit": lambda r: [reverse("staffing:description_edit", args=[s, p]) for s in r.streets
                                    for p in ("party_secretary", "rc_director", "grid_leader")],
-    "description_version": lambda r: [reverse("description_version", args=[r.streets[0], "party_secretary", v])
+    "description_version": lambda r: [reverse("staffing:description_version", args=[r.streets[0], "party_secretary", v])
                                       for v in (1, 2)],
-    "archive_detail": lambda r: [reverse("archive_detail", args=[w.pk]) for w in r.workers],
-    "archive_access_log": lambda r: [reverse("archive_access_log", args=[r.world.w1.pk])],
-    "archive_record": lambda r: [reverse("archive_record", args=[rec.pk]) for rec in r.records],
-    "archive_record_new": lambda r: [reverse("archive_record_new", args=[r.world.w1.pk]) + f"?kind={k}"
+    "archive_detail": lambda r: [reverse("archives:archive_detail", args=[w.pk]) for w in r.workers],
+    "archive_access_log": lambda r: [reverse("archives:archive_access_log", args=[r.world.w1.pk])],
+    "archive_record": lambda r: [reverse("archives:archive_record", args=[rec.pk]) for rec in r.records],
+    "archive_record_new": lambda r: [reverse("archives:archive_record_new", args=[r.world.w1.pk]) + f"?kind={k}"
                                      for k in ArchiveRecord.Kind.values],
-    "archive_transfer": lambda r: [reverse("archive_transfer", args=[r.world.w1.pk])],
-    "archive_correction_new": lambda r: [reverse("archive_correction_new", args=[r.world.w1.pk])],
-    "archive_correction_decide": lambda r: [reverse("archive_correction_decide", args=[r.correction.pk])],
+    "archive_transfer": lambda r: [reverse("archives:archive_transfer", args=[r.world.w1.pk])],
+    "archive_correction_new": lambda r: [reverse("archives:archive_correction_new", args=[r.world.w1.pk])],
+    "archive_correction_decide": lambda r: [reverse("archives:archive_correction_decide", args=[r.correction.pk])],
 }
 
 
@@ -394,20 +395,20 @@ def test_every_form_is_a_round_trip_or_excused(rich, language):
 def test_end_form_submits_its_default_date(rich, language):
     """The 离任 form's default (today) is shown as an ISO date, so submitting it as shown ends the post today."""
     client = client_in(rich.world, language)
-    url = reverse("appointment_end", args=[rich.appointment.pk])
+    url = reverse("staffing:appointment_end", args=[rich.appointment.pk])
     (form,) = [f for f in post_forms(client, url) if action_name(f) == "appointment_end"]
-    assert dict(form.dates)["end_date"] == dt.date.today().isoformat()
+    assert dict(form.dates)["end_date"] == timezone.localdate().isoformat()
     resp = client.post(form.action, form.data())
     assert resp.status_code == 302
     rich.appointment.refresh_from_db()
-    assert rich.appointment.end_date == dt.date.today()
+    assert rich.appointment.end_date == timezone.localdate()
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_editing_only_the_phone_keeps_the_dates(rich, language):
     w1 = rich.world.w1
     client = client_in(rich.world, language)
-    url = reverse("worker_edit", args=[w1.pk])
+    url = reverse("people:worker_edit", args=[w1.pk])
     (form,) = [f for f in post_forms(client, url) if action_name(f) == "worker_edit"]
     shown = dict(form.fields)
     assert shown["work_start_date"] == "2008-07-01" and shown["post_start_date"] == "2015-03-01"

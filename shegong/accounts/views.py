@@ -24,7 +24,7 @@ def _page(request: HttpRequest, form: LoginForm, *, lock_message: str = "", stat
 
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect("home")
+        return redirect("web:home")
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = authenticate(request, username=form.cleaned_data["username"], password=form.cleaned_data["password"])
@@ -33,7 +33,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             next_url = request.GET.get("next", "")
             if next_url.startswith("/") and not next_url.startswith("//"):
                 return redirect(next_url)
-            return redirect("home")
+            return redirect("web:home")
         if getattr(request, "axes_locked_out", False):
             lock = request_lock(request)
             if getattr(request, "shegong_password_checked", False):

@@ -1,11 +1,11 @@
-"""Archive pages (8.1.2), mounted as path("archives/", include("shegong.archives.urls")).
+"""Archive pages (8.1.2) and the two printed documents (目录 PDF, 信息表 PDF), mounted as
+path("archives/", include("shegong.archives.urls")) in the "archives" namespace."""
 
-The two printed documents (目录 PDF, 信息表 PDF) come from document_urls under the same prefix.
-"""
-
-from django.urls import include, path
+from django.urls import path
 
 from shegong.archives import views
+
+app_name = "archives"
 
 urlpatterns = [
     path("", views.archive_index, name="archive_index"),
@@ -22,5 +22,6 @@ urlpatterns = [
     path("<int:pk>/records/new/", views.record_new, name="archive_record_new"),
     path("<int:pk>/transfer/", views.transfer_view, name="archive_transfer"),
     path("<int:pk>/corrections/new/", views.correction_new, name="archive_correction_new"),
-    path("", include("shegong.archives.document_urls")),
+    path("<int:pk>/catalogue.pdf", views.catalogue_pdf_view, name="archive_catalogue_pdf"),
+    path("<int:pk>/info-form.pdf", views.info_form_pdf_view, name="archive_info_form_pdf"),
 ]

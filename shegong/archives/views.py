@@ -10,7 +10,9 @@ an archive but not change it — a training admin, the worker themself, anyone o
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -18,15 +20,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from shegong.accounts.selectors import user_has_action
-from shegong.archives import selectors, services
+from shegong.access import Forbidden, NotVisible, can, get_scoped, may_anywhere
+from shegong.archives import documents, selectors, services
 from shegong.archives.forms import (
     RECORD_FORMS,
     CorrectionForm,
@@ -40,15 +42,15 @@ from shegong.archives.forms import (
 )
 from shegong.archives.models import ArchiveRecord, Attachment, CorrectionRequest
 from shegong.archives.rules import archive_rules
+from shegong.common.divcodes import DivisionCodeError, normalize_code
 from shegong.common.errors import ApplicationError
 from shegong.common.history import history_entries
 from shegong.common.models import AccessLog
-from shegong.common.scoping import user_can
+from shegong.common.pdf import PdfUnavailable, pdf_response, unavailable_response
 from shegong.org.models import Division
 from shegong.org.selectors import division_ancestors, division_get, division_roots
 from shegong.people.models import Worker
 
-NOT_FOUND = "不存在或不在您的管辖范围内"
 NOT_ALLOWED = "您可以查看但无权修改这份档案"
 PAGE_SIZE = 50
 # Service error fields that are called differently in the forms.
@@ -74,35 +76,74 @@ def _next_url(request: HttpRequest, default: str) -> str:
 
 
 def _worker(request: HttpRequest, pk: int) -> Worker:
-    try:
-        return selectors.archive_worker(user=request.user, pk=pk)
-    except Worker.DoesNotExist as exc:
-        raise Http404(NOT_FOUND) from exc
+    return get_scoped(Worker.objects.select_related("community", "community__parent"), request.user, pk=pk)
 
 
 def _record(request: HttpRequest, pk: int) -> ArchiveRecord:
-    try:
-        return (ArchiveRecord.objects.restrict(request.user, "view")
-                .select_related("worker", "worker__community", "education", "work", "qualification", "reward",
-                                "sanction", "created_by", "voided_by").get(pk=pk))
-    except ArchiveRecord.DoesNotExist as exc:
-        raise Http404(NOT_FOUND) from exc
+    return get_scoped(ArchiveRecord.objects.select_related(
+        "worker", "worker__community", "education", "work", "qualification", "reward", "sanction", "created_by",
+        "voided_by"), request.user, pk=pk)
 
 
-def _write_denied(request: HttpRequest, worker: Worker) -> HttpResponse | None:
-    """403 for a user who may view the archive but not change it, or when the archive is read-only."""
-    if not user_can(request.user, "change", worker):
-        return HttpResponseForbidden(NOT_ALLOWED)
+def _require_writable(request: HttpRequest, worker: Worker) -> None:
+    """Forbidden (403) for a user who may view the archive but not change it, or when it is read-only."""
+    if not can(request.user, "change", worker):
+        raise Forbidden(NOT_ALLOWED)
     if worker.status != Worker.Status.ACTIVE:
-        return HttpResponseForbidden(f"{worker.name}已{worker.status},档案只读:不能再增加、修改、作废材料或转递")
-    return None
+        raise Forbidden(f"{worker.name}已{worker.status},档案只读:不能再增加、修改、作废材料或转递")
 
 
 def _archive_url(worker_id: int, anchor: str = "") -> str:
-    return reverse("archive_detail", args=[worker_id]) + (f"#{anchor}" if anchor else "")
+    return reverse("archives:archive_detail", args=[worker_id]) + (f"#{anchor}" if anchor else "")
 
 
 # ---- the archive --------------------------------------------------------------------------------------
+
+
+def _archive_reminders(live: list[ArchiveRecord]) -> dict[str, Any]:
+    """Qualifications (with their expiry warnings) and sanctions in force, for the archive page."""
+    today = timezone.localdate()
+    qualifications = [(r, selectors.qualification_status(q, today)) for r in live
+                      if (q := getattr(r, "qualification", None)) is not None]
+    sanctions = [r for r in live if (s := getattr(r, "sanction", None)) is not None and s.in_force(today)]
+    return {"warnings": [(r, s) for r, s in qualifications if s.warning], "qualifications": qualifications,
+            "sanctions": sanctions,
+            "reminder_count": sum(1 for _, s in qualifications if s.warning) + len(sanctions)}
+
+
+def _archive_contents(worker: Worker, records: list[ArchiveRecord]) -> dict[str, Any]:
+    """The catalogue by class, the required items and the counts."""
+    rules = archive_rules()
+    entries = selectors.catalogue(worker=worker, records=records)
+    status = selectors.completeness(worker=worker, records=records)
+    live = [r for r in records if not r.is_voided]
+    # A required item is missing either because nothing is registered for it or because its record has
+    # no scan yet: the panel then offers to upload to that record instead of registering another.
+    unscanned = {r.required_item: r for r in live if r.required_item and not r.attachments.all()}
+    return {
+        "groups": [(n, class_label(n, name), [e for e in entries if e.archive_class == n])
+                   for n, name in rules.classes.items()],
+        "status": status, "rate": round(status.rate * 100),
+        # Each required item: the record holding it (with a scan), or the record still lacking its scan.
+        "items": [(item, held, None if held else unscanned.get(item.code)) for item, held in status.items],
+        "missing": status.missing,
+        "record_count": len(live), "attachment_count": sum(len(r.attachments.all()) for r in live),
+        "voided_count": len(records) - len(live),
+        **_archive_reminders(live),
+    }
+
+
+def _archive_rights(request: HttpRequest, worker: Worker) -> dict[str, Any]:
+    """What the viewer may do on this archive (buttons and forms)."""
+    user = request.user
+    can_change = can(user, "change", worker)
+    writable = can_change and worker.status == Worker.Status.ACTIVE
+    can_transfer = writable and (
+        Division.objects.restrict(user, "change").filter(level=Division.Level.COMMUNITY, is_active=True)
+        .exclude(pk=worker.community_id).exists())
+    return {"can_change": can_change, "writable": writable, "can_transfer": can_transfer,
+            "is_self": getattr(user, "worker_id", None) == worker.pk,
+            "read_only": worker.status != Worker.Status.ACTIVE}
 
 
 @login_required
@@ -110,45 +151,17 @@ def _archive_url(worker_id: int, anchor: str = "") -> str:
 def archive_detail(request: HttpRequest, pk: int) -> HttpResponse:
     worker = _worker(request, pk)
     services.archive_open(actor=request.user, worker=worker, ip=_ip(request))
-    user = request.user
-    rules = archive_rules()
-    today = timezone.localdate()
     records = selectors.archive_records(worker=worker)
-    entries = selectors.catalogue(worker=worker, records=records)
-    status = selectors.completeness(worker=worker, records=records)
-    can_change = user_can(user, "change", worker)
-    writable = can_change and worker.status == Worker.Status.ACTIVE
-    is_self = getattr(user, "worker_id", None) == worker.pk
-    live = [r for r in records if not r.is_voided]
-    # A required item is missing either because nothing is registered for it or because its record has
-    # no scan yet: the panel then offers to upload to that record instead of registering another.
-    unscanned = {r.required_item: r for r in live if r.required_item and not r.attachments.all()}
-    qualifications = [(r, selectors.qualification_status(q, today)) for r in live
-                      if (q := getattr(r, "qualification", None)) is not None]
-    sanctions = [r for r in live if (s := getattr(r, "sanction", None)) is not None and s.in_force(today)]
-    corrections = list(selectors.correction_requests(user=user).filter(worker=worker)[:50])
-    can_transfer = writable and (
-        Division.objects.restrict(user, "change").filter(level=Division.Level.COMMUNITY, is_active=True)
-        .exclude(pk=worker.community_id).exists())
+    rights = _archive_rights(request, worker)
+    corrections = list(selectors.correction_requests(user=request.user).filter(worker=worker)[:50])
     return render(request, "archives/archive.html", {
         "worker": worker, "community": worker.community, "street": worker.community.parent,
-        "groups": [(n, class_label(n, name), [e for e in entries if e.archive_class == n])
-                   for n, name in rules.classes.items()],
-        "status": status, "rate": round(status.rate * 100),
-        # Each required item: the record holding it (with a scan), or the record still lacking its scan.
-        "items": [(item, held, None if held else unscanned.get(item.code)) for item, held in status.items],
-        "missing": status.missing,
-        "warnings": [(r, s) for r, s in qualifications if s.warning], "qualifications": qualifications,
-        "sanctions": sanctions, "reminder_count": sum(1 for _, s in qualifications if s.warning) + len(sanctions),
-        "record_count": len(live), "attachment_count": sum(len(r.attachments.all()) for r in live),
-        "voided_count": len(records) - len(live),
-        "can_change": can_change, "writable": writable, "can_transfer": can_transfer, "is_self": is_self,
-        "read_only": worker.status != Worker.Status.ACTIVE,
+        **_archive_contents(worker, records), **rights,
         "kinds": ArchiveRecord.Kind.choices,
         "corrections": corrections,
         "pending": [c for c in corrections if c.status == CorrectionRequest.Status.PENDING],
-        "correction_form": CorrectionForm(records=records) if is_self else None,
-        "decision_form": DecisionForm() if can_change else None,
+        "correction_form": CorrectionForm(records=records) if rights["is_self"] else None,
+        "decision_form": DecisionForm() if rights["can_change"] else None,
     })
 
 
@@ -173,7 +186,7 @@ def _detail_rows(record: ArchiveRecord) -> list[tuple[str, str]]:
 def _record_page(request: HttpRequest, record: ArchiveRecord, *, upload_form: UploadForm | None = None,
                  void_form: VoidForm | None = None, status: int = 200) -> HttpResponse:
     worker = record.worker
-    can_change = user_can(request.user, "change", worker)
+    can_change = can(request.user, "change", worker)
     writable = can_change and worker.status == Worker.Status.ACTIVE and not record.is_voided
     history = list(record.history.select_related("history_user").order_by("history_date", "history_id"))
     entries = history_entries(history, ArchiveRecord, subject="材料")
@@ -199,12 +212,10 @@ def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def record_new(request: HttpRequest, pk: int) -> HttpResponse:
     worker = _worker(request, pk)
-    denied = _write_denied(request, worker)
-    if denied:
-        return denied
+    _require_writable(request, worker)
     kind = request.GET.get("kind", "") or ArchiveRecord.Kind.DOCUMENT
     if kind not in RECORD_FORMS:
-        raise Http404("没有这种材料")
+        raise NotVisible("没有这种材料")
     form_class = RECORD_FORMS[kind]
     initial = {k: request.GET[k] for k in ("archive_class", "required_item") if request.GET.get(k)}
     item = archive_rules().required_item(initial.get("required_item", ""))
@@ -236,9 +247,7 @@ def record_new(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def record_upload(request: HttpRequest, pk: int) -> HttpResponse:
     record = _record(request, pk)
-    denied = _write_denied(request, record.worker)
-    if denied:
-        return denied
+    _require_writable(request, record.worker)
     form = UploadForm(request.POST, request.FILES)
     if form.is_valid():
         scan = form.cleaned_data["scan"]
@@ -257,9 +266,7 @@ def record_upload(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def record_void_view(request: HttpRequest, pk: int) -> HttpResponse:
     record = _record(request, pk)
-    denied = _write_denied(request, record.worker)
-    if denied:
-        return denied
+    _require_writable(request, record.worker)
     form = VoidForm(request.POST)
     if form.is_valid():
         try:
@@ -274,16 +281,12 @@ def record_void_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def attachment_download_view(request: HttpRequest, pk: int) -> HttpResponseBase:
-    try:
-        attachment = (Attachment.objects.restrict(request.user, "view")
-                      .select_related("record", "record__worker").get(pk=pk))
-    except Attachment.DoesNotExist as exc:
-        raise Http404(NOT_FOUND) from exc
+    attachment = get_scoped(Attachment.objects.select_related("record", "record__worker"), request.user, pk=pk)
     try:
         fh = services.attachment_download(actor=request.user, attachment=attachment, ip=_ip(request))
     except ApplicationError as exc:
         messages.error(request, exc.message)
-        return redirect("archive_record", pk=attachment.record_id)
+        return redirect("archives:archive_record", pk=attachment.record_id)
     response = FileResponse(fh, as_attachment=True, filename=attachment.original_name,
                             content_type=attachment.content_type)
     response["X-Content-Type-Options"] = "nosniff"
@@ -300,9 +303,7 @@ def _transfer_targets(request: HttpRequest, worker: Worker) -> list[tuple[str, s
 @login_required
 def transfer_view(request: HttpRequest, pk: int) -> HttpResponse:
     worker = _worker(request, pk)
-    denied = _write_denied(request, worker)
-    if denied:
-        return denied
+    _require_writable(request, worker)
     form = TransferForm(request.POST or None, communities=_transfer_targets(request, worker),
                         initial={"date": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
@@ -318,7 +319,7 @@ def transfer_view(request: HttpRequest, pk: int) -> HttpResponse:
             _form_error(form, exc)
         else:
             messages.success(request, f"已将{worker.name}的档案转递至{target.name}")
-            return redirect("archive_detail", pk=worker.pk)
+            return redirect("archives:archive_detail", pk=worker.pk)
     return render(request, "archives/transfer_form.html", {"worker": worker, "form": form})
 
 
@@ -337,13 +338,13 @@ def access_log_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _worker_only(request: HttpRequest) -> bool:
     """A worker's own account without any grant to change anything (the admin pages do not apply)."""
-    return bool(getattr(request.user, "worker_id", None)) and not user_has_action(request.user, "change")
+    return bool(getattr(request.user, "worker_id", None)) and not may_anywhere(request.user, "change")
 
 
 @login_required
 def audit_index(request: HttpRequest) -> HttpResponse:
     if _worker_only(request):
-        return redirect("archive_access_log", pk=request.user.worker_id)  # type: ignore[union-attr]
+        return redirect("archives:archive_access_log", pk=request.user.worker_id)  # type: ignore[union-attr]
     action = request.GET.get("action", "").strip()
     action = action if action in AccessLog.Action.values else ""
     scope = "".join(ch for ch in request.GET.get("scope", "") if ch.isdigit())[:12]
@@ -362,7 +363,7 @@ def audit_index(request: HttpRequest) -> HttpResponse:
 def correction_new(request: HttpRequest, pk: int) -> HttpResponse:
     worker = _worker(request, pk)
     if getattr(request.user, "worker_id", None) != worker.pk:
-        return HttpResponseForbidden("只有本人可以对自己的档案提出更正申请")
+        raise Forbidden("只有本人可以对自己的档案提出更正申请")
     records = selectors.archive_records(worker=worker)
     form = CorrectionForm(request.POST or None, records=records)
     if request.method == "POST" and form.is_valid():
@@ -381,12 +382,9 @@ def correction_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def correction_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        correction = selectors.correction_requests(user=request.user).get(pk=pk)
-    except CorrectionRequest.DoesNotExist as exc:
-        raise Http404(NOT_FOUND) from exc
-    if not user_can(request.user, "change", correction.worker):
-        return HttpResponseForbidden("您可以查看但无权处理这项更正申请")
+    correction = get_scoped(selectors.correction_requests(user=request.user), request.user, pk=pk)
+    if not can(request.user, "change", correction.worker):
+        raise Forbidden("您可以查看但无权处理这项更正申请")
     form = DecisionForm(request.POST or None, initial={"row_version": correction.row_version})
     if request.method == "POST" and form.is_valid():
         accept = form.cleaned_data["decision"] == "accept"
@@ -418,7 +416,7 @@ def correction_index(request: HttpRequest) -> HttpResponse:
                                                    for v, label in CorrectionRequest.Status.choices]
     return render(request, "archives/corrections.html", {
         "page": page, "status": status, "tabs": tabs, "query": f"status={status}" if status else "",
-        "can_decide": user_has_action(request.user, "change"),
+        "can_decide": may_anywhere(request.user, "change"),
     })
 
 
@@ -434,7 +432,7 @@ def archive_export(request: HttpRequest) -> FileResponse:
 
     parent = _parent(request)
     if _worker_only(request):
-        raise Http404(NOT_FOUND)
+        raise NotVisible()
     rows = selectors.completeness_rates(user=request.user, parent=parent)
     workers = selectors.worker_completeness(user=request.user, scope=parent.code if parent else "")
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)  # noqa: SIM115 — FileResponse closes it
@@ -449,10 +447,9 @@ def _parent(request: HttpRequest) -> Division | None:
     """The division of ?parent= (404 when out of scope), else the user's only root, else None."""
     code = request.GET.get("parent", "").strip()
     if code:
-        try:
-            return division_get(user=request.user, code=code)
-        except Division.DoesNotExist as exc:
-            raise Http404(NOT_FOUND) from exc
+        with contextlib.suppress(DivisionCodeError):  # not a code at all: get_scoped answers "not found"
+            code = normalize_code(code)
+        return get_scoped(Division, request.user, code=code)
     roots = list(division_roots(user=request.user)[:2])
     return roots[0] if len(roots) == 1 else None  # one grant: start inside it
 
@@ -461,7 +458,7 @@ def _parent(request: HttpRequest) -> Division | None:
 def archive_index(request: HttpRequest) -> HttpResponse:
     user = request.user
     if _worker_only(request):
-        return redirect("archive_detail", pk=user.worker_id)  # type: ignore[union-attr]
+        return redirect("archives:archive_detail", pk=user.worker_id)  # type: ignore[union-attr]
     parent = _parent(request)
     rows: list[dict[str, Any]] = []
     workers: list[selectors.WorkerCompleteness] = []
@@ -481,3 +478,31 @@ def archive_index(request: HttpRequest) -> HttpResponse:
         "due": due[:100], "due_count": len(due),
         "pending": selectors.correction_requests(user=user, status=CorrectionRequest.Status.PENDING).count(),
     })
+
+
+# ---- the two printed documents: catalogue (档案目录) and information form (社区工作者信息表) ----------
+CATALOGUE = "档案目录"
+INFO_FORM = "社区工作者信息表"
+
+
+def _document(request: HttpRequest, pk: int, title: str, render: Callable[..., bytes]) -> HttpResponse:
+    worker = _worker(request, pk)
+    try:
+        data = render(worker=worker)
+    except PdfUnavailable as exc:
+        return unavailable_response(exc)
+    # Logged once the document exists: a failed rendering printed nothing.
+    services.archive_print(actor=request.user, worker=worker, document=title, ip=request.META.get("REMOTE_ADDR"))
+    response = pdf_response(data, filename=f"{worker.name}_{title}.pdf")
+    response["Cache-Control"] = "private, no-store"  # personal data and the photo: never kept in a cache
+    return response
+
+
+@login_required
+def catalogue_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _document(request, pk, CATALOGUE, documents.catalogue_pdf)
+
+
+@login_required
+def info_form_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _document(request, pk, INFO_FORM, documents.info_form_pdf)

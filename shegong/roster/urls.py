@@ -2,6 +2,8 @@ from django.urls import path
 
 from shegong.roster import views
 
+app_name = "roster"
+
 urlpatterns = [
     path("", views.roster_index, name="roster_index"),
     path("template.xlsx", views.roster_template, name="roster_template"),

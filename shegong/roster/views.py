@@ -7,13 +7,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from shegong.accounts.selectors import user_has_action
+from shegong.access import Forbidden, NotVisible, may_anywhere
 from shegong.common.errors import ApplicationError
 from shegong.common.models import AccessLog
 from shegong.org.models import Division
@@ -38,31 +38,31 @@ def _job(request: HttpRequest, pk: int) -> ImportJob:
     try:
         return ImportJob.objects.get(pk=pk, user_id=request.user.pk or 0)
     except ImportJob.DoesNotExist as exc:
-        raise Http404("没有这个导入任务") from exc
+        raise NotVisible("没有这个导入任务") from exc
 
 
 @login_required
 def roster_index(request: HttpRequest) -> HttpResponse:
-    can_import = user_has_action(request.user, "change")
+    can_import = may_anywhere(request.user, "change")
     error = ""
     if request.method == "POST":
         if not can_import:
-            return HttpResponseForbidden("您没有导入花名册的权限")
+            raise Forbidden("您没有导入花名册的权限")
         upload = request.FILES.get("file")
         if upload is None:
             error = "请选择要上传的文件"
         else:
             try:
-                job = import_job_create(user=request.user, filename=upload.name or "roster.xlsx", data=upload.read())
+                job = import_job_create(actor=request.user, filename=upload.name or "roster.xlsx", data=upload.read())
             except ApplicationError as exc:
                 error = exc.message
             else:
-                return redirect("roster_job", pk=job.pk)
+                return redirect("roster:roster_job", pk=job.pk)
     import_jobs_recover()
     # The list never loads a job's result (its errors may be long): only what the table shows.
     jobs = ImportJob.objects.filter(user_id=request.user.pk or 0).defer("result")[:10]
     return render(request, "roster/index.html", {"jobs": jobs, "error": error, "can_import": can_import,
-                                                 "can_full": user_has_action(request.user, "reveal")})
+                                                 "can_full": may_anywhere(request.user, "reveal")})
 
 
 @login_required
@@ -90,7 +90,7 @@ def roster_job_commit(request: HttpRequest, pk: int) -> HttpResponse:
         import_job_commit(job=job)
     except ApplicationError as exc:
         messages.error(request, exc.message)
-    return redirect("roster_job", pk=job.pk)
+    return redirect("roster:roster_job", pk=job.pk)
 
 
 @login_required
@@ -101,7 +101,7 @@ def roster_job_retry(request: HttpRequest, pk: int) -> HttpResponse:
         import_job_retry(job=job)
     except ApplicationError as exc:
         messages.error(request, exc.message)
-    return redirect("roster_job", pk=job.pk)
+    return redirect("roster:roster_job", pk=job.pk)
 
 
 @login_required
@@ -109,14 +109,14 @@ def roster_job_marked(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     errors = (job.result or {}).get("errors", [])
     if not job.has_cell_errors:
-        raise Http404("这个文件的错误不在具体单元格上,没有可标注的工作簿")
+        raise NotVisible("这个文件的错误不在具体单元格上,没有可标注的工作簿")
     with job.file.open("rb") as fh:
         data = fh.read()
     try:
         content = marked_workbook(data, job.filename, errors)
     except ApplicationError as exc:
         messages.error(request, exc.message)
-        return redirect("roster_job", pk=job.pk)
+        return redirect("roster:roster_job", pk=job.pk)
     stem = job.filename.rsplit(".", 1)[0]
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = _disposition(f"{stem}-错误标注.xlsx")
@@ -140,8 +140,8 @@ def roster_export(request: HttpRequest, what: str) -> HttpResponseBase:
     """communities / workers / appointments in the canonical form, filtered like the lists.
     Masked unless the user may reveal and asks for ?full=1, which is logged."""
     full = request.GET.get("full") == "1"
-    if full and not user_has_action(request.user, "reveal"):
-        return HttpResponseForbidden("您无权导出未脱敏的数据")
+    if full and not may_anywhere(request.user, "reveal"):
+        raise Forbidden("您无权导出未脱敏的数据")
     within = request.GET.get("community", "").strip()
     user: Any = request.user
     kwargs: dict[str, Any]
@@ -157,7 +157,7 @@ def roster_export(request: HttpRequest, what: str) -> HttpResponseBase:
     elif what == "appointments":
         kwargs = {"appointments": appointment_list(user=user, community=within)}
     else:
-        raise Http404()
+        raise NotVisible("没有这种导出")
     if full:
         reveal_scope = Worker.objects.restrict(user, "reveal")
         if "people" in kwargs:

@@ -1,5 +1,12 @@
-"""Compliance pages (clauses 3.2, 4): roll-up at every level, the findings table, its xlsx export, and
-the vacancies of the principal posts. Thin: parse, call the selectors, render."""
+"""Staffing pages: compliance (clauses 3.2, 4: roll-up at every level, findings, xlsx export), the
+vacancies of the principal posts, post descriptions (岗位说明书, 8.1.1.2: streets → a street's posts →
+one post's description, its versions, the edit form, publishing and the PDFs), post types, and the
+appointment pages (任命 at /workers/<pk>/appoint/, 离任 at /appointments/<pk>/end/). Staffing also
+contributes the appointment parts of the worker and community pages (people and org sit below it).
+
+Thin: parse, call the selectors and services, render. Out of scope answers 404 (NotVisible); seen but
+not allowed answers 403 (Forbidden) — both rendered once by shegong.web (403.html / 404.html).
+"""
 
 from __future__ import annotations
 
@@ -8,25 +15,59 @@ import tempfile
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.db import transaction
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
+from shegong.access import Forbidden, NotVisible, can, get_scoped
+from shegong.common.errors import ApplicationError, ConflictError
+from shegong.common.forms import conflict_form
+from shegong.common.history import history_entries
+from shegong.common.pdf import PdfUnavailable, pdf_response, render_pdf, unavailable_response
+from shegong.common.versioning import history_at
 from shegong.org.models import Division
 from shegong.org.selectors import division_ancestors, division_list, division_roots
+from shegong.org.views import division_part
+from shegong.people.models import Worker
+from shegong.people.views import change_communities, community_from, form_error, worker_part
 from shegong.staffing.compliance import (
     ERROR,
     WARNING,
     clause_counts,
+    community_report,
     compliance_report,
     filter_findings,
     rollup,
 )
-from shegong.staffing.selectors import VACANCY_PAGE_POSTS, VacancyRows, vacancy_queryset
+from shegong.staffing.descriptions import (
+    description_current,
+    description_draft,
+    description_draft_save,
+    description_edit_token,
+    description_get,
+    description_history,
+    description_publish,
+    description_statuses,
+    description_street_get,
+    description_street_list,
+    description_token_base,
+    description_versions,
+    descriptions_for_appointments,
+)
+from shegong.staffing.exporters import write_report
+from shegong.staffing.forms import AppointForm, DescriptionForm, EndForm
+from shegong.staffing.models import Appointment, PostDescription, PostType
+from shegong.staffing.selectors import VACANCY_PAGE_POSTS, VacancyRows, posts_held, vacancy_queryset
+from shegong.staffing.services import appointment_create, appointment_end
 
-PAGE_SIZE = 100
+COMPLIANCE_PAGE_SIZE = 100
+PAGE_SIZE = 50
 
 
 def _as_of(request: HttpRequest) -> tuple[dt.date, str]:
@@ -53,7 +94,7 @@ def _report(request: HttpRequest) -> tuple[Division | None, Any, dt.date, str]:
     try:
         division, report = compliance_report(user=request.user, scope=scope, as_of=as_of)
     except Division.DoesNotExist as exc:
-        raise Http404("不存在或不在您的管辖范围内") from exc
+        raise NotVisible() from exc
     return division, report, as_of, warning
 
 
@@ -62,7 +103,7 @@ def compliance_index(request: HttpRequest) -> HttpResponse:
     division, report, as_of, date_warning = _report(request)
     params = _params(request)
     findings = filter_findings(report.findings, level=params["level"], clause=params["clause"], q=params["q"])
-    page = Paginator(findings, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(findings, COMPLIANCE_PAGE_SIZE).get_page(request.GET.get("page"))
     if division is None:
         children = list(division_roots(user=request.user))
     elif division.is_community:
@@ -85,8 +126,6 @@ def compliance_index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def compliance_export(request: HttpRequest) -> FileResponse:
-    from shegong.staffing.exporters import write_report
-
     division, report, as_of, _ = _report(request)
     params = _params(request)
     findings = filter_findings(report.findings, level=params["level"], clause=params["clause"], q=params["q"])
@@ -104,9 +143,276 @@ def vacancy_index(request: HttpRequest) -> HttpResponse:
     scope = request.GET.get("scope", "").strip()
     rows = VacancyRows(vacancy_queryset(user=request.user, day=as_of, posts=VACANCY_PAGE_POSTS, scope=scope),
                        VACANCY_PAGE_POSTS)
-    page: Any = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
+    page: Any = Paginator(rows, COMPLIANCE_PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
     count = page.paginator.count
     query = urlencode({k: v for k, v in {"scope": scope, "as_of": request.GET.get("as_of", "")}.items() if v})
     return render(request, "staffing/vacancies.html", {
         "page": page, "count": count, "as_of": as_of, "date_warning": date_warning, "scope": scope, "query": query,
     })
+
+
+# ---- post descriptions ----------------------------------------------------------------------------
+READ_ONLY = "您可以查看但无权编辑这个街道的岗位说明书(8.1.1.2:岗位说明书由街道(乡镇)制定)"
+
+
+
+
+def _street(request: HttpRequest, code: str) -> Division:
+    try:
+        return description_street_get(actor=request.user, code=code)
+    except Division.DoesNotExist as exc:
+        raise NotVisible() from exc
+
+
+def _post_type(code: str) -> PostType:
+    try:
+        return PostType.objects.get(code=code)
+    except PostType.DoesNotExist as exc:
+        raise NotVisible("没有这个岗位") from exc
+
+
+def _lines(values: list[str]) -> str:
+    return "\n".join(values)
+
+
+def _filename(d: PostDescription) -> str:
+    if d.is_default:
+        suffix = "标准默认"
+    elif d.status == PostDescription.Status.DRAFT:
+        suffix = f"v{d.version}-草稿"
+    else:
+        suffix = f"v{d.version}"
+    return f"岗位说明书-{d.street.name}-{d.post_type.name}-{suffix}.pdf"
+
+
+def _pdf(request: HttpRequest, d: PostDescription) -> HttpResponse:
+    try:
+        data = render_pdf("staffing/description_pdf.html", {
+            "d": d, "street": d.street, "post_type": d.post_type,
+            "ancestors": division_ancestors(division=d.street),
+        })
+    except PdfUnavailable as exc:
+        return unavailable_response(exc)
+    return pdf_response(data, filename=_filename(d))
+
+
+@login_required
+def description_index(request: HttpRequest) -> HttpResponse:
+    """The streets whose descriptions the user reads; a user with one street goes straight to it."""
+    q = request.GET.get("q", "").strip()
+    qs = description_street_list(actor=request.user, q=q)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    if not q and page.paginator.count == 1:
+        return redirect("staffing:description_list", street_code=page.object_list[0].code)
+    return render(request, "staffing/description_streets.html", {"page": page, "q": q,
+                                                                 "post_count": PostType.objects.count()})
+
+
+@login_required
+def description_list(request: HttpRequest, street_code: str) -> HttpResponse:
+    street = _street(request, street_code)
+    return render(request, "staffing/description_list.html", {
+        "street": street, "ancestors": division_ancestors(division=street),
+        "rows": description_statuses(actor=request.user, street=street),
+        "can_change": can(request.user, "change", street),
+    })
+
+
+def _detail(request: HttpRequest, street: Division, post_type: PostType, d: PostDescription) -> HttpResponse:
+    can_change = can(request.user, "change", street)
+    versions = description_versions(actor=request.user, street=street, post_type=post_type)
+    current = next((v for v in versions if v.status == PostDescription.Status.PUBLISHED), None)
+    draft = next((v for v in versions if v.status == PostDescription.Status.DRAFT), None)
+    return render(request, "staffing/description_detail.html", {
+        "street": street, "post_type": post_type, "d": d, "ancestors": division_ancestors(division=street),
+        "versions": versions, "current": current, "draft": draft, "can_change": can_change,
+        "history": description_history(actor=request.user, street=street, post_type=post_type),
+    })
+
+
+def _version(request: HttpRequest, street: Division, post_type: PostType, version: int) -> PostDescription:
+    try:
+        return description_get(actor=request.user, street=street, post_type=post_type, version=version)
+    except PostDescription.DoesNotExist as exc:
+        raise NotVisible() from exc
+
+
+@login_required
+def description_detail(request: HttpRequest, street_code: str, post_code: str) -> HttpResponse:
+    street, post_type = _street(request, street_code), _post_type(post_code)
+    d = description_current(actor=request.user, street=street, post_type=post_type)
+    return _detail(request, street, post_type, d)
+
+
+@login_required
+def description_version(request: HttpRequest, street_code: str, post_code: str, version: int) -> HttpResponse:
+    street, post_type = _street(request, street_code), _post_type(post_code)
+    return _detail(request, street, post_type, _version(request, street, post_type, version))
+
+
+@login_required
+def description_pdf(request: HttpRequest, street_code: str, post_code: str) -> HttpResponse:
+    street, post_type = _street(request, street_code), _post_type(post_code)
+    return _pdf(request, description_current(actor=request.user, street=street, post_type=post_type))
+
+
+@login_required
+def description_version_pdf(request: HttpRequest, street_code: str, post_code: str, version: int) -> HttpResponse:
+    street, post_type = _street(request, street_code), _post_type(post_code)
+    return _pdf(request, _version(request, street, post_type, version))
+
+
+def _form_values(d: PostDescription) -> dict[str, str]:
+    return {"reporting_line": d.reporting_line, "added_duties": _lines(d.added_duties),
+            "requirements": _lines(d.requirements), "assessment": _lines(d.assessment), "note": d.note}
+
+
+@login_required
+def description_edit(request: HttpRequest, street_code: str, post_code: str) -> HttpResponse:
+    street, post_type = _street(request, street_code), _post_type(post_code)
+    if not can(request.user, "change", street):
+        raise Forbidden(READ_ONLY)
+    draft = description_draft(actor=request.user, street=street, post_type=post_type)
+    base = draft or description_current(actor=request.user, street=street, post_type=post_type)
+    initial = {**_form_values(base), "row_version": description_edit_token(street=street, post_type=post_type)}
+    form = DescriptionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        publish = request.POST.get("action") == "publish"
+        data = dict(form.cleaned_data)
+        expected = data.pop("row_version") or None
+        try:
+            with transaction.atomic():
+                saved = description_draft_save(actor=request.user, street=street, post_type=post_type,
+                                               expected=expected, force=publish, **data)
+                unchanged = saved.status != PostDescription.Status.DRAFT or (
+                    draft is not None and saved.pk == draft.pk and saved.row_version == draft.row_version)
+                if publish:
+                    saved = description_publish(actor=request.user, street=street, post_type=post_type)
+        except ConflictError:
+            draft = description_draft(actor=request.user, street=street, post_type=post_type)
+            base = draft or description_current(actor=request.user, street=street, post_type=post_type)
+            started = description_token_base(street=street, post_type=post_type, token=expected or "")
+            form = conflict_form(
+                form, current=_form_values(base), base=_form_values(started) if started is not None else None,
+                version=description_edit_token(street=street, post_type=post_type),
+                make=lambda data, initial: DescriptionForm(data, initial=initial))
+        except ApplicationError as exc:
+            form_error(form, exc)
+        else:
+            if publish:
+                messages.success(request, f"已发布{post_type.name}岗位说明书 v{saved.version}")
+            elif unchanged:
+                messages.info(request, "内容没有修改,未保存")
+            else:
+                messages.success(request, f"已保存草稿 v{saved.version},发布后才对其他人生效")
+            return redirect("staffing:description_detail", street_code=street.code, post_code=post_type.code)
+    return render(request, "staffing/description_edit.html", {
+        "street": street, "post_type": post_type, "form": form, "draft": draft, "base": base,
+        "ancestors": division_ancestors(division=street),
+    })
+
+
+@login_required
+@require_POST
+def description_publish_view(request: HttpRequest, street_code: str, post_code: str) -> HttpResponse:
+    street, post_type = _street(request, street_code), _post_type(post_code)
+    if not can(request.user, "change", street):
+        raise Forbidden(READ_ONLY)
+    try:
+        d = description_publish(actor=request.user, street=street, post_type=post_type)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已发布{post_type.name}岗位说明书 v{d.version}")
+    return redirect("staffing:description_detail", street_code=street.code, post_code=post_type.code)
+
+
+# ---- post types and appointments ------------------------------------------------------------------
+
+
+@login_required
+def post_type_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "staffing/post_types.html", {"post_types": PostType.objects.all()})
+
+
+@worker_part
+def _worker_appointments(request: HttpRequest, worker: Worker) -> dict[str, Any]:
+    """The worker page's posts: current (with the street's 岗位说明书, 8.1.1.2) and past, and their history."""
+    appointments = list(Appointment.objects.restrict(request.user, "view").filter(worker=worker)
+                        .select_related("community", "post_type").order_by("end_date", "-start_date"))
+    subjects = {a.pk: f"任职:{a.post_type.name}({a.community.name})" for a in appointments}
+    records = list(Appointment.history.filter(id__in=list(subjects)).select_related("history_user")
+                   .order_by("history_date", "history_id"))
+    current = [a for a in appointments if a.end_date is None]
+    links = descriptions_for_appointments(appointments=current)
+    for a in current:
+        street, post, version = links[a.pk]
+        a.description_url = reverse("staffing:description_detail", args=[street, post])  # type: ignore[attr-defined]
+        a.description_label = f"v{version}" if version else "标准默认"  # type: ignore[attr-defined]
+    return {"current": current, "past": [a for a in appointments if a.end_date is not None],
+            "history": history_entries(records, Appointment, subject=subjects)}
+
+
+@division_part
+def _community_posts(request: HttpRequest, division: Division, children: list[Division]) -> dict[str, Any]:
+    """A community page's posts held and its compliance findings."""
+    if children or not division.is_community:
+        return {}
+    report = community_report(community=division)
+    return {"held": posts_held(user=request.user, community=division),
+            "compliance": {"findings": report.findings, "staffing": report.staffing.get(division.code),
+                           "rule_set": report.rule_set}}
+
+
+@login_required
+def worker_appoint(request: HttpRequest, pk: int) -> HttpResponse:
+    worker = get_scoped(Worker.objects.select_related("community"), request.user, "change",
+                        message="您可以查看但无权为这名社区工作者任免岗位", pk=pk)
+    communities = change_communities(request)
+    form = AppointForm(request.POST or None, communities=communities,
+                       initial={"community": worker.community.code, "start_date": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            appointment_create(worker=worker, community=community_from(request, data["community"]),
+                               post_type=data["post_type"], method=data["method"], start_date=data["start_date"],
+                               note=data["note"], actor=request.user, reason="网页任命")
+        except ApplicationError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, f"已任命 {worker.name} 为{data['post_type'].name}")
+            return redirect("people:worker_detail", pk=worker.pk)
+    return render(request, "staffing/appoint_form.html", {"form": form, "worker": worker,
+                                                          "post_types": PostType.objects.all()})
+
+
+def _end_conflict(form: EndForm, exc: ConflictError, appointment: Appointment, expected: Any) -> EndForm:
+    current = exc.current if isinstance(exc.current, Appointment) else appointment
+    base = history_at(current, expected)
+    fields = ("end_date", "end_reason")
+    return conflict_form(
+        form, current={f: getattr(current, f) for f in fields},
+        base={f: getattr(base, f) for f in fields} if base is not None else None,
+        version=current.row_version, make=lambda data, initial: EndForm(data, initial=initial))
+
+
+@login_required
+def appointment_end_view(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = get_scoped(Appointment.objects.select_related("worker", "community", "post_type"), request.user,
+                             "change", message="您可以查看但无权变更这项任职", pk=pk)
+    form = EndForm(request.POST or None, initial={"end_date": timezone.localdate(),
+                                                  "row_version": appointment.row_version})
+    if request.method == "POST" and form.is_valid():
+        expected = form.cleaned_data.get("row_version")
+        try:
+            appointment_end(appointment=appointment, end_date=form.cleaned_data["end_date"],
+                            end_reason=form.cleaned_data["end_reason"], actor=request.user, reason="网页离任",
+                            expected_version=expected)
+        except ConflictError as exc:
+            form = _end_conflict(form, exc, appointment, expected)
+        except ApplicationError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, f"{appointment.worker.name} 已从{appointment.post_type.name}离任,记录已保留")
+            return redirect("people:worker_detail", pk=appointment.worker_id)
+    return render(request, "staffing/end_form.html", {"form": form, "appointment": appointment})

@@ -1,3 +1,5 @@
+"""The worker form (登记 / 修改社区工作者)."""
+
 from __future__ import annotations
 
 from typing import cast
@@ -7,7 +9,6 @@ from django import forms
 from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
 from shegong.common.forms import DateInput, VersionField
 from shegong.people.models import Worker
-from shegong.staffing.models import Appointment, PostType
 
 # ISO values in every language: a browser's date input shows and submits nothing for 2012/07/01.
 DATE = DateInput()
@@ -40,21 +41,3 @@ class WorkerForm(forms.Form):
             self.fields["id_number"].required = False
             self.fields["id_number"].help_text = "留空则不修改;已登记号码为脱敏显示"
             self.fields["phone"].help_text = "留空则不修改"
-
-
-class AppointForm(forms.Form):
-    post_type = forms.ModelChoiceField(label="岗位", queryset=PostType.objects.all(), to_field_name="code")
-    community = forms.ChoiceField(label="社区")
-    method = forms.ChoiceField(label="任职方式", choices=Appointment.Method.choices)
-    start_date = forms.DateField(label="任职日期", widget=DATE)
-    note = forms.CharField(label="备注", max_length=200, required=False)
-
-    def __init__(self, *args, communities: list[tuple[str, str]], **kwargs):
-        super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["community"]).choices = communities
-
-
-class EndForm(forms.Form):
-    end_date = forms.DateField(label="离任日期", widget=DATE)
-    end_reason = forms.CharField(label="离任原因", max_length=200, required=False)
-    row_version = VersionField()

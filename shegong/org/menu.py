@@ -1,0 +1,9 @@
+"""org's navigation entries (built into the side menu by shegong.web.navigation)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from shegong.common.menus import MenuEntry
+
+MENU = [
+    MenuEntry(_("区划与社区"), "org:division_index", 30, active_on=("org:",)),
+]

@@ -1,0 +1,12 @@
+"""Division pages, mounted at the root: /divisions/… ("org:division_detail")."""
+
+from django.urls import path
+
+from shegong.org import views
+
+app_name = "org"
+
+urlpatterns = [
+    path("divisions/", views.division_index, name="division_index"),
+    path("divisions/<str:code>/", views.division_detail, name="division_detail"),
+]
