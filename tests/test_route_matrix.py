@@ -26,6 +26,7 @@ savepoint, so writes are undone after every request.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -115,6 +116,31 @@ class Route:
     refused: int = 403          # inside but the action not allowed
     # Per-role inside status where the general rule does not apply (each with its reason at the row).
     special: dict[str, int | frozenset[int]] = field(default_factory=dict)
+    # What a successful answer must show: (data, role, target, response, its text) -> None (asserts).
+    check: Callable[[Data, str, str, Any, str], None] | None = None
+    logs: bool = False          # a successful read records an access (AccessLog), nothing else
+
+
+def shows_name(d: Data, role: str, t: str, resp: Any, text: str) -> None:
+    assert d.workers[t].name in text
+
+
+def json_id(attr: str, field_name: str = "id") -> Callable[[Data, str, str, Any, str], None]:
+    def check(d: Data, role: str, t: str, resp: Any, text: str) -> None:
+        assert resp.json()[field_name] == getattr(d, attr)[t].pk
+    return check
+
+
+def revealed(d: Data, role: str, t: str, resp: Any, text: str) -> None:
+    from shegong.common.crypto import decrypt
+
+    plain = decrypt(d.workers[t].id_number_encrypted)
+    assert plain in text, "the revealed value is the full ID number"
+    assert AccessLog.objects.filter(user=d.users[role], object_id=str(d.workers[t].pk)).count() == 1
+
+
+def downloaded(d: Data, role: str, t: str, resp: Any, text: str) -> None:
+    assert AccessLog.objects.filter(user=d.users[role], worker=d.workers[t]).count() == 1
 
 
 def w(fmt: str) -> Path:
@@ -196,7 +222,7 @@ ROUTES: dict[str, Route] = {
     "GET workers/": Route(None, fixed("/workers/"), "any"),
     "GET workers/new/": Route(None, fixed("/workers/new/"), "change"),
     "POST workers/new/": Route(None, fixed("/workers/new/"), "change", _new_worker, json=False, success=W),
-    "GET workers/<int:pk>/": Route("worker", w("/workers/{pk}/")),
+    "GET workers/<int:pk>/": Route("worker", w("/workers/{pk}/"), check=shows_name),
     "GET workers/<int:pk>/edit/": Route("worker", w("/workers/{pk}/edit/"), "change"),
     "POST workers/<int:pk>/edit/": Route("worker", w("/workers/{pk}/edit/"), "change", _worker_form, json=False,
                                          success=W),
@@ -204,7 +230,7 @@ ROUTES: dict[str, Route] = {
     "POST workers/<int:pk>/appoint/": Route("worker", w("/workers/{pk}/appoint/"), "change", _appoint_form,
                                             json=False, success=W),
     "POST workers/<int:pk>/reveal/<str:field>/": Route("worker", w("/workers/{pk}/reveal/id_number/"), "reveal",
-                                                       body({}), json=False),
+                                                       body({}), json=False, check=revealed),
     "GET appointments/<int:pk>/end/": Route("worker", appt("/appointments/{pk}/end/"), "change"),
     "POST appointments/<int:pk>/end/": Route("worker", appt("/appointments/{pk}/end/"), "change",
                                              body({"end_date": "2024-06-30", "end_reason": "矩阵测试"}), json=False,
@@ -256,14 +282,15 @@ ROUTES: dict[str, Route] = {
     "POST archives/corrections/<int:pk>/decide/": Route("worker", corr("/archives/corrections/{pk}/decide/"),
                                                         "change", body({"decision": "reject", "reason": "经核对无误"}),
                                                         json=False, success=W),
-    "GET archives/attachments/<int:pk>/": Route("worker", att("/archives/attachments/{pk}/")),
+    "GET archives/attachments/<int:pk>/": Route("worker", att("/archives/attachments/{pk}/"), logs=True,
+                                                 check=downloaded),
     "GET archives/records/<int:pk>/": Route("worker", rec("/archives/records/{pk}/")),
     "POST archives/records/<int:pk>/upload/": Route("worker", rec("/archives/records/{pk}/upload/"), "change",
                                                     lambda d, r, t: {"file": ContentFile(PNG, name="photo.png")},
                                                     json=False, success=W),
     "POST archives/records/<int:pk>/void/": Route("worker", rec("/archives/records/{pk}/void/"), "change",
                                                   body({"reason": "重复录入"}), json=False, success=W),
-    "GET archives/<int:pk>/": Route("worker", w("/archives/{pk}/")),
+    "GET archives/<int:pk>/": Route("worker", w("/archives/{pk}/"), logs=True, check=shows_name),
     "GET archives/<int:pk>/access-log/": Route("worker", w("/archives/{pk}/access-log/")),
     "GET archives/<int:pk>/records/new/": Route("worker", w("/archives/{pk}/records/new/"), "change"),
     "POST archives/<int:pk>/records/new/": Route("worker", w("/archives/{pk}/records/new/"), "change",
@@ -276,8 +303,9 @@ ROUTES: dict[str, Route] = {
     "POST archives/<int:pk>/corrections/new/": Route("worker", w("/archives/{pk}/corrections/new/"), "self",
                                                      body({"text": "请更正学历", "record": ""}), json=False,
                                                      success=W),
-    "GET archives/<int:pk>/catalogue.pdf": Route("worker", w("/archives/{pk}/catalogue.pdf")),
-    "GET archives/<int:pk>/info-form.pdf": Route("worker", w("/archives/{pk}/info-form.pdf")),
+    # Printing an archive is an opening of it: logged like the archive page.
+    "GET archives/<int:pk>/catalogue.pdf": Route("worker", w("/archives/{pk}/catalogue.pdf"), logs=True),
+    "GET archives/<int:pk>/info-form.pdf": Route("worker", w("/archives/{pk}/info-form.pdf"), logs=True),
     # ---- the API ----
     "GET /api/v1/divisions": Route(None, fixed("/api/v1/divisions"), "any"),
     "GET /api/v1/divisions/{code}": Route("community", com("/api/v1/divisions/{code}")),
@@ -291,23 +319,26 @@ ROUTES: dict[str, Route] = {
     # The user without a grant names a community it cannot see: 404 like any object outside the scope.
     "POST /api/v1/workers": Route(None, fixed("/api/v1/workers"), "change", _new_worker, success=201,
                                   special={"nobody": 404}),
-    "GET /api/v1/workers/{worker_id}": Route("worker", w("/api/v1/workers/{pk}")),
+    "GET /api/v1/workers/{worker_id}": Route("worker", w("/api/v1/workers/{pk}"), check=json_id("workers")),
     "PATCH /api/v1/workers/{worker_id}": Route("worker", w("/api/v1/workers/{pk}"), "change",
                                                body({"phone": "13700001111"})),
     "POST /api/v1/workers/{worker_id}/reveal": Route("worker", w("/api/v1/workers/{pk}/reveal"), "reveal",
-                                                     body({"field": "id_number"})),
+                                                     body({"field": "id_number"}), check=revealed),
     "GET /api/v1/appointments": Route(None, fixed("/api/v1/appointments"), "any"),
     "POST /api/v1/appointments": Route("worker", fixed("/api/v1/appointments"), "change", _appointment_json,
                                        success=W),
-    "GET /api/v1/appointments/{appointment_id}": Route("worker", appt("/api/v1/appointments/{pk}")),
+    "GET /api/v1/appointments/{appointment_id}": Route("worker", appt("/api/v1/appointments/{pk}"),
+                                                       check=json_id("appointments")),
     "POST /api/v1/appointments/{appointment_id}/end": Route("worker", appt("/api/v1/appointments/{pk}/end"), "change",
                                                             body({"end_date": "2024-01-05", "end_reason": "换届"})),
-    "GET /api/v1/workers/{worker_id}/archive": Route("worker", w("/api/v1/workers/{pk}/archive")),
-    "GET /api/v1/workers/{worker_id}/archive/records": Route("worker", w("/api/v1/workers/{pk}/archive/records")),
+    "GET /api/v1/workers/{worker_id}/archive": Route("worker", w("/api/v1/workers/{pk}/archive"), logs=True),
+    "GET /api/v1/workers/{worker_id}/archive/records": Route("worker", w("/api/v1/workers/{pk}/archive/records"),
+                                                             logs=True),
     "POST /api/v1/workers/{worker_id}/archive/records": Route(
         "worker", w("/api/v1/workers/{pk}/archive/records"), "change",
         body({"archive_class": 10, "title": "近期免冠照片", "required_item": "photo"}), success=201),
-    "GET /api/v1/archive/records/{record_id}": Route("worker", rec("/api/v1/archive/records/{pk}")),
+    "GET /api/v1/archive/records/{record_id}": Route("worker", rec("/api/v1/archive/records/{pk}"),
+                                                     check=json_id("records")),
     "PATCH /api/v1/archive/records/{record_id}": Route("worker", rec("/api/v1/archive/records/{pk}"), "change",
                                                        body({"notes": "已核对原件"})),
     "POST /api/v1/archive/records/{record_id}/void": Route("worker", rec("/api/v1/archive/records/{pk}/void"),
@@ -315,7 +346,8 @@ ROUTES: dict[str, Route] = {
     "POST /api/v1/archive/records/{record_id}/attachments": Route(
         "worker", rec("/api/v1/archive/records/{pk}/attachments"), "change",
         lambda d, r, t: {"file": ContentFile(PNG, name="photo.png")}, multipart=True, success=201),
-    "GET /api/v1/archive/attachments/{attachment_id}": Route("worker", att("/api/v1/archive/attachments/{pk}")),
+    "GET /api/v1/archive/attachments/{attachment_id}": Route("worker", att("/api/v1/archive/attachments/{pk}"),
+                                                             logs=True, check=downloaded),
     "GET /api/v1/workers/{worker_id}/archive/access-log": Route("worker",
                                                                 w("/api/v1/workers/{pk}/archive/access-log")),
     "GET /api/v1/archive/access-log": Route(None, fixed("/api/v1/archive/access-log"), "any"),
@@ -459,7 +491,7 @@ def build_world() -> Data:
                                                          "message": "姓名不能为空"}]})
         j.file.save("花名册.xlsx", ContentFile(_tiny_xlsx()))
         jobs[role] = j
-    tokens = {role: token_create(user=u) for role, u in users.items()}
+    tokens = {role: token_create(actor=system_actor("command"), user=u) for role, u in users.items()}
     sessions = {}
     for role, u in users.items():
         c = Client()
@@ -491,6 +523,11 @@ def data(django_db_setup, django_db_blocker, tmp_path_factory):
         yield build_world()
         transaction.set_rollback(True)
     settings.UPLOAD_ROOT = old_root
+
+
+ACCESS_LOG = 11   # the AccessLog count's place in snapshot()
+NOT_FOUND = "未找到,或不在您的管辖范围内"
+HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def snapshot() -> tuple[int, ...]:
@@ -570,6 +607,26 @@ def test_scope_matrix(data, db, key, role, side, target, want):
         assert snapshot() == before, f"a refused request changed data (or logged an access): {detail}"
     if (side == "outside" or role == "anonymous") and target in WORKER_COMMUNITY:
         assert data.workers[target].name not in text, f"the refusal names the object: {detail}"
+    if is_api(key) and status >= 400 and status != 401:
+        message = resp.json()["message"]
+        assert HAN.search(message), detail                    # every API error says what is wrong in Chinese
+        if status == 404:
+            assert message == NOT_FOUND, detail               # the same words whether it exists or not
+        if status == 403:
+            assert message.startswith("您"), detail           # "您无权…" / "您可以查看但无权…"
+    route = ROUTES[key]
+    if status == 200 and key.startswith("GET ") and role != "anonymous":
+        # A read changes nothing; an archive read records who opened it, nothing else.
+        after = snapshot()
+        if route.logs:
+            assert after[ACCESS_LOG] == before[ACCESS_LOG] + 1, detail
+            after = after[:ACCESS_LOG] + after[ACCESS_LOG + 1:]
+            before = before[:ACCESS_LOG] + before[ACCESS_LOG + 1:]
+        assert after == before, f"a read changed data: {detail}"
+    if is_api(key) and status in (200, 201) and not key.startswith("GET "):
+        assert snapshot() != before, f"a write answered success but wrote nothing: {detail}"
+    if route.check and side == "inside" and role != "anonymous" and status in (200, 201):
+        route.check(data, role, target or "", resp, text)
 
 
 def _text(resp) -> str:
