@@ -52,6 +52,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from shegong.access import system_actor
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -168,9 +170,9 @@ def _api_user(province: str) -> str:
 
     user = User.objects.filter(username=f"{BENCH_USER}_{province}").first()
     if user is None:
-        user = user_create(username=f"{BENCH_USER}_{province}", password="Bench@2021-compliance",
+        user = user_create(actor=system_actor("command"), username=f"{BENCH_USER}_{province}", password="Bench@2021-compliance",
                            role="civil_affairs", scope=province, display_name="compliance bench", validate=False)
-    return token_create(user=user, name="compliance bench")
+    return token_create(actor=system_actor("command"), user=user, name="compliance bench")
 
 
 def _crosscheck(findings: list[Any], problems: dict[str, list[str]]) -> dict[str, Any]:

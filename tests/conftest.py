@@ -8,6 +8,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import translation
 
+from shegong.access import system_actor
 from shegong.accounts.models import User
 from shegong.accounts.services import token_create
 from shegong.org.models import Division
@@ -75,7 +76,7 @@ def world(db) -> World:
 
 def api_client(user: User) -> Client:
     """A test client that sends the user's bearer token on every request."""
-    return Client(HTTP_AUTHORIZATION=f"Bearer {token_create(user=user)}")
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token_create(actor=system_actor('command'), user=user)}")
 
 
 @pytest.fixture

@@ -65,4 +65,4 @@ def appoint(worker: Worker, post: str, community_obj: Division | None = None, st
 
 
 def user(username: str, role: str, scope: str, worker: Worker | None = None, password: str = "Test-pass-2021") -> User:
-    return user_create(username=username, password=password, role=role, scope=scope, worker=worker, validate=False)
+    return user_create(actor=system_actor("command"), username=username, password=password, role=role, scope=scope, worker=worker, validate=False)

@@ -116,12 +116,12 @@ def _bad_client(kind: str, world) -> Client:
     if header is None:
         return Client()
     if header == "revoked":
-        token = token_create(user=world.users["province"])
+        token = token_create(actor=system_actor("command"), user=world.users["province"])
         ApiToken.objects.filter(prefix=token[:10]).update(revoked_at=timezone.now())
         header = f"Bearer {token}"
     elif header == "inactive":
         user = world.users["province"]
-        token = token_create(user=user)
+        token = token_create(actor=system_actor("command"), user=user)
         user.is_active = False
         user.save(update_fields=["is_active"])
         header = f"Bearer {token}"

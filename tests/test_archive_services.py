@@ -348,7 +348,7 @@ def test_completeness_for_grants_at_two_levels(world):
     for code in ("id_card", "photo", "highest_diploma", "appointment_document", "labour_contract", "resume_form"):
         record = services.record_create(actor=system_actor("command"), worker=world.w3, archive_class=10, title=code, required_item=code)
         services.attachment_add(actor=system_actor("command"), record=record, name=f"{code}.pdf", data=PDF + code.encode())
-    grant_add(user=admin, role="street_admin", scope=world.c3.code)
+    grant_add(actor=system_actor("command"), user=admin, role="street_admin", scope=world.c3.code)
     admin = type(admin).objects.get(pk=admin.pk)
     rows = {r["division"].code: (r["workers"], r["complete"]) for r in selectors.completeness_rates(user=admin)}
     assert rows == {"220102001": (2, 0), world.c3.code: (1, 1)}

@@ -111,7 +111,7 @@ def _status(resp: Any) -> Any:
 
 
 def test_worker_patches_without_if_match_lose_nothing(admin):
-    token = token_create(user=admin)
+    token = token_create(actor=system_actor("command"), user=admin)
     lost = []
     for i in range(PAIRS):
         worker = factories.WorkerFactory(name=f"并发{i}", community=factories.community("220102001001"))
@@ -127,7 +127,7 @@ def test_worker_patches_without_if_match_lose_nothing(admin):
 
 
 def test_worker_patches_with_the_same_if_match_refuse_one(admin):
-    token = token_create(user=admin)
+    token = token_create(actor=system_actor("command"), user=admin)
     for i in range(PAIRS):
         worker = factories.WorkerFactory(name=f"并发{i}", community=factories.community("220102001001"))
         url = f"/api/v1/workers/{worker.pk}"
@@ -149,7 +149,7 @@ def test_worker_patches_with_the_same_if_match_refuse_one(admin):
 
 
 def test_archive_record_patches_lose_nothing(admin):
-    token = token_create(user=admin)
+    token = token_create(actor=system_actor("command"), user=admin)
     worker = factories.WorkerFactory(name="档案并发", community=factories.community("220102001001"))
     for i in range(PAIRS):
         record = archive_services.record_create(actor=system_actor("command"), worker=worker, kind="work", details={

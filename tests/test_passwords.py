@@ -14,6 +14,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.utils import translation
 
+from shegong.access import system_actor
 from shegong.accounts.models import User
 from shegong.accounts.services import password_check, user_create, user_set_password
 from shegong.common.errors import ApplicationError
@@ -99,26 +100,26 @@ def test_hard_rules_hold_even_without_the_strength_rules(world):
     """validate=False (test and benchmark set-ups) skips length and the like, never the hard rules."""
     for bad in (DEMO_PASSWORD, f" {GOOD}", " " * 12):
         with pytest.raises(ApplicationError):
-            user_create(username="x-user", password=bad, role="civil_affairs", scope="22", validate=False)
-    user_create(username="x-user", password="short", role="civil_affairs", scope="22", validate=False)
+            user_create(actor=system_actor("command"), username="x-user", password=bad, role="civil_affairs", scope="22", validate=False)
+    user_create(actor=system_actor("command"), username="x-user", password="short", role="civil_affairs", scope="22", validate=False)
 
 
 def test_only_the_demo_loader_may_give_the_demo_password(world):
-    user = user_create(username="demo-user", password=DEMO_PASSWORD, role="civil_affairs", scope="22",
+    user = user_create(actor=system_actor("command"), username="demo-user", password=DEMO_PASSWORD, role="civil_affairs", scope="22",
                        validate=False, demo=True)
     assert user.check_password(DEMO_PASSWORD)
     with pytest.raises(ApplicationError, match="演示密码"):
-        user_set_password(user=user, password=DEMO_PASSWORD)
+        user_set_password(actor=system_actor("command"), user=user, password=DEMO_PASSWORD)
     with pytest.raises(ApplicationError, match="演示密码"):
         password_check(DEMO_PASSWORD, user=User(username="another"))
 
 
 def test_demo_password_is_defined_once():
-    """The validator reads the demo module's constant (no second copy to drift)."""
+    """The constant lives in accounts (which refuses it; the demo loader imports it): no second copy."""
     from pathlib import Path
 
     import shegong
 
     root = Path(shegong.__file__).parent
     holders = [p for p in root.rglob("*.py") if DEMO_PASSWORD in p.read_text(encoding="utf-8")]
-    assert [p.relative_to(root).as_posix() for p in holders] == ["web/demo.py"]
+    assert [p.relative_to(root).as_posix() for p in holders] == ["accounts/validators.py"]

@@ -21,6 +21,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from shegong.access import system_actor
 from shegong.accounts.services import token_create
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +37,7 @@ def web(world) -> Client:
 
 @pytest.fixture
 def bearer(world) -> Client:
-    return Client(HTTP_AUTHORIZATION=f"Bearer {token_create(user=world.users['province'])}")
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token_create(actor=system_actor('command'), user=world.users['province'])}")
 
 
 # --- Cache-Control ---------------------------------------------------------------------------------------------

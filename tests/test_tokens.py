@@ -14,6 +14,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.utils import timezone
 
+from shegong.access import system_actor
 from shegong.accounts.models import ApiToken, User
 from shegong.accounts.services import (
     token_authenticate,
@@ -44,7 +45,7 @@ def made_days_ago(user: User, days: int, **kwargs) -> str:
     """A token made `days` days ago (its creation and expiry as they were computed then)."""
     then = timezone.now() - timedelta(days=days)
     with mock.patch("django.utils.timezone.now", return_value=then):
-        return token_create(user=user, **kwargs)
+        return token_create(actor=system_actor("command"), user=user, **kwargs)
 
 
 # ---- expiry ------------------------------------------------------------------------------------------------
@@ -82,8 +83,8 @@ def test_token_lifetime_is_configurable(world, settings):
 
 
 def test_token_list_shows_prefix_name_dates_and_state(world):
-    live = token_create(user=world.users["city"], name="报表脚本")
-    revoked = token_create(user=world.users["city"], name="旧脚本")
+    live = token_create(actor=system_actor("command"), user=world.users["city"], name="报表脚本")
+    revoked = token_create(actor=system_actor("command"), user=world.users["city"], name="旧脚本")
     run("token", "revoke", revoked[:10])
     made_days_ago(world.users["street"], 91, name="过期的")
     out = run("token", "list")
@@ -107,8 +108,8 @@ def test_token_list_shows_prefix_name_dates_and_state(world):
 
 
 def test_token_revoke_by_prefix(world):
-    token = token_create(user=world.users["city"], name="报表脚本")
-    other = token_create(user=world.users["city"])
+    token = token_create(actor=system_actor("command"), user=world.users["city"], name="报表脚本")
+    other = token_create(actor=system_actor("command"), user=world.users["city"])
     assert api_status(token) == 200
     out = run("token", "revoke", token[:10])
     assert "已吊销" in out and token[:10] in out
@@ -123,7 +124,7 @@ def test_token_revoke_by_prefix(world):
 
 
 def test_token_revoke_errors(world):
-    token_create(user=world.users["city"])
+    token_create(actor=system_actor("command"), user=world.users["city"])
     with pytest.raises(CommandError, match="没有前缀"):
         run("token", "revoke", "sg_zzzzzzz")
     with pytest.raises(CommandError, match="至少 6 个字符"):
@@ -135,8 +136,8 @@ def test_token_revoke_errors(world):
 
 
 def test_ambiguous_prefix_is_refused(world):
-    a = token_create(user=world.users["city"])
-    b = token_create(user=world.users["street"])
+    a = token_create(actor=system_actor("command"), user=world.users["city"])
+    b = token_create(actor=system_actor("command"), user=world.users["street"])
     ApiToken.objects.filter(prefix=b[:10]).update(prefix=a[:10])  # two tokens sharing a prefix
     with pytest.raises(CommandError, match="多个令牌"):
         run("token", "revoke", a[:10])
@@ -144,8 +145,8 @@ def test_ambiguous_prefix_is_refused(world):
 
 
 def test_token_revoke_all_of_a_user(world):
-    tokens = [token_create(user=world.users["city"]) for _ in range(3)]
-    keep = token_create(user=world.users["street"])
+    tokens = [token_create(actor=system_actor("command"), user=world.users["city"]) for _ in range(3)]
+    keep = token_create(actor=system_actor("command"), user=world.users["street"])
     out = run("token", "revoke", "--user", "city", "--all")
     assert "3 个令牌" in out
     assert all(token_authenticate(t) is None for t in tokens)
@@ -156,7 +157,7 @@ def test_token_revoke_all_of_a_user(world):
 
 
 def test_password_change_by_our_command_revokes_tokens(world):
-    token = token_create(user=world.users["city"])
+    token = token_create(actor=system_actor("command"), user=world.users["city"])
     out = run("user", "password", "city", "--password-stdin", stdin=NEW_PASSWORD + "\n")
     assert "吊销了 1 个" in out
     assert token_authenticate(token) is None
@@ -164,17 +165,17 @@ def test_password_change_by_our_command_revokes_tokens(world):
     user = User.objects.get(username="city")
     assert user.check_password(NEW_PASSWORD)
     # a token made under the new password works
-    assert token_authenticate(token_create(user=user)) == user
+    assert token_authenticate(token_create(actor=system_actor("command"), user=user)) == user
 
 
 def test_password_change_by_service_revokes_tokens(world):
-    token = token_create(user=world.users["city"])
-    assert user_set_password(user=world.users["city"], password=NEW_PASSWORD) == 1
+    token = token_create(actor=system_actor("command"), user=world.users["city"])
+    assert user_set_password(actor=system_actor("command"), user=world.users["city"], password=NEW_PASSWORD) == 1
     assert token_authenticate(token) is None
 
 
 def test_password_change_by_djangos_changepassword_revokes_tokens(world):
-    token = token_create(user=world.users["city"])
+    token = token_create(actor=system_actor("command"), user=world.users["city"])
     with mock.patch("django.contrib.auth.management.commands.changepassword.Command._get_pass",
                     return_value=NEW_PASSWORD):
         call_command("changepassword", "city", stdout=io.StringIO())
@@ -184,7 +185,7 @@ def test_password_change_by_djangos_changepassword_revokes_tokens(world):
 
 
 def test_password_set_in_the_shell_revokes_tokens(world):
-    token = token_create(user=world.users["city"])
+    token = token_create(actor=system_actor("command"), user=world.users["city"])
     user = User.objects.get(username="city")
     user.set_password(NEW_PASSWORD)
     user.save()
@@ -192,7 +193,7 @@ def test_password_set_in_the_shell_revokes_tokens(world):
 
 
 def test_password_written_without_save_is_caught_by_the_fingerprint(world):
-    token = token_create(user=world.users["city"])
+    token = token_create(actor=system_actor("command"), user=world.users["city"])
     User.objects.filter(username="city").update(password=make_password(NEW_PASSWORD))
     assert token_authenticate(token) is None
     assert ApiToken.objects.get().revoke_reason == "password_changed"  # and it stays revoked
@@ -202,7 +203,7 @@ def test_other_saves_and_a_rehash_at_login_keep_tokens(world, settings):
     """Saving a user for other reasons, or Django re-hashing the same password with a newer hasher when
     they log in, is no password change."""
     user = world.users["city"]
-    token = token_create(user=user)
+    token = token_create(actor=system_actor("command"), user=user)
     user.display_name = "新名字"
     user.save()
     user.last_login = timezone.now()
@@ -219,7 +220,7 @@ def test_other_saves_and_a_rehash_at_login_keep_tokens(world, settings):
 
 
 def test_deactivating_a_user_revokes_tokens_for_good(world):
-    token = token_create(user=world.users["city"])
+    token = token_create(actor=system_actor("command"), user=world.users["city"])
     out = run("user", "deactivate", "city")
     assert "已停用" in out and "吊销了 1 个" in out
     assert token_authenticate(token) is None
@@ -231,19 +232,19 @@ def test_deactivating_a_user_revokes_tokens_for_good(world):
 
 def test_deactivating_by_save_or_service_revokes_tokens(world):
     street = world.users["street"]
-    token = token_create(user=street)
+    token = token_create(actor=system_actor("command"), user=street)
     street.is_active = False
     street.save()
     street.is_active = True
     street.save()
     assert token_authenticate(token) is None
-    other = token_create(user=world.users["community"])
-    assert user_deactivate(user=world.users["community"]) == 1
+    other = token_create(actor=system_actor("command"), user=world.users["community"])
+    assert user_deactivate(actor=system_actor("command"), user=world.users["community"]) == 1
     assert token_authenticate(other) is None
 
 
 def test_deactivated_by_bulk_update_is_refused_and_revoked(world):
-    token = token_create(user=world.users["city"])
+    token = token_create(actor=system_actor("command"), user=world.users["city"])
     User.objects.filter(username="city").update(is_active=False)
     assert token_authenticate(token) is None
     User.objects.filter(username="city").update(is_active=True)
@@ -252,7 +253,7 @@ def test_deactivated_by_bulk_update_is_refused_and_revoked(world):
 
 
 def test_no_token_for_an_inactive_user(world):
-    user_deactivate(user=world.users["city"])
+    user_deactivate(actor=system_actor("command"), user=world.users["city"])
     with pytest.raises(CommandError, match="已停用"):
         run("token", "create", "city")
 

@@ -12,8 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from shegong.access import Actor, system_actor
+from shegong.access import Actor, Forbidden, is_system, require, system_actor
 from shegong.accounts.models import ApiToken, Grant, LoginLockEvent, Role, User
+from shegong.common.divcodes import DivisionCodeError, normalize_code
 from shegong.common.errors import ApplicationError
 from shegong.common.history import stamp
 from shegong.org.models import Division
@@ -31,7 +32,7 @@ def roles_sync() -> int:
 
 @transaction.atomic
 def user_create(*, username: str, password: str, role: str, scope: str, display_name: str = "",
-                worker: Any = None, validate: bool = True, demo: bool = False, actor: Actor | None = None) -> User:
+                worker: Any = None, validate: bool = True, demo: bool = False, actor: Actor) -> User:
     """Create a user with one grant: `role` (a Role code) on the division `scope` (any form of its code).
 
     The password is checked by password_check (Django's validators and ours); `validate=False` (test and
@@ -44,13 +45,13 @@ def user_create(*, username: str, password: str, role: str, scope: str, display_
         raise ApplicationError(f"用户名 {username} 已存在", field="username")
     role_obj = _role(role)
     division = _scope_division(scope)
+    require(actor, "change", division, message=f"您无权在“{division.name}”创建用户或授予角色")
     if role_obj.self_only and worker is None:
         raise ApplicationError("社区工作者账号必须关联一名社区工作者", field="worker")
     user = User(username=username, display_name=display_name)
     password_check(password, user=user, strength=validate, demo=demo)
     user.set_password(password)
     user.worker = worker
-    actor = actor or system_actor("command")  # TODO(H1): actor becomes required
     stamp(user, actor=actor, reason="创建用户")
     user.save()
     grant = Grant(user=user, role=role_obj, division=division)
@@ -85,12 +86,12 @@ def password_check(password: str, *, user: User | None = None, strength: bool = 
 
 
 @transaction.atomic
-def user_set_password(*, user: User, password: str, validate: bool = True, actor: Actor | None = None) -> int:
+def user_set_password(*, user: User, password: str, validate: bool = True, actor: Actor) -> int:
     """Set a new password (checked by password_check) and revoke the user's API tokens. Returns how many
     tokens were revoked. (A password set any other way — Django's changepassword, the shell — revokes them
     too: shegong/accounts/signals.py.)"""
+    _require_admin_or_self(actor, user)
     password_check(password, user=user, strength=validate)
-    actor = actor or system_actor("command")
     revoked = token_revoke_all(user=user, reason=ApiToken.RevokeReason.PASSWORD_CHANGED, actor=actor)
     user.set_password(password)
     stamp(user, actor=actor)  # the reason is set by User.save: 密码已更改 (never the hash)
@@ -99,10 +100,10 @@ def user_set_password(*, user: User, password: str, validate: bool = True, actor
 
 
 @transaction.atomic
-def user_deactivate(*, user: User, actor: Actor | None = None) -> int:
+def user_deactivate(*, user: User, actor: Actor) -> int:
     """Deactivate the account (it can no longer sign in or use the API) and revoke its tokens, which stay
     revoked if it is activated again. Returns how many tokens were revoked."""
-    actor = actor or system_actor("command")
+    _require_admin(actor, f"只有系统管理员可以停用账号 {user.username}")
     revoked = token_revoke_all(user=user, reason=ApiToken.RevokeReason.DEACTIVATED, actor=actor)
     if user.is_active:
         user.is_active = False
@@ -112,12 +113,25 @@ def user_deactivate(*, user: User, actor: Actor | None = None) -> int:
 
 
 @transaction.atomic
-def user_activate(*, user: User, actor: Actor | None = None) -> None:
+def user_activate(*, user: User, actor: Actor) -> None:
     """Activate the account again; its old API tokens stay revoked."""
+    _require_admin(actor, f"只有系统管理员可以启用账号 {user.username}")
     if not user.is_active:
         user.is_active = True
-        stamp(user, actor=actor or system_actor("command"), reason="启用账号")
+        stamp(user, actor=actor, reason="启用账号")
         user.save(update_fields=["is_active"])
+
+
+def _require_admin(actor: Actor, message: str) -> None:
+    """Accounts and roles as a whole are the operator's: a command (a system actor) or a superuser."""
+    if not (is_system(actor) or getattr(actor, "is_superuser", False)):
+        raise Forbidden(message)
+
+
+def _require_admin_or_self(actor: Actor, user: User) -> None:
+    """One's own password and tokens, or the operator's."""
+    if getattr(actor, "pk", None) != user.pk or not getattr(actor, "is_authenticated", False):
+        _require_admin(actor, f"您只能管理自己的密码和令牌,不能管理 {user.username} 的")
 
 
 def _role(code: str) -> Role:
@@ -129,8 +143,6 @@ def _role(code: str) -> Role:
 
 
 def _scope_division(scope: str) -> Division:
-    from shegong.common.divcodes import DivisionCodeError, normalize_code
-
     try:
         code = normalize_code(scope)
     except DivisionCodeError as exc:
@@ -142,13 +154,14 @@ def _scope_division(scope: str) -> Division:
 
 
 @transaction.atomic
-def grant_add(*, user: User, role: str, scope: str, actor: Actor | None = None) -> Grant:
+def grant_add(*, user: User, role: str, scope: str, actor: Actor) -> Grant:
     role_obj = _role(role)
     division = _scope_division(scope)
+    require(actor, "change", division, message=f"您无权在“{division.name}”授予角色")
     grant = Grant.objects.filter(user=user, role=role_obj, division=division).first()
     if grant is None:
         grant = Grant(user=user, role=role_obj, division=division)
-        stamp(grant, actor=actor or system_actor("command"), reason="授予角色")
+        stamp(grant, actor=actor, reason="授予角色")
         try:
             with transaction.atomic():  # a savepoint: the same grant given at the same moment elsewhere
                 grant.save()
@@ -158,14 +171,15 @@ def grant_add(*, user: User, role: str, scope: str, actor: Actor | None = None) 
 
 
 @transaction.atomic
-def grant_remove(*, user: User, role: str, scope: str, actor: Actor | None = None) -> Grant:
+def grant_remove(*, user: User, role: str, scope: str, actor: Actor) -> Grant:
     """Remove one grant; its history keeps a "-" row with who removed it and when."""
     role_obj = _role(role)
     division = _scope_division(scope)
+    require(actor, "change", division, message=f"您无权收回“{division.name}”的角色授权")
     grant = Grant.objects.filter(user=user, role=role_obj, division=division).first()
     if grant is None:
         raise ApplicationError(f"用户 {user.username} 没有 {role_obj.name}({division.name})授权", field="role")
-    stamp(grant, actor=actor or system_actor("command"), reason="收回授权")
+    stamp(grant, actor=actor, reason="收回授权")
     grant.delete()
     return grant
 
@@ -174,6 +188,7 @@ def grant_remove(*, user: User, role: str, scope: str, actor: Actor | None = Non
 def role_update(*, role: Role, actor: Actor, actions: list[str] | None = None, self_only: bool | None = None,
                 name: str | None = None) -> Role:
     """Change what a role allows; the history keeps the actions before and after, with who changed them."""
+    _require_admin(actor, "只有系统管理员可以修改角色")
     if actions is not None:
         unknown = sorted(set(actions) - {"view", "change", "reveal"})
         if unknown:
@@ -201,9 +216,10 @@ def password_fingerprint(user: User) -> str:
     return hashlib.sha256(("shegong-api-token:" + (user.password or "")).encode()).hexdigest()
 
 
-def token_create(*, user: User, name: str = "", days: int | None = None, actor: Actor | None = None) -> str:
+def token_create(*, user: User, name: str = "", days: int | None = None, actor: Actor) -> str:
     """Create an API token and return it; only its hash is kept. It expires after `days` (default
     settings.API_TOKEN_DAYS; 0: never)."""
+    _require_admin_or_self(actor, user)
     if not user.is_active:
         raise ApplicationError(f"用户 {user.username} 已停用", field="username")
     days = settings.API_TOKEN_DAYS if days is None else days
@@ -214,7 +230,7 @@ def token_create(*, user: User, name: str = "", days: int | None = None, actor: 
     row = ApiToken(user=user, name=name, prefix=token[:10], key_hash=_token_hash(token),
                    expires_at=now + timedelta(days=days) if days else None,
                    password_fingerprint=password_fingerprint(user))
-    stamp(row, actor=actor or system_actor("command"), reason="创建令牌")
+    stamp(row, actor=actor, reason="创建令牌")
     row.save()
     return token
 
@@ -245,13 +261,14 @@ def token_authenticate(token: str) -> User | None:
     return user
 
 
-def token_revoke_all(*, user: User, reason: str = ApiToken.RevokeReason.MANUAL, actor: Actor | None = None) -> int:
+def token_revoke_all(*, user: User, reason: str = ApiToken.RevokeReason.MANUAL, actor: Actor) -> int:
     """Revoke every token of the user that still works (or would, before it expires), each with a history
     row naming who and why. Returns the count."""
-    return ApiToken.objects.filter(user=user).revoke(reason=reason, actor=actor or system_actor("command"))
+    _require_admin_or_self(actor, user)
+    return ApiToken.objects.filter(user=user).revoke(reason=reason, actor=actor)
 
 
-def token_revoke(*, prefix: str, actor: Actor | None = None) -> ApiToken:
+def token_revoke(*, prefix: str, actor: Actor) -> ApiToken:
     """Revoke the one token whose prefix (the first characters shown by `token list`) is given."""
     prefix = prefix.strip()
     if len(prefix) < 6:
@@ -267,9 +284,10 @@ def token_revoke(*, prefix: str, actor: Actor | None = None) -> ApiToken:
         listed = "、".join(f"{r.prefix}({r.user.username})" for r in rows)
         raise ApplicationError(f"前缀 {prefix} 对应多个令牌:{listed};请给出更长的前缀", field="prefix")
     row = rows[0]
+    _require_admin_or_self(actor, row.user)
     if row.revoked_at is None:
         ApiToken.objects.filter(pk=row.pk).revoke(reason=ApiToken.RevokeReason.MANUAL,
-                                                  actor=actor or system_actor("command"))
+                                                  actor=actor)
         row.refresh_from_db(fields=["revoked_at", "revoke_reason"])
     return row
 

@@ -19,6 +19,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from config.wsgi import application
+from shegong.access import system_actor
 from shegong.accounts.services import token_create
 
 pytestmark = [pytest.mark.schemathesis, pytest.mark.django_db]
@@ -55,7 +56,7 @@ def keep_the_test_connection():
 
 @pytest.fixture(params=ROLES)
 def auth_header(request, world) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token_create(user=world.users[request.param])}"}
+    return {"Authorization": f"Bearer {token_create(actor=system_actor('command'), user=world.users[request.param])}"}
 
 
 @schema.parametrize()

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone, translation
 
+from shegong.access import system_actor
 from shegong.accounts.models import User
 from shegong.accounts.services import token_create, token_list, token_revoke, token_revoke_all, token_status
 from shegong.common.errors import ApplicationError
@@ -45,7 +46,7 @@ class Command(BaseCommand):
 
     def _create(self, opts):
         user = self._user(opts["username"], active=True)
-        self.stdout.write(token_create(user=user, name=opts["name"], days=opts["days"]))
+        self.stdout.write(token_create(actor=system_actor("command"), user=user, name=opts["name"], days=opts["days"]))
 
     def _list(self, opts):
         user = self._user(opts["username"]) if opts["username"] else None
@@ -72,12 +73,12 @@ class Command(BaseCommand):
             if not (opts["all"] and opts["user"]):
                 raise CommandError("吊销一个用户的全部令牌须同时给出 --user USERNAME 与 --all")
             user = self._user(opts["user"])
-            count = token_revoke_all(user=user)
+            count = token_revoke_all(actor=system_actor("command"), user=user)
             self.stdout.write(f"已吊销 {user.username} 的 {count} 个令牌")
             return
         if not opts["prefix"]:
             raise CommandError("请给出令牌前缀(见 token list),或 --user USERNAME --all")
-        row = token_revoke(prefix=opts["prefix"])
+        row = token_revoke(actor=system_actor("command"), prefix=opts["prefix"])
         self.stdout.write(f"已吊销令牌 {row.prefix}({row.user.username}{',' + row.name if row.name else ''})")
 
 

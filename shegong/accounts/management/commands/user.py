@@ -98,30 +98,30 @@ class Command(BaseCommand):
             worker = _worker_by_id_number(opts["worker_id_number"])
             if worker is None:
                 raise CommandError("没有这个身份证号的社区工作者")
-        user = user_create(username=opts["username"], password=password, role=opts["role"],
+        user = user_create(actor=system_actor("command"), username=opts["username"], password=password, role=opts["role"],
                            scope=opts["scope"], display_name=opts["name"], worker=worker)
         self.stdout.write(f"已创建用户 {user.username}({opts['role']} @ {opts['scope']})")
 
     def _grant(self, opts):
         user = self._user(opts["username"])
-        grant_add(user=user, role=opts["role"], scope=opts["scope"])
+        grant_add(actor=system_actor("command"), user=user, role=opts["role"], scope=opts["scope"])
         self.stdout.write(f"已授予 {opts['username']} 角色 {opts['role']} 于 {opts['scope']}")
 
     def _password(self, opts):
         if not opts["password_stdin"]:
             raise CommandError("请用 --password-stdin 从标准输入提供密码")
         user = self._user(opts["username"])
-        revoked = user_set_password(user=user, password=_read_password())
+        revoked = user_set_password(actor=system_actor("command"), user=user, password=_read_password())
         self.stdout.write(f"已为 {user.username} 设置新密码;吊销了 {revoked} 个 API 令牌")
 
     def _deactivate(self, opts):
         user = self._user(opts["username"])
-        revoked = user_deactivate(user=user)
+        revoked = user_deactivate(actor=system_actor("command"), user=user)
         self.stdout.write(f"已停用 {user.username};吊销了 {revoked} 个 API 令牌")
 
     def _activate(self, opts):
         user = self._user(opts["username"])
-        user_activate(user=user)
+        user_activate(actor=system_actor("command"), user=user)
         self.stdout.write(f"已启用 {user.username}(原有 API 令牌仍为吊销,需要时请重新创建)")
 
     def _ungrant(self, opts):
