@@ -18,8 +18,8 @@ configure it; on PostgreSQL a dedicated database, default name shegong_bench_imp
 dropped through the server's `postgres` database — the suite's `test` database is never touched), migrated in
 one subprocess, and measured in another, so that no two peaks mix:
 
-- **import**: `import_roster(data, filename, progress=…)` as `shegong import` calls it (no actor: a
-  system import, no scope checks), from the workbook's bytes already in memory (reading the file is not
+- **import**: `import_roster(data, filename, actor=system_actor("command"), progress=…)` as `shegong
+  import` calls it without --user (a system import, no scope checks), from the workbook's bytes already in memory (reading the file is not
   timed), with its stage timings from the progress callback and, wrapped around RosterImport's
   parse / validate / plan / commit, its phases.
 - **bare insert**: the same rows, generated in memory by the same generator with the same seed (not
