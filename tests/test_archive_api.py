@@ -1,9 +1,9 @@
 """The archive API (8.1.2): contract of every endpoint, and the scope matrix (DESIGN habits 4 and 10).
 
 Contract tests call as the province civil-affairs admin (sees the whole fixture world) unless a test is
-about who may do something. The scope matrix runs every endpoint for every world user against a worker
-inside and outside that user's scope: outside always answers 404 and changes nothing, visible but not
-changeable writes answer 403. Attachments are stored under the tmp UPLOAD_ROOT set in conftest.
+about who may do something. The scope matrix of every endpoint (role x inside/outside: 404 outside and
+nothing changed, 403 for a view-only write) is generated from the routes in tests/test_route_matrix.py;
+here are the lists that span the scope. Attachments are stored under the tmp UPLOAD_ROOT set in conftest.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -683,29 +682,9 @@ def test_correction_only_by_the_worker_themself(world, api, prov, rec):
     assert not CorrectionRequest.objects.exists()
 
 
-# --- the scope matrix ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Role:
-    inside: tuple[str, ...]
-    outside: tuple[str, ...]
-    writes: int | None            # status of a write inside scope (None: no inside)
-    corrections: int | None       # status of asking for a correction inside scope (only the worker themself)
-
-
-ADMIN = 0  # placeholder: admins' writes answer the endpoint's own success status
-
-ROLES: dict[str, Role] = {
-    "province": Role(("w1", "w_other"), ("w_far",), ADMIN, 400),
-    "city": Role(("w1", "w3"), ("w_other", "w_far"), ADMIN, 400),
-    "street": Role(("w1", "w2"), ("w3", "w_other"), ADMIN, 400),
-    "community": Role(("w1", "w_peer"), ("w2", "w3"), ADMIN, 400),
-    "training": Role(("w1", "w3"), ("w_other",), 403, 400),
-    # The worker's grant is on c1, but archives are the worker's own only: w_peer, in c1 too, is outside.
-    "worker": Role(("w1",), ("w_peer", "w2"), 403, 201),
-    "nobody": Role((), ("w1", "w2"), None, None),
-}
+# --- the scope of the lists ------------------------------------------------------------------------------------
+# Every archive operation x role x inside/outside (404 outside, 403 view-only, nothing changed when refused) is
+# in tests/test_route_matrix.py, generated from the OpenAPI schema. Here: the lists that span the scope.
 
 
 @dataclass
@@ -733,121 +712,6 @@ def targets(world) -> dict[str, Target]:
     return out
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    method: str
-    path: Callable[[Target], str]
-    body: Callable[[Target], Any] = lambda t: None
-    success: int = 200
-    write: bool = False
-    logs: bool = False            # a successful read writes an AccessLog row
-    multipart: bool = False
-
-
-ENDPOINTS: dict[str, Endpoint] = {
-    "archive": Endpoint("get", lambda t: f"/workers/{t.worker.pk}/archive", logs=True),
-    "records": Endpoint("get", lambda t: f"/workers/{t.worker.pk}/archive/records", logs=True),
-    "record": Endpoint("get", lambda t: f"/archive/records/{t.record.pk}"),
-    "download": Endpoint("get", lambda t: f"/archive/attachments/{t.attachment.pk}", logs=True),
-    "access_log": Endpoint("get", lambda t: f"/workers/{t.worker.pk}/archive/access-log"),
-    "corrections": Endpoint("get", lambda t: f"/workers/{t.worker.pk}/archive/corrections"),
-    "record_create": Endpoint("post", lambda t: f"/workers/{t.worker.pk}/archive/records",
-                              lambda t: {"archive_class": 10, "title": "近期免冠照片", "required_item": "photo"},
-                              success=201, write=True),
-    "record_patch": Endpoint("patch", lambda t: f"/archive/records/{t.record.pk}",
-                             lambda t: {"notes": "已核对原件"}, write=True),
-    "record_void": Endpoint("post", lambda t: f"/archive/records/{t.record.pk}/void",
-                            lambda t: {"reason": "重复录入"}, write=True),
-    "upload": Endpoint("post", lambda t: f"/archive/records/{t.record.pk}/attachments",
-                       lambda t: {"file": SimpleUploadedFile("photo.png", PNG)}, success=201, write=True,
-                       multipart=True),
-    "decide": Endpoint("post", lambda t: f"/archive/corrections/{t.correction.pk}/decide",
-                       lambda t: {"accept": False, "reason": "经核对无误"}, write=True),
-    "correction_create": Endpoint("post", lambda t: f"/workers/{t.worker.pk}/archive/corrections",
-                                  lambda t: {"text": "请更正学历", "record_id": t.record.pk}, success=201, write=True),
-}
-
-
-def _expected(role: Role, endpoint_name: str, side: str) -> int:
-    ep = ENDPOINTS[endpoint_name]
-    if side == "outside":
-        return 404
-    if endpoint_name == "correction_create":
-        assert role.corrections is not None
-        return role.corrections
-    if not ep.write:
-        return ep.success
-    assert role.writes is not None
-    return ep.success if role.writes == ADMIN else role.writes
-
-
-CASES = [
-    pytest.param(role_name, ep_name, side, target, _expected(role, ep_name, side),
-                 id=f"{role_name}-{ep_name}-{side}-{target}")
-    for role_name, role in ROLES.items()
-    for ep_name in ENDPOINTS
-    for side in ("inside", "outside")
-    for target in (role.inside if side == "inside" else role.outside)
-]
-
-
-def _send(client: Client, ep: Endpoint, target: Target):
-    if ep.multipart:
-        return client.post(BASE + ep.path(target), ep.body(target))
-    return call(client, ep.method, ep.path(target), ep.body(target))
-
-
-@pytest.mark.parametrize(("role_name", "endpoint_name", "side", "target", "status"), CASES)
-def test_scope_matrix(world, targets, api, role_name, endpoint_name, side, target, status):
-    ep = ENDPOINTS[endpoint_name]
-    t = targets[target]
-    user = world.users[role_name]
-    before = state()
-    resp = _send(api(user), ep, t)
-    assert resp.status_code == status, resp.content.decode()[:500]
-    if status >= 400:
-        body = resp.json()
-        assert HAN.search(body["message"])
-        assert state() == before, "a refused request changed data (or logged an access)"
-        if status == 404:
-            assert body["message"] == NOT_FOUND
-        if status == 403:
-            assert body["message"].startswith("您")
-        if status == 400:                      # only: asking for a correction of someone else's archive
-            assert endpoint_name == "correction_create" and "本人" in body["message"]
-        return
-    if ep.write:
-        assert state() != before, "a write endpoint answered success but wrote nothing"
-    elif ep.logs:
-        assert AccessLog.objects.filter(user=user, worker=t.worker).count() == 1
-        assert state()[:-2] == before[:-2]
-    else:
-        assert state() == before
-    if endpoint_name == "download":
-        assert b"".join(resp.streaming_content) == PDF + target.encode()
-        assert AccessLog.objects.get(user=user).action == "attachment_download"
-    elif endpoint_name == "archive":
-        assert resp.json()["worker"]["id"] == t.worker.pk
-        assert resp.json()["worker"]["can_change"] is (ROLES[role_name].writes == ADMIN)
-    elif endpoint_name in ("records", "corrections"):
-        assert resp.json()["count"] == 1
-    elif endpoint_name in ("record", "record_patch", "record_void"):
-        assert resp.json()["id"] == t.record.pk
-    elif endpoint_name == "upload":
-        assert resp.json()["record_id"] == t.record.pk
-    elif endpoint_name == "correction_create":
-        assert resp.json()["worker_id"] == t.worker.pk
-
-
-def test_matrix_covers_every_role_and_endpoint():
-    seen = {(c.values[0], c.values[1], c.values[2]) for c in CASES}
-    for role_name in ROLES:
-        for ep_name in ENDPOINTS:
-            assert (role_name, ep_name, "outside") in seen
-            if role_name != "nobody":
-                assert (role_name, ep_name, "inside") in seen
-
-
 # Lists that span the scope: exactly the rows of workers the role may see (corrections) or change (audit).
 CORRECTION_SCOPE = {
     "province": {"w1", "w_peer", "w2", "w3", "w_other"}, "city": {"w1", "w_peer", "w2", "w3"},
@@ -857,7 +721,7 @@ CORRECTION_SCOPE = {
 AUDIT_SCOPE = {**CORRECTION_SCOPE, "training": set(), "worker": set()}
 
 
-@pytest.mark.parametrize("role_name", list(ROLES))
+@pytest.mark.parametrize("role_name", list(CORRECTION_SCOPE))
 def test_corrections_list_is_exactly_the_scope(world, targets, api, role_name):
     resp = call(api(world.users[role_name]), "get", "/archive/corrections", {"limit": 500})
     assert resp.status_code == 200
@@ -865,7 +729,7 @@ def test_corrections_list_is_exactly_the_scope(world, targets, api, role_name):
     assert got == {targets[k].correction.pk for k in CORRECTION_SCOPE[role_name]}
 
 
-@pytest.mark.parametrize("role_name", list(ROLES))
+@pytest.mark.parametrize("role_name", list(CORRECTION_SCOPE))
 def test_audit_log_is_exactly_the_change_scope(world, targets, api, role_name):
     superuser = User.objects.create_superuser("root", password="Test-pass-2021")
     root_client = api(superuser)
