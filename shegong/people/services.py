@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -189,9 +189,30 @@ def _save(worker: Worker, *, actor: Actor, reason: str) -> Worker:
     return worker
 
 
+class WorkerFields(TypedDict, total=False):
+    """The fields a service takes for a worker, typed (issue 10): values as a form, the API or a roster
+    cell gives them — text in any accepted spelling, dates, the community row or its code. Only the
+    fields given are written."""
+
+    name: str
+    id_number: str
+    phone: str
+    gender: str
+    birth_date: dt.date | str | None
+    ethnicity: str
+    political_status: str
+    education: str
+    category: str
+    status: str
+    work_start_date: dt.date | str | None
+    post_start_date: dt.date | str | None
+    community: Division | str
+
+
 @transaction.atomic
-def worker_create(*, actor: Actor, reason: str = "", **data: Any) -> Worker:
+def worker_create(*, actor: Actor, reason: str = "", **fields: Unpack[WorkerFields]) -> Worker:
     """Register a worker in a community the actor may change (commands and imports pass a system actor)."""
+    data: dict[str, Any] = dict(fields)  # an unknown name (a caller's **dict) is refused below, by name
     unknown = set(data) - set(EDITABLE)
     if unknown:
         raise ApplicationError(f"未知字段:{', '.join(sorted(unknown))}")
@@ -205,11 +226,12 @@ def worker_create(*, actor: Actor, reason: str = "", **data: Any) -> Worker:
 
 @transaction.atomic
 def worker_update(*, worker: Worker, actor: Actor, reason: str = "", expected_version: int | None = None,
-                  **data: Any) -> Worker:
+                  **fields: Unpack[WorkerFields]) -> Worker:
     """Change the fields given, and only those, on the row as it is now (re-read under a lock, so a
     concurrent change of another field is kept). `expected_version` is the version the user worked from
     (a form's hidden row_version, an API client's If-Match): ConflictError when the row has moved on.
     Nothing is saved, and no history written, when nothing changes."""
+    data: dict[str, Any] = dict(fields)
     unknown = set(data) - set(EDITABLE)
     if unknown:
         raise ApplicationError(f"未知字段:{', '.join(sorted(unknown))}")
