@@ -14,6 +14,9 @@ from django.utils import timezone
 
 from shegong.access import Actor, Forbidden, is_system, require, system_actor
 from shegong.accounts.models import ApiToken, Grant, LoginLockEvent, Role, User
+from shegong.accounts.roles import ROLES
+from shegong.accounts.throttle import current_locks, release_attempts
+from shegong.accounts.validators import DemoPasswordValidator, SurroundingSpaceValidator
 from shegong.common.divcodes import DivisionCodeError, normalize_code
 from shegong.common.errors import ApplicationError
 from shegong.common.history import stamp
@@ -23,8 +26,6 @@ from shegong.org.models import Division
 def roles_sync() -> int:
     """Create or update the roles of accounts/roles.py (a migration does this; so do test set-ups
     after a flush)."""
-    from shegong.accounts.roles import ROLES
-
     for row in ROLES:
         Role.objects.update_or_create(code=row["code"], defaults={k: v for k, v in row.items() if k != "code"})
     return len(ROLES)
@@ -66,8 +67,6 @@ def password_check(password: str, *, user: User | None = None, strength: bool = 
     strength: Django's validators of config/auth.py (length ≥ 12, not common, not all digits, not like the
     username or name) and ours (shegong/accounts/validators.py). Without it, only ours run. demo: the demo
     loader giving the public demo password to the demo accounts."""
-    from shegong.accounts.validators import DemoPasswordValidator, SurroundingSpaceValidator
-
     messages: list[str] = []
     if strength:
         validators = [v for v in get_default_password_validators()
@@ -318,8 +317,6 @@ def login_unlock(*, username: str | None = None, ip: str | None = None, actor: s
     """Unlock: clear the failed logins of a username (from every address, or from `ip`), or of an address
     (every username). Each lock this lifts is written to the audit log as an unlock by `actor`; returns
     those entries (empty when nothing was locked — the failures below the limit are cleared all the same)."""
-    from shegong.accounts.throttle import release_attempts
-
     username = (username or "").strip().lower() or None
     ip = (ip or "").strip() or None
     if username is None and ip is None:
@@ -338,6 +335,4 @@ def login_unlock(*, username: str | None = None, ip: str | None = None, actor: s
 
 def login_locks() -> list[Any]:
     """The locks in force now (a username from one address, or a whole address)."""
-    from shegong.accounts.throttle import current_locks
-
     return current_locks()
