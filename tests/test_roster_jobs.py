@@ -220,7 +220,7 @@ def test_a_conflict_in_the_background_job_ends_the_job_clearly(world, monkeypatc
     assert job.status == ImportJob.Status.VALIDATED
     _integrity_error_once(monkeypatch)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.import_job_commit(job=job)
+        services.import_job_commit(job=job, actor=system_actor("command"))
     assert len(callbacks) == 1  # the job was queued, then run by the task backend
     job.refresh_from_db()
     assert job.status == ImportJob.Status.REJECTED and job.result["errors"][0]["message"] == CONFLICT
@@ -322,7 +322,7 @@ def test_a_committed_import_is_finished_by_its_own_transaction(world):
 
     import_roster(people_file(new_numbers(1), world.c1.code), "x.xlsx", committed=committed, actor=system_actor("command"))
     assert seen == {"inside": True, "created": 1}
-    services.import_job_commit(job=job)
+    services.import_job_commit(job=job, actor=system_actor("command"))
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE
     ImportJob.objects.filter(pk=job.pk).update(pid=dead_pid())  # its process dies afterwards

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from shegong.access import Actor, Forbidden
+from shegong.access import Actor, Forbidden, is_system
 from shegong.common.errors import ApplicationError
 from shegong.common.history import person
 from shegong.roster.imports import ImportResult, import_roster
@@ -47,8 +47,15 @@ def import_job_create(*, actor: Actor, filename: str, data: bytes) -> ImportJob:
     return job
 
 
-def import_job_commit(*, job: ImportJob) -> ImportJob:
+def _require_own_job(actor: Actor, job: ImportJob) -> None:
+    """An upload is confirmed or validated again by whoever uploaded it, or by the operator."""
+    if not (is_system(actor) or getattr(actor, "is_superuser", False) or getattr(actor, "pk", None) == job.user_id):
+        raise Forbidden("只能处理自己上传的花名册")
+
+
+def import_job_commit(*, job: ImportJob, actor: Actor) -> ImportJob:
     """Import a validated upload. The file is validated again inside the import: all or nothing."""
+    _require_own_job(actor, job)
     if job.status != ImportJob.Status.VALIDATED:
         raise ApplicationError("只有校验通过的文件才能导入", field="status")
     _queue(job)
@@ -56,9 +63,10 @@ def import_job_commit(*, job: ImportJob) -> ImportJob:
     return job
 
 
-def import_job_retry(*, job: ImportJob) -> ImportJob:
+def import_job_retry(*, job: ImportJob, actor: Actor) -> ImportJob:
     """Validate a failed or rejected upload again (a job whose process died, an import that met another
     one, a file whose missing community has since been created); then it can be confirmed as usual."""
+    _require_own_job(actor, job)
     import_jobs_recover(jobs=[job])
     job.refresh_from_db()
     if not job.can_retry:

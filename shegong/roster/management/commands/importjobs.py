@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from shegong.access import system_actor
 from shegong.common.errors import ApplicationError
 from shegong.roster.models import ImportJob
 from shegong.roster.services import import_job_retry, import_jobs_recover
@@ -22,7 +23,7 @@ class Command(BaseCommand):
             if job is None:
                 raise CommandError(f"没有编号为 {opts['retry']} 的导入任务")
             try:
-                import_job_retry(job=job)
+                import_job_retry(job=job, actor=system_actor("command"))
             except ApplicationError as exc:
                 raise CommandError(exc.message) from exc
             job.refresh_from_db()
