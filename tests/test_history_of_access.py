@@ -46,7 +46,7 @@ def people(db):
     administrator who acts and a user who is acted upon."""
     province, _ = Division.objects.get_or_create(code="22", defaults={"name": "吉林省", "level": "province"})
     Division.objects.get_or_create(code="2201", defaults={"name": "长春市", "level": "city", "parent": province})
-    admin = User.objects.create_user("admin1", password="x-Test-pass-2021")
+    admin = User.objects.create_superuser("admin1", password="x-Test-pass-2021")  # accounts and roles are the operator's
     target = User.objects.create_user("clerk", password="x-Test-pass-2021")
     return admin, target
 
