@@ -239,11 +239,12 @@ sys.path.insert(0, sys.argv[3])
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 import django
 django.setup()
+from shegong.access import system_actor
 from shegong.roster.imports import import_roster
 path = sys.argv[1]
 data = open(path, "rb").read()
 t0 = time.perf_counter()
-result = import_roster(data, os.path.basename(path), dry_run=True)
+result = import_roster(data, os.path.basename(path), dry_run=True, actor=system_actor("command"))
 seconds = time.perf_counter() - t0
 first = result.errors[0].message if result.errors else ""
 print(json.dumps({"ok": result.ok, "message": first, "errors": result.error_count, "seconds": seconds,
