@@ -29,12 +29,12 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 
 from shegong.access import system_actor
@@ -444,6 +444,10 @@ CASES = _cases()
 # --- the data, once per module ----------------------------------------------------------------------------------------
 
 
+def _worker(**attrs: Any) -> Worker:
+    return cast(Worker, factories.WorkerFactory(**attrs))  # the factory's _create returns worker_create's Worker
+
+
 def build_world() -> Data:
     c1 = factories.community("220102001001", "东风社区")
     c2 = factories.community("220102001002", "幸福社区")
@@ -452,12 +456,12 @@ def build_world() -> Data:
     far = division_create(actor=system_actor("command"), code="210102001001", name="辽宁测试社区", households=1200,
                           parent_names={"21": "辽宁省", "2101": "沈阳市", "210102": "和平区", "210102001": "测试街道"})
     workers = {
-        "w1": factories.WorkerFactory(name="张三", community=c1),
-        "w_peer": factories.WorkerFactory(name="钱七", community=c1),
-        "w2": factories.WorkerFactory(name="李四", community=c2),
-        "w3": factories.WorkerFactory(name="王五", community=c3),
-        "w_other": factories.WorkerFactory(name="赵六", community=other, id_number=factories.id_number("220202")),
-        "w_far": factories.WorkerFactory(name="孙八", community=far, id_number=factories.id_number("210102")),
+        "w1": _worker(name="张三", community=c1),
+        "w_peer": _worker(name="钱七", community=c1),
+        "w2": _worker(name="李四", community=c2),
+        "w3": _worker(name="王五", community=c3),
+        "w_other": _worker(name="赵六", community=other, id_number=factories.id_number("220202")),
+        "w_far": _worker(name="孙八", community=far, id_number=factories.id_number("210102")),
     }
     users = {
         "province": factories.user("province", "civil_affairs", "22"),
@@ -531,13 +535,23 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def snapshot() -> tuple[int, ...]:
-    """Counts that any write would move, including history rows and access-log rows."""
-    return (Worker.objects.count(), Worker.history.count(), Appointment.objects.count(), Appointment.history.count(),
-            Appointment.objects.filter(end_date__isnull=False).count(), ArchiveRecord.objects.count(),
-            ArchiveRecord.history.count(), ArchiveRecord.objects.filter(voided_at__isnull=False).count(),
-            Attachment.objects.count(), CorrectionRequest.objects.exclude(status="pending").count(),
-            CorrectionRequest.objects.count(), AccessLog.objects.count(), PostDescription.objects.count(),
-            ImportJob.objects.exclude(status=ImportJob.Status.FAILED).count(), Division.objects.count())
+    """Counts that any write would move, including history rows and access-log rows, in one query (fifteen
+    separate counts were half of each test's time)."""
+    querysets = (
+        Worker.objects.all(), Worker.history.all(), Appointment.objects.all(), Appointment.history.all(),
+        Appointment.objects.filter(end_date__isnull=False), ArchiveRecord.objects.all(), ArchiveRecord.history.all(),
+        ArchiveRecord.objects.filter(voided_at__isnull=False), Attachment.objects.all(),
+        CorrectionRequest.objects.exclude(status="pending"), CorrectionRequest.objects.all(), AccessLog.objects.all(),
+        PostDescription.objects.all(), ImportJob.objects.exclude(status=ImportJob.Status.FAILED),
+        Division.objects.all())
+    parts, params = [], []
+    for n, qs in enumerate(querysets):
+        sql, p = qs.order_by().values("pk").query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) s{n})")
+        params.extend(p)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        return tuple(cursor.fetchone())
 
 
 def request(d: Data, key: str, role: str, target: str | None):
