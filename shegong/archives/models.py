@@ -23,8 +23,9 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from shegong.access.models import RestrictedQuerySet
+from shegong.archives.rules import archive_rules
 from shegong.common.codes import EDUCATION
-from shegong.common.dates import date_error
+from shegong.common.dates import date_error, one_year_after
 from shegong.common.versioning import Versioned
 
 
@@ -229,9 +230,6 @@ class Sanction(models.Model):
     def _latest_end(self) -> dt.date | None:
         """A period may end later than a year from today: up to its start plus the longest period of the
         rules (archive_rules.toml), if that is later."""
-        from shegong.archives.rules import archive_rules
-        from shegong.common.dates import one_year_after
-
         if not isinstance(self.start_date, dt.date):
             return None
         longest = max(archive_rules().sanction_months.values(), default=0)

@@ -14,6 +14,7 @@ from shegong.common.divcodes import DivisionCodeError, normalize_code
 from shegong.common.errors import ApplicationError
 from shegong.org.models import Division
 from shegong.staffing.compliance import LEVEL_NAMES, Report, evaluate
+from shegong.staffing.exporters import write_report
 from shegong.staffing.rules import load_rule_set
 
 
@@ -52,8 +53,6 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         report = evaluate(scope=scope, as_of=as_of, rule_set=rule_set)
         if opts["format"] == "xlsx":
-            from shegong.staffing.exporters import write_report
-
             with open(opts["output"], "wb") as fh:
                 write_report(fh, report)
             self.stderr.write(f"已写入 {opts['output']}:{_summary(report)}")

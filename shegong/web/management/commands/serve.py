@@ -3,6 +3,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from shegong.accounts.models import User
+from shegong.roster.services import import_jobs_recover
 from shegong.web.demo import DEMO_PASSWORD
 
 
@@ -42,8 +43,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {u.username:<10} {grants}")
         self.stdout.write(f"API 文档:{url}/api/v1/docs   数据库:{settings.DATABASES['default']['NAME']}")
         self.stdout.write("按 Ctrl+C 停止。\n")
-        from shegong.roster.services import import_jobs_recover
-
         import_jobs_recover()  # an import left running by a killed process is marked failed (or finished)
         self._start_task_worker()
         from django.core.servers.basehttp import get_internal_wsgi_application
