@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from shegong.access import may_anywhere
 from shegong.accounts.models import ApiToken, Grant, Role, User
 from shegong.common.history import HistoryEntry, history_entries
 
@@ -19,7 +18,10 @@ def user_grants(user: Any) -> list[Grant]:
 def user_has_action(user: Any, action: str) -> bool:
     """Whether any grant of the user allows the action somewhere (for showing buttons; the decision on a
     row is shegong.access's)."""
-    return may_anywhere(user, action)
+    if getattr(user, "is_superuser", False):
+        return True
+    # the grants already loaded for the role names (one query per request, not two)
+    return any(action in g.role.actions for g in user_grants(user))
 
 
 def user_role_names(user: Any) -> list[str]:
