@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from shegong.access import system_actor
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_BENCH_DB = "shegong_bench"
@@ -164,9 +166,9 @@ def _fixtures() -> dict[str, Any]:
              ("community", "community_admin", community.code)]
     users, tokens = {}, {}
     for username, role, scope in specs:
-        users[username] = user_create(username=f"bench_{username}", password="Bench@2021-pages", role=role,
+        users[username] = user_create(actor=system_actor("command"), username=f"bench_{username}", password="Bench@2021-pages", role=role,
                                       scope=scope, display_name=f"bench {username}", validate=False)
-        tokens[username] = token_create(user=users[username], name="bench")
+        tokens[username] = token_create(actor=system_actor("command"), user=users[username], name="bench")
     pages = [
         "/", "/divisions/", "/divisions/22/", f"/divisions/{district.code}/", f"/divisions/{street.code}/",
         f"/divisions/{community.code}/", "/workers/", f"/workers/?q={fragment}", "/workers/?page=50",

@@ -15,6 +15,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from shegong.access import system_actor
 from shegong.org.services import division_update
 from shegong.people.services import worker_update
 from shegong.staffing.services import appointment_end
@@ -53,10 +54,10 @@ def grow(world, n_workers: int = 40) -> None:
         w = factories.WorkerFactory(name=f"扩充人员{i:02d}", community=c)
         a = factories.appoint(w, POSTS[i % len(POSTS)], start=dt.date(2019, 1, 1))
         if i % 3 == 0:
-            appointment_end(appointment=a, end_date=dt.date(2020, 12, 31), end_reason="换届")
+            appointment_end(actor=system_actor("command"), appointment=a, end_date=dt.date(2020, 12, 31), end_reason="换届")
             factories.appoint(w, POSTS[(i + 1) % len(POSTS)], start=dt.date(2021, 1, 5))
         if i % 4 == 0:
-            worker_update(worker=w, education="大专")
+            worker_update(actor=system_actor("command"), worker=w, education="大专")
     # Outside the city admin's scope as well.
     for i in range(5):
         w = factories.WorkerFactory(name=f"吉林扩充{i}", community=world.other,
@@ -71,10 +72,10 @@ def grow_worker(world) -> None:
         factories.appoint(w1, post, start=dt.date(2018, 1, 1))
     for post in ("居委会委员", "党组织委员"):
         a = factories.appoint(w1, post, start=dt.date(2015, 3, 1))
-        appointment_end(appointment=a, end_date=dt.date(2017, 12, 31), end_reason="换届")
+        appointment_end(actor=system_actor("command"), appointment=a, end_date=dt.date(2017, 12, 31), end_reason="换届")
     factories.appoint(w1, "普通社工", world.c2, start=dt.date(2020, 1, 1))
     for edu in ("大专", "本科", "硕士研究生"):
-        worker_update(worker=w1, education=edu)
+        worker_update(actor=system_actor("command"), worker=w1, education=edu)
 
 
 def urls(world) -> dict[str, Callable[[], str]]:
@@ -144,8 +145,8 @@ def test_community_page_query_count_does_not_grow_with_posts(world, city_client)
     for i, post in enumerate(POSTS):
         w = factories.WorkerFactory(name=f"社区扩充{i}", community=world.c1)
         factories.appoint(w, post)
-    division_update(division=world.c1, households=3000)
-    division_update(division=world.c1, address="长春市南关区")
+    division_update(actor=system_actor("command"), division=world.c1, households=3000)
+    division_update(actor=system_actor("command"), division=world.c1, address="长春市南关区")
     large, large_sql = count_queries(city_client, url)
     assert large == small, "\n".join(["small:", *small_sql, "large:", *large_sql])
 

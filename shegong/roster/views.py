@@ -87,7 +87,7 @@ def roster_job(request: HttpRequest, pk: int) -> HttpResponse:
 def roster_job_commit(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     try:
-        import_job_commit(job=job)
+        import_job_commit(job=job, actor=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("roster:roster_job", pk=job.pk)
@@ -98,7 +98,7 @@ def roster_job_commit(request: HttpRequest, pk: int) -> HttpResponse:
 def roster_job_retry(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     try:
-        import_job_retry(job=job)
+        import_job_retry(job=job, actor=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("roster:roster_job", pk=job.pk)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from shegong.access import system_actor
 from shegong.archives import services
 from shegong.archives.models import Attachment
 from tests import factories
@@ -27,13 +28,13 @@ def test_admin_uploads_and_downloads_a_scan_and_the_worker_sees_the_log(page, li
     c1 = factories.community("220102001001", "东风社区")
     target = factories.WorkerFactory(name="欧阳晓明", community=c1)
     factories.appoint(target, "书记", start=dt.date(2021, 1, 5))
-    id_card = services.record_create(actor=None, worker=target, title="居民身份证复印件", archive_class=10,
+    id_card = services.record_create(actor=system_actor("command"), worker=target, title="居民身份证复印件", archive_class=10,
                                      required_item="id_card", issuer="长春市公安局南关分局")
-    services.record_create(actor=None, worker=target, kind="education", required_item="highest_diploma",
+    services.record_create(actor=system_actor("command"), worker=target, kind="education", required_item="highest_diploma",
                            details={"school": "吉林大学", "major": "社会工作", "level": "本科", "degree": "学士",
                                     "start_date": "2004-09-01", "end_date": "2008-07-01"})
-    wrong = services.record_create(actor=None, worker=target, title="社区工作者登记表(旧)", archive_class=1)
-    services.record_void(actor=None, record=wrong, reason="信息有误,已重新填写")
+    wrong = services.record_create(actor=system_actor("command"), worker=target, title="社区工作者登记表(旧)", archive_class=1)
+    services.record_void(actor=system_actor("command"), record=wrong, reason="信息有误,已重新填写")
     factories.user("sq", "community_admin", c1.code)
     factories.user("sg", "worker", c1.code, worker=target)
     scan = png()
