@@ -37,12 +37,14 @@ test-browser: $(TEST_STAMP)
 	$(BIN)/pytest -m browser tests/browser
 
 test-fuzz: $(TEST_STAMP)
-	$(BIN)/pytest -m schemathesis tests/schemathesis
+	$(BIN)/pytest -n auto -m schemathesis tests/schemathesis
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy shegong config
 	$(BIN)/lint-imports --no-cache
+	@out="$$($(BIN)/radon cc --min D --show-complexity --exclude '*/migrations/*' shegong)"; \
+	if [ -n "$$out" ]; then echo "radon: functions worse than grade C:"; echo "$$out"; exit 1; fi
 
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/pages.py
