@@ -366,8 +366,6 @@ ROUTES: dict[str, Route] = {
 # Rows that fail today for a bug outside the matrix, each with its reason (strict: fixing it turns the row red
 # until the entry is removed).
 KNOWN_BUGS: dict[str, str] = {
-    "GET archives/export.xlsx|nobody|inside": "archives/exporters.write_completeness fails on an empty scope "
-                                              "(openpyxl: '1 must be greater than 2'): 500 instead of an empty workbook",
 }
 
 # Routes without a matrix row, each with its reason.

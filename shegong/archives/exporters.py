@@ -35,15 +35,17 @@ def write_completeness(target: IO[bytes], *, rows: list[dict[str, Any]], workers
     for i, width in enumerate([16, 14, 16, 10, 8, 10] + [12] * len(required) + [60]):
         sheet.column_dimensions[get_column_letter(i + 1)].width = width
     sheet.freeze_panes = "E2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{total + 1}"
     write_row(sheet, headers, header=True)
-    # Plain values with one conditional format for "否"/"缺" (styling each cell took 60 % of the time
-    # of a province's 20,000 rows).
-    last = get_column_letter(6 + len(required))
-    sheet.conditional_formatting.add(f"E2:{last}{total + 1}", CellIsRule(
-        operator="equal", formula=['"否"'], font=ERROR_FONT))
-    sheet.conditional_formatting.add(f"E2:{last}{total + 1}", CellIsRule(
-        operator="equal", formula=['"缺"'], font=ERROR_FONT))
+    # An empty scope (a user with no grant) gets the headers only: a range ending on row 1 ("E2:X1")
+    # is refused by openpyxl and was a 500.
+    if total:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{total + 1}"
+        # Plain values with one conditional format for "否"/"缺" (styling each cell took 60 % of the time
+        # of a province's 20,000 rows).
+        last = get_column_letter(6 + len(required))
+        for mark in ("否", "缺"):
+            sheet.conditional_formatting.add(f"E2:{last}{total + 1}", CellIsRule(
+                operator="equal", formula=[f'"{mark}"'], font=ERROR_FONT))
     for w in workers:
         missing = {item.code for item in w.missing}
         sheet.append(safe_row(sheet, [w.community_code, w.street_name, w.community_name, w.name,
