@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 
@@ -107,8 +107,8 @@ def restrict(queryset: models.QuerySet[M], actor: Any, action: str = "view") -> 
 
 
 def can(actor: Any, action: str, obj: models.Model) -> bool:
-    """Whether the actor may `action` obj (at most one query; answers are kept on the actor object for
-    the rest of the request)."""
+    """Whether the actor may `action` obj (at most one query, none when obj's scope path is already
+    loaded; answers are kept on the actor object for the rest of the request)."""
     if not _active(actor):
         return False
     if _unlimited(actor):
@@ -120,8 +120,71 @@ def can(actor: Any, action: str, obj: models.Model) -> bool:
     model = type(obj)
     key = (model._meta.label, obj.pk, action)
     if key not in memo:
-        memo[key] = model._default_manager.filter(scope_q(actor, action, model), pk=obj.pk).exists()
+        answer = _can_in_memory(actor, action, obj)
+        if answer is None:
+            answer = model._default_manager.filter(scope_q(actor, action, model), pk=obj.pk).exists()
+        memo[key] = answer
     return memo[key]
+
+
+_MISSING = object()
+
+
+def _loaded(obj: models.Model, path: str) -> Any:
+    """The value at `path` ("community__code", "worker", "pk") read through relations already loaded on
+    obj only — `_MISSING` as soon as a step would need a query (a relation not cached, a deferred field,
+    a missing link), so that the caller falls back to the database."""
+    *links, last = path.split("__")
+    current: Any = obj
+    for name in links:
+        field = current._meta.get_field(name)
+        if not field.is_relation or not field.is_cached(current):
+            return _MISSING
+        current = getattr(current, name)
+        if current is None:
+            return _MISSING
+    if last == "pk":
+        return current.pk
+    field = current._meta.get_field(last)
+    if field.attname in current.get_deferred_fields():
+        return _MISSING
+    return getattr(current, field.attname)  # a relation answers its id, as the query compares it
+
+
+def _can_in_memory(actor: Any, action: str, obj: models.Model) -> bool | None:
+    """`can` decided in Python when obj's scope path (and owner, where a self-only grant needs it) is
+    already loaded — the same rule as `scope_q`, without the EXISTS query (the worker page asks for
+    change and reveal on a worker loaded with its community). None: not decidable without a query."""
+    model = type(obj)
+    scope_field = getattr(model, "scope_field", "")
+    if obj.pk is None or not scope_field:
+        return None
+    try:
+        code = _loaded(obj, scope_field)
+    except FieldDoesNotExist:  # a path through a reverse or generic relation: let the query decide
+        return None
+    if code is _MISSING or not isinstance(code, str):
+        return None
+    owner_field: str | None = getattr(model, "owner_field", None)
+    from_below = action == "view" and bool(getattr(model, "scope_visible_from_below", False))
+    for grant in grant_scopes(actor):
+        if action not in grant.actions:
+            continue
+        if grant.self_only and owner_field is not None:
+            if actor.worker_id is None:
+                continue
+            try:
+                owner = _loaded(obj, owner_field)
+            except FieldDoesNotExist:
+                return None
+            if owner is _MISSING:
+                return None
+            if owner == actor.worker_id:
+                return True
+            continue
+        if code.startswith(grant.code) or (from_below and code in ancestor_codes(grant.code)):
+            return True
+    return False
 
 
 def require(actor: Any, action: str, obj: models.Model, message: str = "") -> None:
