@@ -73,20 +73,24 @@ def _display(record: Any, field: models.Field, related: dict[str, dict[Any, Any]
     return str(value)
 
 
-def history_entries(records: list[Any], model: type[models.Model],
-                    subject: str | dict[Any, str] = "") -> list[HistoryEntry]:
+def history_entries(records: list[Any], model: type[models.Model], subject: str | dict[Any, str] = "",
+                    known: dict[type[models.Model], dict[Any, Any]] | None = None) -> list[HistoryEntry]:
     """Newest first; each entry lists the fields that changed against the object's record before it.
 
     `records` are historical rows of one or more objects ordered oldest first, with history_user
     selected. `subject` labels the entries: one label, or a label per object id. Related names are
-    loaded once for all records (a fixed number of queries, whatever the number of objects).
+    loaded once for all records (a fixed number of queries, whatever the number of objects); `known`
+    gives objects the caller has already loaded ({Division: {pk: division}}), so that a page does not
+    read again what it shows anyway (the worker page: its community, the posts' types).
     """
     fields = [f for f in model._meta.concrete_fields if f.name not in HIDDEN_FIELDS and f.name != "id"]
     related: dict[str, dict[Any, Any]] = {}
     for f in fields:
         if f.is_relation and f.related_model is not None:
             ids = {getattr(r, f.attname) for r in records} - {None}
-            related[f.name] = f.related_model._default_manager.in_bulk(ids) if ids else {}
+            have = (known or {}).get(f.related_model, {})
+            missing = ids - have.keys()
+            related[f.name] = {**have, **f.related_model._default_manager.in_bulk(missing)} if missing else have
     entries: list[HistoryEntry] = []
     last: dict[Any, Any] = {}
     for rec in records:
