@@ -17,6 +17,15 @@ import sys
 import tomllib
 from pathlib import Path
 
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.db.models.constants import LOOKUP_SEP
+from simple_history.models import HistoricalChanges
+
+from shegong.access.models import RestrictedQuerySet, ScopeDeclaration
+from shegong.people.models import Worker
+
 ROOT = Path(__file__).resolve().parent.parent
 SHEGONG = ROOT / "shegong"
 
@@ -24,6 +33,15 @@ SHEGONG = ROOT / "shegong"
 FUNCTION_LEVEL_EXEMPT: dict[tuple[str, str], str] = {
     # Django's documented place for signal registration: apps.py's AppConfig.ready() (handled below for
     # every app, listed here only when an import outside ready() must stay).
+}
+
+# Models that hold rows without a history of their own, and why. Every other model of shegong keeps its
+# history (django-simple-history): who changed what, and when, is part of the record (DESIGN, issue 10).
+NO_HISTORY: dict[str, str] = {
+    "common.AccessLog": "a log itself: its rows are written once and never changed",
+    "accounts.LoginLockEvent": "a log itself: every lock and unlock is a new row, never changed",
+    "roster.ImportJob": "a log of one upload's progress; what it imports is kept in the history of the "
+                        "rows it writes",
 }
 
 # Top-level entries of shegong/ that are not apps and so sit in no layer.
@@ -143,3 +161,65 @@ def test_the_checker_finds_what_it_should():
     visitor.visit(ast.parse(source))
     assert [(m, f) for _line, m, f in visitor.found] == [
         ("shegong.staffing.models", "f"), ("shegong.people", "f"), ("shegong.roster.tasks", "m")]
+
+
+def _shegong_models() -> list[type[models.Model]]:
+    return [m for m in apps.get_models() if m.__module__.startswith("shegong.")
+            and not issubclass(m, HistoricalChanges)]
+
+
+def _resolve(model: type[models.Model], path: str) -> models.Field:
+    """The field at the end of a lookup path ("record__worker__community__code"); FieldDoesNotExist when
+    a step is missing."""
+    field: models.Field | None = None
+    for name in path.split(LOOKUP_SEP):
+        field = model._meta.pk if name == "pk" else model._meta.get_field(name)  # type: ignore[assignment]
+        if field is not None and field.is_relation and field.related_model is not None:
+            model = field.related_model  # type: ignore[assignment]
+    assert field is not None
+    return field
+
+
+def test_every_scoped_model_declares_its_scope_through_the_base():
+    """A model placed in the division tree (`scope_field`) inherits ScopeDeclaration (the restricted manager
+    and the declaration in one place, issue 10), and its declaration names real fields: the scope path
+    ends at a division code, the owner path at a worker."""
+    scoped = [m for m in _shegong_models() if getattr(m, "scope_field", "")]
+    assert len(scoped) >= 13, [m._meta.label for m in scoped]
+    problems = []
+    for model in _shegong_models():
+        declared = bool(getattr(model, "scope_field", ""))
+        if declared != issubclass(model, ScopeDeclaration):
+            problems.append(f"{model._meta.label}: scope_field without ScopeDeclaration, or the base without "
+                            "a scope_field")
+            continue
+        if not declared:
+            continue
+        try:
+            end = _resolve(model, model.scope_field)  # type: ignore[attr-defined]
+            if (end.model._meta.label, end.name) != ("org.Division", "code"):
+                problems.append(f"{model._meta.label}.scope_field ends at {end.model._meta.label}.{end.name}")
+            owner = getattr(model, "owner_field", None)
+            if owner is not None and (owner == "pk") != (model is Worker):
+                problems.append(f"{model._meta.label}.owner_field {owner!r}: only Worker owns itself")
+            elif owner is not None and owner != "pk" and _resolve(model, owner).related_model is not Worker:
+                problems.append(f"{model._meta.label}.owner_field {owner!r} does not lead to a Worker")
+        except FieldDoesNotExist as exc:
+            problems.append(f"{model._meta.label}: {exc}")
+        if not isinstance(model._default_manager.all(), RestrictedQuerySet):
+            problems.append(f"{model._meta.label}: the default manager is not restricted")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_model_keeps_its_history_or_says_why_not():
+    """Each model of shegong has a history (simple_history's `history`), unless it is a log itself, listed
+    in NO_HISTORY with the reason; an exemption for a model that has history, or that is gone, is removed."""
+    labels = {m._meta.label: m for m in _shegong_models()}
+    without = {label for label, m in labels.items() if not hasattr(m, "history")}
+    assert without == set(NO_HISTORY), (
+        f"without history and not exempt: {sorted(without - set(NO_HISTORY))}; "
+        f"exempt but with history or gone: {sorted(set(NO_HISTORY) - without)}")
+    for label, model in labels.items():
+        if label not in NO_HISTORY:
+            # the history model is registered too (a missing migration would leave it without a table)
+            assert apps.get_model(model._meta.app_label, f"Historical{model.__name__}"), label

@@ -6,7 +6,11 @@
 
 `Model.objects.restrict(actor, action)` is `shegong.access.restrict(Model.objects.all(), actor, action)`.
 History (django-simple-history) is declared on each concrete model, because each names the fields it keeps
-out of history (encrypted values, `updated_at`).
+out of history (encrypted values, `updated_at`). A model with optimistic concurrency lists both bases,
+`class Worker(ScopedModel, Versioned)`: the bases share no field or method, so the order only decides
+the column order of new tables. A model that keeps its own timestamps under other names (an upload time,
+a request time) takes `ScopeDeclaration`, the declaration and the manager alone.
+tests/test_architecture.py checks that every model with a `scope_field` has one of the two.
 """
 
 from __future__ import annotations

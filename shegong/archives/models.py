@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from shegong.access.models import RestrictedQuerySet
+from shegong.access.models import ScopeDeclaration, ScopedModel
 from shegong.archives.rules import archive_rules
 from shegong.common.codes import EDUCATION
 from shegong.common.dates import date_error, one_year_after
@@ -42,7 +42,7 @@ class ArchiveClass(models.IntegerChoices):
     OTHER = 10, "其他"
 
 
-class ArchiveRecord(Versioned):
+class ArchiveRecord(ScopedModel, Versioned):
     """One item of a worker's archive, as the catalogue (档案目录) lists it."""
 
     class Kind(models.TextChoices):
@@ -69,11 +69,10 @@ class ArchiveRecord(Versioned):
                                   related_name="+", verbose_name="作废人")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+", verbose_name="录入人")
+    # ScopedModel's creation time, under the catalogue's own word (it pairs with 录入人).
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
-    objects = RestrictedQuerySet.as_manager()
 
     scope_field = "worker__community__code"
     owner_field = "worker"
@@ -127,7 +126,18 @@ def _dates_in_order(start: dt.date | None, end: dt.date | None, start_label: str
         raise ValidationError({"end_date": f"{end_label} {end.isoformat()} 早于{start_label} {start.isoformat()}"})
 
 
-class Education(models.Model):
+class RecordDetail(ScopeDeclaration):
+    """A typed detail of one archive record, or a scan of it: it lies where the record's worker lies and
+    belongs to that worker (the same scope as ArchiveRecord's, one relation further)."""
+
+    scope_field = "record__worker__community__code"
+    owner_field = "record__worker"
+
+    class Meta:
+        abstract = True
+
+
+class Education(RecordDetail):
     """学历学位 (class 4): school, major, level per GB/T 4658, full-time or not, dates."""
 
     record = models.OneToOneField(ArchiveRecord, on_delete=models.PROTECT, related_name="education",
@@ -150,7 +160,7 @@ class Education(models.Model):
         _dates_in_order(self.start_date, self.end_date, "入学日期", "毕业日期")
 
 
-class WorkHistory(models.Model):
+class WorkHistory(RecordDetail):
     """工作经历 (class 1, 履历)."""
 
     record = models.OneToOneField(ArchiveRecord, on_delete=models.PROTECT, related_name="work", primary_key=True)
@@ -169,7 +179,7 @@ class WorkHistory(models.Model):
         _dates_in_order(self.start_date, self.end_date, "起始日期", "截止日期")
 
 
-class Qualification(models.Model):
+class Qualification(RecordDetail):
     """社会工作者职业水平证书 (class 4): registration runs a cycle (archive_rules.toml), with continuing
     education hours owed per cycle."""
 
@@ -191,7 +201,7 @@ class Qualification(models.Model):
         _dates_in_order(self.obtained_on, self.registered_on, "取得日期", "登记日期")
 
 
-class Reward(models.Model):
+class Reward(RecordDetail):
     """奖励 (class 7)."""
 
     record = models.OneToOneField(ArchiveRecord, on_delete=models.PROTECT, related_name="reward", primary_key=True)
@@ -204,7 +214,7 @@ class Reward(models.Model):
         verbose_name = "奖励"
 
 
-class Sanction(models.Model):
+class Sanction(RecordDetail):
     """处分 (class 8) with the period it runs."""
 
     record = models.OneToOneField(ArchiveRecord, on_delete=models.PROTECT, related_name="sanction",
@@ -248,7 +258,7 @@ def attachment_path(sha256: str) -> str:
     return f"archives/{sha256[:2]}/{sha256}"
 
 
-class Attachment(models.Model):
+class Attachment(RecordDetail):
     """A scan (PDF, JPEG, PNG) of a record; the bytes live under settings.UPLOAD_ROOT by their SHA-256 and
     are served only through the archive's download view, which checks scope and logs the download."""
 
@@ -263,10 +273,6 @@ class Attachment(models.Model):
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
 
     history = HistoricalRecords()
-    objects = RestrictedQuerySet.as_manager()
-
-    scope_field = "record__worker__community__code"
-    owner_field = "record__worker"
 
     class Meta:
         verbose_name = "附件"
@@ -280,7 +286,7 @@ class Attachment(models.Model):
         return attachment_path(self.sha256)
 
 
-class Transfer(models.Model):
+class Transfer(ScopeDeclaration):
     """转递: the archive moved with the worker to another community (and maybe street)."""
 
     worker = models.ForeignKey("people.Worker", on_delete=models.PROTECT, related_name="archive_transfers",
@@ -296,7 +302,6 @@ class Transfer(models.Model):
     created_at = models.DateTimeField("记录时间", auto_now_add=True)
 
     history = HistoricalRecords()
-    objects = RestrictedQuerySet.as_manager()
 
     scope_field = "worker__community__code"
     owner_field = "worker"
@@ -306,7 +311,7 @@ class Transfer(models.Model):
         ordering = ["-date", "-id"]
 
 
-class CorrectionRequest(Versioned):
+class CorrectionRequest(ScopeDeclaration, Versioned):
     """更正申请 (PIPL art. 46): a worker asks to correct their archive; an admin accepts or rejects it
     with a reason."""
 
@@ -330,7 +335,6 @@ class CorrectionRequest(Versioned):
     decided_at = models.DateTimeField("处理时间", null=True, blank=True)
 
     history = HistoricalRecords()
-    objects = RestrictedQuerySet.as_manager()
 
     scope_field = "worker__community__code"
     owner_field = "worker"

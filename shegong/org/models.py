@@ -5,11 +5,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from shegong.access.models import RestrictedQuerySet
+from shegong.access.models import ScopedModel
 from shegong.common.divcodes import DivisionCodeError, level_of, normalize_code, parent_code
 
 
-class Division(models.Model):
+class Division(ScopedModel):
     """One node of the one tree (DESIGN habit 3), keyed by its statistical code at natural length."""
 
     class Level(models.TextChoices):
@@ -35,11 +35,8 @@ class Division(models.Model):
     party_org_type = models.CharField("党组织类型", max_length=8, choices=PartyOrgType.choices, blank=True)
     address = models.CharField("地址", max_length=200, blank=True)
     is_active = models.BooleanField("有效", default=True)
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
-    objects = RestrictedQuerySet.as_manager()
 
     scope_field = "code"
 

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from shegong.access.models import RestrictedQuerySet
+from shegong.access.models import ScopedModel
 from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
 from shegong.common.dates import date_error
 from shegong.common.versioning import Versioned
@@ -31,7 +31,7 @@ def worker_date_errors(birth_date: dt.date | None, work_start_date: dt.date | No
                                 ("post_start_date", "社工岗入职日期", post_start_date)):
         if value is None:
             continue
-        problem = date_error(value, label, today=today)
+        problem = date_error(value, label, as_of=today)
         if problem:
             errors[field] = problem
         elif field != "birth_date" and birth_date and value < _sixteenth_birthday(birth_date):
@@ -41,7 +41,7 @@ def worker_date_errors(birth_date: dt.date | None, work_start_date: dt.date | No
     return errors
 
 
-class Worker(Versioned):
+class Worker(ScopedModel, Versioned):
     """A community worker (3.2) or a person on a public-welfare post, who is on the roster but is not one."""
 
     class Gender(models.TextChoices):
@@ -78,11 +78,8 @@ class Worker(Versioned):
     post_start_date = models.DateField("社工岗入职日期", null=True, blank=True)
     community = models.ForeignKey("org.Division", on_delete=models.PROTECT, related_name="workers",
                                   verbose_name="所在社区")
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     history = HistoricalRecords(excluded_fields=["id_number_encrypted", "phone_encrypted", "updated_at"])
-    objects = RestrictedQuerySet.as_manager()
 
     scope_field = "community__code"
     owner_field = "pk"

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from shegong.access.models import RestrictedQuerySet
+from shegong.access.models import RestrictedQuerySet, ScopedModel
 from shegong.common.dates import date_error
 from shegong.common.versioning import Versioned
 
@@ -51,7 +51,7 @@ class AppointmentQuerySet(RestrictedQuerySet):
         return self.filter(Q(start_date__lte=day) & (Q(end_date__isnull=True) | Q(end_date__gt=day)))
 
 
-class Appointment(Versioned):
+class Appointment(ScopedModel, Versioned):
     """A worker holding a post in a community, from start to end (empty while current)."""
 
     class Method(models.TextChoices):
@@ -70,8 +70,6 @@ class Appointment(Versioned):
     end_date = models.DateField("离任日期", null=True, blank=True)
     end_reason = models.CharField("离任原因", max_length=200, blank=True)
     note = models.CharField("备注", max_length=200, blank=True)
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
     objects = AppointmentQuerySet.as_manager()
@@ -116,7 +114,7 @@ class Appointment(Versioned):
             raise ValidationError(errors)
 
 
-class PostDescription(Versioned):
+class PostDescription(ScopedModel, Versioned):
     """A street's post description (岗位说明书, 8.1.1.2) for one post type, kept as numbered versions.
 
     A street edits one draft at a time; publishing makes it the current version and marks the one before
@@ -146,12 +144,9 @@ class PostDescription(Versioned):
                                    related_name="+", verbose_name="起草人")
     published_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True,
                                      related_name="+", verbose_name="发布人")
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
     published_at = models.DateTimeField("发布时间", null=True, blank=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
-    objects = RestrictedQuerySet.as_manager()
 
     scope_field = "street__code"
     # A street's descriptions are read by its communities; changing them still needs a grant at or above.
