@@ -101,11 +101,11 @@ def test_qualifications_due_skip_superseded_ones_and_keep_29_february(world):
             "registered_on": registered})
 
     old = qualification(world.w1, "助理社会工作师", "2020-02-29")  # expires 2023-02-28
-    due = selectors.qualifications_due(user=admin, today=dt.date(2022, 12, 30))  # 60 days before
+    due = selectors.qualifications_due(actor=admin, as_of=dt.date(2022, 12, 30))  # 60 days before
     assert [q.qualification.record_id for q in due] == [old.pk]
-    assert selectors.qualifications_due(user=admin, today=dt.date(2022, 12, 29)) == []  # 61 days before
+    assert selectors.qualifications_due(actor=admin, as_of=dt.date(2022, 12, 29)) == []  # 61 days before
     qualification(world.w1, "社会工作师", "2022-06-01")  # a higher level registered later supersedes it
-    assert selectors.qualifications_due(user=admin, today=dt.date(2023, 3, 1)) == []
+    assert selectors.qualifications_due(actor=admin, as_of=dt.date(2023, 3, 1)) == []
 
 
 @pytest.mark.parametrize(("kind", "data", "field", "message"), [
@@ -305,12 +305,12 @@ def test_completeness_rates_per_division(world):
     for code in ("id_card", "photo", "highest_diploma", "appointment_document", "labour_contract", "resume_form"):
         record = doc(world, required_item=code, title=code)
         services.attachment_add(actor=admin, record=record, name=f"{code}.pdf", data=PDF + code.encode())
-    rows = selectors.completeness_rates(user=world.users["city"])
+    rows = selectors.completeness_rates(actor=world.users["city"])
     assert [(r["division"].code, r["workers"], r["complete"]) for r in rows] == [("2201", 3, 1)]
     from shegong.org.models import Division
 
     street = Division.objects.get(code="220102001")
-    rows = selectors.completeness_rates(user=world.users["city"], parent=street)
+    rows = selectors.completeness_rates(actor=world.users["city"], parent=street)
     assert [(r["division"].code, r["workers"], r["complete"], r["rate"]) for r in rows] == [
         ("220102001001", 1, 1, 1.0), ("220102001002", 1, 0, 0.0)]
     assert dict((i.code, n) for i, n in rows[0]["items"])["photo"] == 1
@@ -328,7 +328,7 @@ def test_completeness_counts_only_scanned_records_that_stand(world):
     doc(world, required_item="id_card", title="第二份身份证复印件(无扫描件)")
 
     def street_row():
-        (row,) = [r for r in selectors.completeness_rates(user=world.users["street"]) if r["division"].code == "220102001"]
+        (row,) = [r for r in selectors.completeness_rates(actor=world.users["street"]) if r["division"].code == "220102001"]
         return row["workers"], row["complete"], dict((i.code, n) for i, n in row["items"])
 
     assert street_row()[:2] == (2, 1) and street_row()[2]["photo"] == 1
@@ -350,7 +350,7 @@ def test_completeness_for_grants_at_two_levels(world):
         services.attachment_add(actor=system_actor("command"), record=record, name=f"{code}.pdf", data=PDF + code.encode())
     grant_add(actor=system_actor("command"), user=admin, role="street_admin", scope=world.c3.code)
     admin = type(admin).objects.get(pk=admin.pk)
-    rows = {r["division"].code: (r["workers"], r["complete"]) for r in selectors.completeness_rates(user=admin)}
+    rows = {r["division"].code: (r["workers"], r["complete"]) for r in selectors.completeness_rates(actor=admin)}
     assert rows == {"220102001": (2, 0), world.c3.code: (1, 1)}
 
 
@@ -375,10 +375,10 @@ def test_transfer_moves_the_archive_and_access(world):
     # The old community and street keep no access; the new street has it.
     for role in ("community", "street"):
         with pytest.raises(world.w1.DoesNotExist):
-            selectors.archive_worker(user=world.users[role], pk=world.w1.pk)
+            selectors.archive_worker(actor=world.users[role], pk=world.w1.pk)
         with pytest.raises(Forbidden):
             services.attachment_download(actor=world.users[role], attachment=a)
-    assert selectors.archive_worker(user=other_street, pk=world.w1.pk) == world.w1
+    assert selectors.archive_worker(actor=other_street, pk=world.w1.pk) == world.w1
     with services.attachment_download(actor=other_street, attachment=a) as fh:
         assert fh.read() == PDF
     entries = selectors.catalogue(worker=world.w1)
@@ -388,7 +388,7 @@ def test_transfer_moves_the_archive_and_access(world):
     # The worker's own login follows them: they still see their archive and its scans.
     me = type(world.users["worker"]).objects.get(pk=world.users["worker"].pk)
     assert [g.division for g in me.grants.all()] == [world.c3]
-    assert selectors.archive_worker(user=me, pk=world.w1.pk) == world.w1
+    assert selectors.archive_worker(actor=me, pk=world.w1.pk) == world.w1
     with services.attachment_download(actor=me, attachment=a) as fh:
         assert fh.read() == PDF
 
@@ -400,9 +400,9 @@ def test_a_worker_moved_by_an_import_still_sees_their_own_archive(world):
 
     Worker.objects.filter(pk=world.w1.pk).update(community=world.c3)
     me = world.users["worker"]
-    assert selectors.archive_worker(user=me, pk=world.w1.pk) == world.w1
+    assert selectors.archive_worker(actor=me, pk=world.w1.pk) == world.w1
     with pytest.raises(Worker.DoesNotExist):
-        selectors.archive_worker(user=me, pk=world.w3.pk)  # w3 lives in c3 too
+        selectors.archive_worker(actor=me, pk=world.w3.pk)  # w3 lives in c3 too
 
 
 def test_transfer_dates_and_target(world):
@@ -440,9 +440,9 @@ def test_every_kind_of_access_is_logged_with_the_worker(world):
     assert {entry.user for entry in log} == {street}
     assert selectors.access_log_for(worker=world.w2) == []
     # The audit: admins see the accesses to archives in their change scope; a worker sees none there.
-    assert selectors.access_log_list(user=world.users["city"]).count() == 5
-    assert selectors.access_log_list(user=world.users["city"], action="archive_print").count() == 1
-    assert selectors.access_log_list(user=world.users["worker"]).count() == 0
+    assert selectors.access_log_list(actor=world.users["city"]).count() == 5
+    assert selectors.access_log_list(actor=world.users["city"], action="archive_print").count() == 1
+    assert selectors.access_log_list(actor=world.users["worker"]).count() == 0
     with pytest.raises(Forbidden):
         services.archive_open(actor=world.users["nobody"], worker=world.w1)
 
@@ -459,7 +459,7 @@ def test_correction_request_flow(world):
     request = services.correction_request_create(actor=me, worker=world.w1, record=record,
                                                  text="毕业日期应为 2008-07-01")
     assert request.status == "pending"
-    assert list(selectors.correction_requests(user=me)) == [request]
+    assert list(selectors.correction_requests(actor=me)) == [request]
     with pytest.raises(ApplicationError, match="请填写处理意见"):
         services.correction_request_decide(actor=world.users["community"], request=request, accept=False, reason="")
     with pytest.raises(Forbidden, match="无权修改"):
@@ -474,7 +474,7 @@ def test_correction_request_flow(world):
         actor=world.users["street"], request=services.correction_request_create(actor=me, worker=world.w1, text="民族有误"),
         accept=True, reason="已核实户口簿,已更正")
     assert accepted.status == "accepted"
-    assert selectors.correction_requests(user=world.users["community"], status="pending").count() == 0
+    assert selectors.correction_requests(actor=world.users["community"], status="pending").count() == 0
     services.record_void(actor=world.users["community"], record=record, reason="重复")
     with pytest.raises(ApplicationError, match="“学历证明”已作废,无需更正"):
         services.correction_request_create(actor=me, worker=world.w1, record=record, text="日期有误")
@@ -491,9 +491,9 @@ def test_the_demo_has_archives_to_show(db):
     assert 1 <= len(missing) < 6  # a partly complete archive
     assert [log.user.username for log in selectors.access_log_for(worker=me)] == ["jiedao"]
     community_admin = User.objects.get(username="shequ")
-    rates = selectors.completeness_rates(user=community_admin)
+    rates = selectors.completeness_rates(actor=community_admin)
     assert rates[0]["workers"] > 10 and 0 < rates[0]["complete"] < rates[0]["workers"]
-    due = selectors.qualifications_due(user=community_admin)
+    due = selectors.qualifications_due(actor=community_admin)
     assert len(due) == 1 and "剩" in due[0].warning
     photos = Attachment.objects.filter(record__required_item="photo", content_type="image/png")
     assert photos.exists() and all(storage.verify(a.sha256) for a in photos)

@@ -326,11 +326,11 @@ def test_scope_limits_the_communities(db):
 
 
 def test_user_scope(world):
-    report = evaluate(as_of=AS_OF, user=world.users["street"])
+    report = evaluate(as_of=AS_OF, actor=world.users["street"])
     assert report.communities == 2
     assert {f.community for f in report.findings} == {"220102001001", "220102001002"}
-    assert evaluate(as_of=AS_OF, user=world.users["nobody"]).communities == 0
-    assert evaluate(as_of=AS_OF, user=world.users["province"]).communities == 4
+    assert evaluate(as_of=AS_OF, actor=world.users["nobody"]).communities == 0
+    assert evaluate(as_of=AS_OF, actor=world.users["province"]).communities == 4
 
 
 def test_query_count_does_not_grow_with_communities(db):

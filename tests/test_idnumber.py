@@ -109,8 +109,8 @@ def test_future_birth_date_rejected():
 def test_future_relative_to_given_today():
     number = make_id_number("220102", dt.date(2020, 6, 2), 0, "女")
     with pytest.raises(IdNumberError, match="晚于今天"):
-        parse_id_number(number, today=dt.date(2020, 6, 1))
-    assert parse_id_number(number, today=dt.date(2020, 6, 2)).birth_date == dt.date(2020, 6, 2)
+        parse_id_number(number, as_of=dt.date(2020, 6, 1))
+    assert parse_id_number(number, as_of=dt.date(2020, 6, 2)).birth_date == dt.date(2020, 6, 2)
 
 
 def test_error_is_a_value_error():

@@ -304,34 +304,34 @@ def test_application_error_from_validation_error():
 def test_worker_list_by_full_id_number(world):
     user = world.users["province"]
     plain = worker_reveal(worker=world.w2, actor=user, field="id_number")
-    assert list(worker_list(user=user, q=plain)) == [world.w2]
-    assert list(worker_list(user=user, q=f" {plain[:9]} {plain[9:].lower()} ")) == [world.w2]
+    assert list(worker_list(actor=user, q=plain)) == [world.w2]
+    assert list(worker_list(actor=user, q=f" {plain[:9]} {plain[9:].lower()} ")) == [world.w2]
     assert worker_find_by_id_number(id_number=plain) == world.w2
 
 
 def test_worker_list_by_id_number_respects_scope(world):
     plain = worker_reveal(worker=world.w_other, actor=world.users["province"], field="id_number")
-    assert list(worker_list(user=world.users["province"], q=plain)) == [world.w_other]
-    assert list(worker_list(user=world.users["city"], q=plain)) == []
+    assert list(worker_list(actor=world.users["province"], q=plain)) == [world.w_other]
+    assert list(worker_list(actor=world.users["city"], q=plain)) == []
 
 
 def test_worker_list_by_name_fragment(world):
     factories.WorkerFactory(name="张小红", community=world.c2)
     user = world.users["city"]
-    names = [w.name for w in worker_list(user=user, q="张")]
+    names = [w.name for w in worker_list(actor=user, q="张")]
     assert sorted(names) == ["张三", "张小红"]
-    assert [w.name for w in worker_list(user=user, q="李")] == ["李四"]
-    assert list(worker_list(user=user, q="不存在的人")) == []
+    assert [w.name for w in worker_list(actor=user, q="李")] == ["李四"]
+    assert list(worker_list(actor=user, q="不存在的人")) == []
     # a partial ID number does not search the encrypted column
     partial = worker_reveal(worker=world.w1, actor=world.users["province"], field="id_number")[:10]
-    assert list(worker_list(user=user, q=partial)) == []
+    assert list(worker_list(actor=user, q=partial)) == []
 
 
 def test_worker_list_filters_and_scope(world):
-    assert set(worker_list(user=world.users["street"])) == {world.w1, world.w2}
-    assert list(worker_list(user=world.users["city"], community="220102002000")) == [world.w3]
-    assert list(worker_list(user=world.users["nobody"])) == []
-    assert list(worker_list(user=world.users["worker"])) == [world.w1]
+    assert set(worker_list(actor=world.users["street"])) == {world.w1, world.w2}
+    assert list(worker_list(actor=world.users["city"], community="220102002000")) == [world.w3]
+    assert list(worker_list(actor=world.users["nobody"])) == []
+    assert list(worker_list(actor=world.users["worker"])) == [world.w1]
 
 
 def test_worker_reveal_logs_and_returns_plain(world):

@@ -479,11 +479,11 @@ def worker_access_log(request: HttpRequest, worker_id: int):
 @paginate(Pagination)
 def access_log(request: HttpRequest, scope: str = "", action: str = ""):
     if scope:
-        scope = division_get(user=request.user, code=scope).code
+        scope = division_get(actor=request.user, code=scope).code
     if action and action not in AccessLog.Action.values:
         choices = "、".join(f"{a.value}({a.label})" for a in AccessLog.Action)
         raise ApplicationError(f"操作“{action}”无效,应为 {choices}", field="action")
-    return selectors.access_log_list(user=request.user, scope=scope, action=action)
+    return selectors.access_log_list(actor=request.user, scope=scope, action=action)
 
 
 # ---- correction requests ----------------------------------------------------------------------------------------
@@ -499,14 +499,14 @@ def _status(status: str) -> str:
 @router.get("/archive/corrections", response=list[CorrectionOut], summary="更正申请(管辖范围内)")
 @paginate(Pagination)
 def corrections_all(request: HttpRequest, status: str = ""):
-    return selectors.correction_requests(user=request.user, status=_status(status))
+    return selectors.correction_requests(actor=request.user, status=_status(status))
 
 
 @router.get("/workers/{worker_id}/archive/corrections", response=list[CorrectionOut], summary="本人档案的更正申请")
 @paginate(Pagination)
 def corrections(request: HttpRequest, worker_id: int, status: str = ""):
     worker = _worker(request, worker_id)
-    return selectors.correction_requests(user=request.user, status=_status(status)).filter(worker=worker)
+    return selectors.correction_requests(actor=request.user, status=_status(status)).filter(worker=worker)
 
 
 @router.post("/workers/{worker_id}/archive/corrections", response={201: CorrectionOut},

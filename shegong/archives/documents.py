@@ -283,9 +283,9 @@ class InfoForm:
         return [self.full_time, self.in_service]
 
 
-def info_form(*, worker: Worker, today: dt.date | None = None) -> InfoForm:
+def info_form(*, worker: Worker, as_of: dt.date | None = None) -> InfoForm:
     """What the information form prints, from the worker, the archive (non-voided records) and staffing."""
-    today = today or _today()
+    as_of = as_of or _today()
     records = selectors.archive_records(worker=worker)
     valid = [r for r in records if not r.is_voided]
     by_kind: dict[str, list[ArchiveRecord]] = {}
@@ -295,13 +295,13 @@ def info_form(*, worker: Worker, today: dt.date | None = None) -> InfoForm:
     education = [r.education for r in by_kind.get("education", [])]
     qualifications = []
     for r in sorted(by_kind.get("qualification", []), key=lambda r: (r.qualification.obtained_on, r.pk)):
-        status = selectors.qualification_status(r.qualification, today)
+        status = selectors.qualification_status(r.qualification, as_of)
         q = r.qualification
         registration = f"登记有效期至 {ymd(status.expires_on)}" if status.expires_on else "尚未登记"
         qualifications.append(Line("", f"{q.level}(证书编号 {q.certificate_no},{ymd(q.obtained_on)} 取得,"
                                        f"{registration})"))
 
-    appointments = (Appointment.objects.filter(worker=worker).active_on(today)
+    appointments = (Appointment.objects.filter(worker=worker).active_on(as_of)
                     .select_related("community", "post_type").order_by("start_date", "id"))
     posts = [Line("", f"{a.community.name}{a.post_type.name}({ym(a.start_date)} 起,{a.method})")
              for a in appointments]
@@ -331,7 +331,7 @@ def info_form(*, worker: Worker, today: dt.date | None = None) -> InfoForm:
                          overflow="……更早的 {n} 段工作经历从略,详见档案第一类(履历)"),
         honours=fit_lines(honours, height_mm=LAYOUT["honours_mm"], date_em=HONOUR_DATE_EM,
                           overflow="……更早的 {n} 项奖惩从略,详见档案第七、八类"),
-        photo=_photo(records), printed_on=today,
+        photo=_photo(records), printed_on=as_of,
     )
 
 

@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
-from shegong.access import scope_q
+from shegong.access import Actor, scope_q
 from shegong.archives.models import ArchiveRecord, Attachment, CorrectionRequest, Qualification, Transfer
 from shegong.archives.rules import RequiredItem, archive_rules
 from shegong.archives.services import add_months
@@ -22,9 +22,9 @@ from shegong.people.models import Worker
 from shegong.staffing.models import Appointment
 
 
-def archive_worker(*, user: Any, pk: int, action: str = "view") -> Worker:
+def archive_worker(*, actor: Actor, pk: int, action: str = "view") -> Worker:
     """The worker whose archive the user may open; Worker.DoesNotExist otherwise (404)."""
-    return Worker.objects.restrict(user, action).select_related("community", "community__parent").get(pk=pk)
+    return Worker.objects.restrict(actor, action).select_related("community", "community__parent").get(pk=pk)
 
 
 def archive_records(*, worker: Worker) -> list[ArchiveRecord]:
@@ -127,20 +127,20 @@ class QualificationStatus:
         return ""
 
 
-def qualification_status(q: Qualification, today: dt.date | None = None) -> QualificationStatus:
+def qualification_status(q: Qualification, as_of: dt.date | None = None) -> QualificationStatus:
     """Registration expires `cycle_years` after the registration date; hours owed per cycle by level."""
     rules = archive_rules()
-    today = today or timezone.localdate()
+    as_of = as_of or timezone.localdate()
     expires = add_months(q.registered_on, 12 * rules.cycle_years) if q.registered_on else None
     return QualificationStatus(q, expires, rules.qualification_hours.get(q.level, 0), q.hours_done,
-                               (expires - today).days if expires else None)
+                               (expires - as_of).days if expires else None)
 
 
-def qualifications_due(*, user: Any, today: dt.date | None = None) -> list[QualificationStatus]:
+def qualifications_due(*, actor: Actor, as_of: dt.date | None = None) -> list[QualificationStatus]:
     """Qualifications in scope whose registration expires within the warning window (or has expired)."""
     rules = archive_rules()
-    today = today or timezone.localdate()
-    horizon = add_months(today, 0) + dt.timedelta(days=rules.warn_days)
+    as_of = as_of or timezone.localdate()
+    horizon = add_months(as_of, 0) + dt.timedelta(days=rules.warn_days)
     months = 12 * rules.cycle_years
     latest_registration = add_months(horizon, -months)
     while add_months(latest_registration + dt.timedelta(days=1), months) <= horizon:  # 29 Feb expires 28 Feb
@@ -149,12 +149,12 @@ def qualifications_due(*, user: Any, today: dt.date | None = None) -> list[Quali
     # level) is not due any more.
     newer = Qualification.objects.filter(record__worker=OuterRef("record__worker"), record__voided_at__isnull=True,
                                          registered_on__gt=OuterRef("registered_on"))
-    qs = (Qualification.objects.filter(scope_q(user, "view", ArchiveRecord, prefix="record__"),
+    qs = (Qualification.objects.filter(scope_q(actor, "view", ArchiveRecord, prefix="record__"),
                                        record__voided_at__isnull=True, registered_on__lte=latest_registration,
                                        record__worker__status=Worker.Status.ACTIVE)
           .exclude(Exists(newer))
           .select_related("record", "record__worker", "record__worker__community").order_by("registered_on"))
-    return [qualification_status(q, today) for q in qs]
+    return [qualification_status(q, as_of) for q in qs]
 
 
 def access_log_for(*, worker: Worker, limit: int = 200) -> list[AccessLog]:
@@ -164,9 +164,9 @@ def access_log_for(*, worker: Worker, limit: int = 200) -> list[AccessLog]:
                 .order_by("-at", "-id")[:limit])
 
 
-def access_log_list(*, user: Any, scope: str = "", action: str = "") -> QuerySet[AccessLog]:
+def access_log_list(*, actor: Actor, scope: str = "", action: str = "") -> QuerySet[AccessLog]:
     """The audit: accesses to the archives of workers in the user's change scope (admins)."""
-    workers = Worker.objects.restrict(user, "change")
+    workers = Worker.objects.restrict(actor, "change")
     if scope:
         workers = workers.filter(community__code__startswith=scope)
     qs = AccessLog.objects.filter(worker__in=workers).select_related("user", "worker", "worker__community")
@@ -175,25 +175,25 @@ def access_log_list(*, user: Any, scope: str = "", action: str = "") -> QuerySet
     return qs.order_by("-at", "-id")
 
 
-def correction_requests(*, user: Any, status: str = "") -> QuerySet[CorrectionRequest]:
-    qs = CorrectionRequest.objects.restrict(user, "view").select_related(
+def correction_requests(*, actor: Actor, status: str = "") -> QuerySet[CorrectionRequest]:
+    qs = CorrectionRequest.objects.restrict(actor, "view").select_related(
         "worker", "worker__community", "record", "requested_by", "decided_by")
     return qs.filter(status=status) if status else qs
 
 
-def completeness_rates(*, user: Any, parent: Division | None = None) -> list[dict[str, Any]]:
+def completeness_rates(*, actor: Actor, parent: Division | None = None) -> list[dict[str, Any]]:
     """Per child division of `parent` (or per top division of the user's scope): active workers, those
     whose archive is complete, the rate, and how many hold each required item. One aggregate query
     whatever the number of divisions and workers (and one for the divisions)."""
     rules = archive_rules()
     codes = [item.code for item in rules.required]
-    workers = Worker.objects.restrict(user, "view").filter(status=Worker.Status.ACTIVE)
+    workers = Worker.objects.restrict(actor, "view").filter(status=Worker.Status.ACTIVE)
     if parent is not None:
-        children = list(Division.objects.restrict(user, "view").filter(parent=parent, is_active=True)
+        children = list(Division.objects.restrict(actor, "view").filter(parent=parent, is_active=True)
                         .order_by("code"))
         workers = workers.filter(community__code__startswith=parent.code)
     else:
-        children = list(division_roots(user=user))
+        children = list(division_roots(actor=actor))
     if not children:
         return []
     by_child: dict[str, dict[str, Any]] = {}
@@ -248,13 +248,13 @@ class WorkerCompleteness:
     missing: list[RequiredItem]
 
 
-def worker_completeness(*, user: Any, scope: str = "") -> list[WorkerCompleteness]:
+def worker_completeness(*, actor: Actor, scope: str = "") -> list[WorkerCompleteness]:
     """Every active worker in the user's view scope (under the division code `scope`) with the required
     items their archive lacks, ordered by community and name: two queries whatever the size (a province's
     20,000 workers load in well under a second)."""
     rules = archive_rules()
     codes = [item.code for item in rules.required]
-    workers = Worker.objects.restrict(user, "view").filter(status=Worker.Status.ACTIVE)
+    workers = Worker.objects.restrict(actor, "view").filter(status=Worker.Status.ACTIVE)
     if scope:
         workers = workers.filter(community__code__startswith=scope)
     held = set(ArchiveRecord.objects.filter(worker__in=workers.values("id"), voided_at__isnull=True,

@@ -153,7 +153,7 @@ def archive_detail(request: HttpRequest, pk: int) -> HttpResponse:
     services.archive_open(actor=request.user, worker=worker, ip=_ip(request))
     records = selectors.archive_records(worker=worker)
     rights = _archive_rights(request, worker)
-    corrections = list(selectors.correction_requests(user=request.user).filter(worker=worker)[:50])
+    corrections = list(selectors.correction_requests(actor=request.user).filter(worker=worker)[:50])
     return render(request, "archives/archive.html", {
         "worker": worker, "community": worker.community, "street": worker.community.parent,
         **_archive_contents(worker, records), **rights,
@@ -310,7 +310,7 @@ def transfer_view(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             try:
-                target = division_get(user=request.user, code=data["to_community"], action="change")
+                target = division_get(actor=request.user, code=data["to_community"], action="change")
             except Division.DoesNotExist as exc:
                 raise ApplicationError("所选社区不在您可管理的范围内", field="to_community") from exc
             services.archive_transfer(actor=request.user, worker=worker, to_community=target, date=data["date"],
@@ -348,7 +348,7 @@ def audit_index(request: HttpRequest) -> HttpResponse:
     action = request.GET.get("action", "").strip()
     action = action if action in AccessLog.Action.values else ""
     scope = "".join(ch for ch in request.GET.get("scope", "") if ch.isdigit())[:12]
-    qs = selectors.access_log_list(user=request.user, scope=scope, action=action)
+    qs = selectors.access_log_list(actor=request.user, scope=scope, action=action)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = "&".join(f"{k}={v}" for k, v in (("action", action), ("scope", scope)) if v)
     return render(request, "archives/audit.html", {
@@ -382,7 +382,7 @@ def correction_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def correction_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    correction = get_scoped(selectors.correction_requests(user=request.user), request.user, pk=pk)
+    correction = get_scoped(selectors.correction_requests(actor=request.user), request.user, pk=pk)
     if not can(request.user, "change", correction.worker):
         raise Forbidden("您可以查看但无权处理这项更正申请")
     form = DecisionForm(request.POST or None, initial={"row_version": correction.row_version})
@@ -408,9 +408,9 @@ def correction_decide(request: HttpRequest, pk: int) -> HttpResponse:
 def correction_index(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "").strip()
     status = status if status in CorrectionRequest.Status.values else ""
-    base = selectors.correction_requests(user=request.user)
+    base = selectors.correction_requests(actor=request.user)
     counts = dict(base.order_by().values_list("status").annotate(n=Count("id")))
-    page = Paginator(selectors.correction_requests(user=request.user, status=status), PAGE_SIZE).get_page(
+    page = Paginator(selectors.correction_requests(actor=request.user, status=status), PAGE_SIZE).get_page(
         request.GET.get("page"))
     tabs = [("", "全部", sum(counts.values()))] + [(v, label, counts.get(v, 0))
                                                    for v, label in CorrectionRequest.Status.choices]
@@ -433,8 +433,8 @@ def archive_export(request: HttpRequest) -> FileResponse:
     parent = _parent(request)
     if _worker_only(request):
         raise NotVisible()
-    rows = selectors.completeness_rates(user=request.user, parent=parent)
-    workers = selectors.worker_completeness(user=request.user, scope=parent.code if parent else "")
+    rows = selectors.completeness_rates(actor=request.user, parent=parent)
+    workers = selectors.worker_completeness(actor=request.user, scope=parent.code if parent else "")
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)  # noqa: SIM115 — FileResponse closes it
     write_completeness(spool, rows=rows, workers=workers, scope=parent.name if parent else "全部管辖范围")  # type: ignore[arg-type]
     spool.seek(0)
@@ -450,7 +450,7 @@ def _parent(request: HttpRequest) -> Division | None:
         with contextlib.suppress(DivisionCodeError):  # not a code at all: get_scoped answers "not found"
             code = normalize_code(code)
         return get_scoped(Division, request.user, code=code)
-    roots = list(division_roots(user=request.user)[:2])
+    roots = list(division_roots(actor=request.user)[:2])
     return roots[0] if len(roots) == 1 else None  # one grant: start inside it
 
 
@@ -463,20 +463,20 @@ def archive_index(request: HttpRequest) -> HttpResponse:
     rows: list[dict[str, Any]] = []
     workers: list[selectors.WorkerCompleteness] = []
     if parent is not None and parent.is_community:
-        workers = selectors.worker_completeness(user=user, scope=parent.code)
+        workers = selectors.worker_completeness(actor=user, scope=parent.code)
         n, complete = len(workers), sum(1 for w in workers if not w.missing)
     else:
-        rows = selectors.completeness_rates(user=user, parent=parent)
+        rows = selectors.completeness_rates(actor=user, parent=parent)
         n, complete = sum(r["workers"] for r in rows), sum(r["complete"] for r in rows)
     for r in rows:
         r["percent"] = round(r["rate"] * 100) if r["rate"] is not None else None
-    due = selectors.qualifications_due(user=user)
+    due = selectors.qualifications_due(actor=user)
     return render(request, "archives/index.html", {
         "parent": parent, "ancestors": division_ancestors(division=parent) if parent else [],
         "rows": rows, "workers": workers, "required": archive_rules().required,
         "total": n, "complete": complete, "percent": round(complete * 100 / n) if n else None,
         "due": due[:100], "due_count": len(due),
-        "pending": selectors.correction_requests(user=user, status=CorrectionRequest.Status.PENDING).count(),
+        "pending": selectors.correction_requests(actor=user, status=CorrectionRequest.Status.PENDING).count(),
     })
 
 

@@ -108,7 +108,7 @@ def _values(objs: Sequence[models.Model], attnames: list[str], converters: list[
 
 
 def history_insert(model: type[models.Model], objs: Sequence[models.Model], *, history_type: str = "+",
-                   user: Any = None, reason: str = "", when: dt.datetime | None = None) -> int:
+                   actor: Any = None, reason: str = "", when: dt.datetime | None = None) -> int:
     """Write one history record per object (they must have primary keys), as bulk_history_create does."""
     if not objs:
         return 0
@@ -122,7 +122,7 @@ def history_insert(model: type[models.Model], objs: Sequence[models.Model], *, h
     attnames = [f.attname for f in tracked]
     when = when or timezone.now()
     fixed = (connection.ops.adapt_datetimefield_value(when), reason or None, history_type,
-             getattr(user, "pk", None))
+             getattr(actor, "pk", None))
 
     _write(connection, history_model._meta.db_table, columns, _values(objs, attnames, converters, fixed))
     return len(objs)

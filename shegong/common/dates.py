@@ -22,7 +22,7 @@ def one_year_after(day: dt.date) -> dt.date:
         return day.replace(year=day.year + 1, day=28)
 
 
-def date_error(value: dt.date | None, label: str, *, future: bool = False, today: dt.date | None = None,
+def date_error(value: dt.date | None, label: str, *, future: bool = False, as_of: dt.date | None = None,
                latest: dt.date | None = None) -> str | None:
     """The Chinese message for an implausible `value` of the field called `label`, or None.
 
@@ -36,8 +36,8 @@ def date_error(value: dt.date | None, label: str, *, future: bool = False, today
         value = value.date()
     if value < EARLIEST:
         return f"{label} {value.isoformat()} 早于 1900 年,请检查"
-    today = today or timezone.localdate()
-    bound = latest or (one_year_after(today) if future else today)
+    as_of = as_of or timezone.localdate()
+    bound = latest or (one_year_after(as_of) if future else as_of)
     if value > bound:
         if latest is None and not future:
             return f"{label} {value.isoformat()} 晚于今天"
@@ -45,12 +45,12 @@ def date_error(value: dt.date | None, label: str, *, future: bool = False, today
     return None
 
 
-def date_errors(items: list[tuple[str, str, dt.date | None, bool]], *, today: dt.date | None = None
+def date_errors(items: list[tuple[str, str, dt.date | None, bool]], *, as_of: dt.date | None = None
                 ) -> dict[str, str]:
     """{field: message} for (field, label, value, may_be_future) items."""
     errors: dict[str, str] = {}
     for field, label, value, future in items:
-        message = date_error(value, label, future=future, today=today)
+        message = date_error(value, label, future=future, as_of=as_of)
         if message:
             errors[field] = message
     return errors

@@ -34,20 +34,20 @@ class CommunityOut(DivisionOut):
 @router.get("/divisions", response=list[DivisionOut], summary="区划列表")
 @paginate(Pagination)
 def divisions(request: HttpRequest, parent: str = "", level: str = "", q: str = ""):
-    parent_obj = division_get(user=request.user, code=parent) if parent else None
-    return division_list(user=request.user, parent=parent_obj, level=level, q=q)
+    parent_obj = division_get(actor=request.user, code=parent) if parent else None
+    return division_list(actor=request.user, parent=parent_obj, level=level, q=q)
 
 
 @router.get("/divisions/{code}", response=DivisionOut, summary="区划详情(自然长度或 12 位代码)")
 def division(request: HttpRequest, code: str):
-    return division_get(user=request.user, code=code)
+    return division_get(actor=request.user, code=code)
 
 
 @router.get("/communities", response=list[CommunityOut], summary="社区列表")
 @paginate(Pagination)
 def communities(request: HttpRequest, within: str = "", q: str = ""):
-    parent = division_get(user=request.user, code=within) if within else None
-    qs = division_list(user=request.user, level=Division.Level.COMMUNITY, q=q)
+    parent = division_get(actor=request.user, code=within) if within else None
+    qs = division_list(actor=request.user, level=Division.Level.COMMUNITY, q=q)
     if parent is not None:
         qs = qs.filter(code__startswith=parent.code)
     return qs
@@ -55,7 +55,7 @@ def communities(request: HttpRequest, within: str = "", q: str = ""):
 
 @router.get("/communities/{code}", response=CommunityOut, summary="社区详情")
 def community(request: HttpRequest, code: str):
-    obj = division_get(user=request.user, code=code)
+    obj = division_get(actor=request.user, code=code)
     if obj.level != Division.Level.COMMUNITY:
         raise Division.DoesNotExist
     return obj

@@ -1,26 +1,25 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Count, Q, QuerySet
 
+from shegong.access import Actor
 from shegong.access.scope import grant_scopes
 from shegong.common.divcodes import DivisionCodeError, ancestor_codes, normalize_code
 from shegong.org.models import Division
 
 
-def division_get(*, user: Any, code: str, action: str = "view") -> Division:
+def division_get(*, actor: Actor, code: str, action: str = "view") -> Division:
     """The division by any form of its code, within scope; Division.DoesNotExist otherwise."""
     try:
         code = normalize_code(code)
     except DivisionCodeError as exc:
         raise Division.DoesNotExist(str(exc)) from exc
-    return Division.objects.restrict(user, action).get(code=code)
+    return Division.objects.restrict(actor, action).get(code=code)
 
 
-def division_list(*, user: Any, parent: Division | None = None, level: str | None = None,
+def division_list(*, actor: Actor, parent: Division | None = None, level: str | None = None,
                   q: str = "") -> QuerySet[Division]:
-    qs = Division.objects.restrict(user, "view").filter(is_active=True)
+    qs = Division.objects.restrict(actor, "view").filter(is_active=True)
     if parent is not None:
         qs = qs.filter(parent=parent)
     if level:
@@ -43,21 +42,21 @@ def division_ancestors(*, division: Division) -> list[Division]:
     return [by_code[c] for c in codes if c in by_code]
 
 
-def division_roots(*, user: Any) -> QuerySet[Division]:
+def division_roots(*, actor: Actor) -> QuerySet[Division]:
     """The top divisions of a user's scope: those whose parent is outside it."""
-    visible = Division.objects.restrict(user, "view").filter(is_active=True)
-    if getattr(user, "is_superuser", False):
+    visible = Division.objects.restrict(actor, "view").filter(is_active=True)
+    if getattr(actor, "is_superuser", False):
         return visible.filter(parent__isnull=True)
-    return visible.filter(code__in=[g.code for g in grant_scopes(user)])
+    return visible.filter(code__in=[g.code for g in grant_scopes(actor)])
 
 
-def community_counts(*, divisions: list[Division], user: Any) -> dict[str, dict[str, int]]:
+def community_counts(*, divisions: list[Division], actor: Actor) -> dict[str, dict[str, int]]:
     """For each division: communities and households below it, in one aggregate query."""
     result: dict[str, dict[str, int]] = {d.code: {"communities": 0, "households": 0} for d in divisions}
     if not divisions:
         return result
     rows = (
-        Division.objects.restrict(user, "view")
+        Division.objects.restrict(actor, "view")
         .filter(level=Division.Level.COMMUNITY, is_active=True)
         .filter(Q(*[Q(code__startswith=d.code) for d in divisions], _connector=Q.OR))
         .values_list("code", "households")
@@ -70,8 +69,8 @@ def community_counts(*, divisions: list[Division], user: Any) -> dict[str, dict[
     return result
 
 
-def communities_count(*, user: Any) -> int:
-    return Division.objects.restrict(user, "view").filter(level=Division.Level.COMMUNITY, is_active=True).count()
+def communities_count(*, actor: Actor) -> int:
+    return Division.objects.restrict(actor, "view").filter(level=Division.Level.COMMUNITY, is_active=True).count()
 
 
 def community_annotated(qs: QuerySet[Division]) -> QuerySet[Division]:

@@ -49,12 +49,12 @@ def _history(division: Division) -> list[Any]:
 def division_index(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     if q:
-        rows = list(division_list(user=request.user, q=q).select_related("parent")[:100])
+        rows = list(division_list(actor=request.user, q=q).select_related("parent")[:100])
         title = f"搜索“{q}”"
     else:
-        rows = list(division_roots(user=request.user))
+        rows = list(division_roots(actor=request.user))
         title = "我的管辖范围"
-    counts = community_counts(divisions=rows, user=request.user)
+    counts = community_counts(divisions=rows, actor=request.user)
     return render(request, "org/divisions.html", {
         "rows": [(d, counts.get(d.code, {})) for d in rows], "q": q, "title": title,
     })
@@ -75,8 +75,8 @@ def division_detail(request: HttpRequest, code: str) -> HttpResponse:
             "history": _history(division), "can_change": can(request.user, "change", division),
             **_parts(request, division, []),
         })
-    children = list(division_list(user=request.user, parent=division))
-    counts = community_counts(divisions=children, user=request.user)
+    children = list(division_list(actor=request.user, parent=division))
+    counts = community_counts(divisions=children, actor=request.user)
     extra = _parts(request, division, children)
     workers = extra.get("child_worker_counts", {})
     rows = [(d, counts.get(d.code, {}), workers.get(d.code)) for d in children]

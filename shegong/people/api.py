@@ -110,7 +110,7 @@ class RevealOut(Schema):
 def _data(request: HttpRequest, payload: Schema, exclude_unset: bool) -> dict:
     data = payload.model_dump(exclude_unset=exclude_unset)
     if data.get("community"):
-        data["community"] = division_get(user=request.user, code=data["community"])
+        data["community"] = division_get(actor=request.user, code=data["community"])
     elif "community" in data:
         data.pop("community")
     return data
@@ -120,13 +120,13 @@ def _data(request: HttpRequest, payload: Schema, exclude_unset: bool) -> dict:
 @paginate(Pagination)
 def workers(request: HttpRequest, community: str = "", post_type: str = "", category: str = "",
             status: str = "", q: str = ""):
-    return worker_list(user=request.user, community=community, post_type=post_type, category=category,
+    return worker_list(actor=request.user, community=community, post_type=post_type, category=category,
                        status=status, q=q)
 
 
 @router.get("/workers/{worker_id}", response=WorkerOut, summary="社区工作者详情(ETag 为行版本)")
 def worker(request: HttpRequest, worker_id: int, response: HttpResponse):
-    obj = worker_get(user=request.user, pk=worker_id)
+    obj = worker_get(actor=request.user, pk=worker_id)
     response["ETag"] = etag(obj)
     return obj
 
@@ -140,7 +140,7 @@ def worker_post(request: HttpRequest, payload: WorkerIn):
 @router.patch("/workers/{worker_id}", response={200: WorkerOut, 412: ConflictOut},
               summary="修改社区工作者(只写给出的字段;If-Match 给出版本时,版本已变则 412)")
 def worker_patch(request: HttpRequest, worker_id: int, payload: WorkerPatch, response: HttpResponse):
-    obj = worker_get(user=request.user, pk=worker_id)
+    obj = worker_get(actor=request.user, pk=worker_id)
     data = {k: v for k, v in _data(request, payload, exclude_unset=True).items() if v is not None}
     try:
         saved = worker_update(worker=obj, actor=request.user, reason="API 修改",
@@ -153,6 +153,6 @@ def worker_patch(request: HttpRequest, worker_id: int, payload: WorkerPatch, res
 
 @router.post("/workers/{worker_id}/reveal", response=RevealOut, summary="查看完整身份证号或电话(记录日志)")
 def worker_reveal_api(request: HttpRequest, worker_id: int, payload: RevealIn):
-    obj = worker_get(user=request.user, pk=worker_id)
+    obj = worker_get(actor=request.user, pk=worker_id)
     value = worker_reveal(worker=obj, actor=request.user, field=payload.field, ip=request.META.get("REMOTE_ADDR"))
     return {"field": payload.field, "value": value}

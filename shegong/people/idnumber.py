@@ -35,7 +35,7 @@ def check_char(first17: str) -> str:
     return CHECK_CHARS[sum(int(c) * w for c, w in zip(first17, WEIGHTS, strict=True)) % 11]
 
 
-def parse_id_number(raw: object, *, today: dt.date | None = None) -> IdNumber:
+def parse_id_number(raw: object, *, as_of: dt.date | None = None) -> IdNumber:
     """Normalise (full-width, spaces, lowercase x) and validate; raise IdNumberError in Chinese."""
     value = normalize_text(raw).upper()
     if not value:
@@ -52,8 +52,8 @@ def parse_id_number(raw: object, *, today: dt.date | None = None) -> IdNumber:
         birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError as exc:
         raise IdNumberError(f"公民身份号码中的出生日期 {value[6:14]} 不存在") from exc
-    today = today or timezone.localdate()
-    if birth > today:
+    as_of = as_of or timezone.localdate()
+    if birth > as_of:
         raise IdNumberError(f"公民身份号码中的出生日期 {birth.isoformat()} 晚于今天")
     if birth.year < 1900:
         raise IdNumberError(f"公民身份号码中的出生日期 {birth.isoformat()} 早于 1900 年")

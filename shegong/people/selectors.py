@@ -5,6 +5,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from shegong.access import Actor
 from shegong.common.codes import normalize_text
 from shegong.common.crypto import search_hash
 from shegong.common.divcodes import DivisionCodeError, normalize_code
@@ -21,11 +22,11 @@ def worker_find_by_id_number(*, id_number: str) -> Worker | None:
     return Worker.objects.filter(id_number_hash=search_hash(value)).first()
 
 
-def worker_list(*, user: Any, community: str = "", post_type: str = "", category: str = "", status: str = "",
+def worker_list(*, actor: Actor, community: str = "", post_type: str = "", category: str = "", status: str = "",
                 q: str = "", id_hash: str = "") -> QuerySet[Worker]:
     """Workers in scope, filtered. `q` is a name fragment or a full ID number (matched by its hash);
     `id_hash` is the keyed hash of an ID number (the web list puts it in URLs instead of the number)."""
-    qs = Worker.objects.restrict(user, "view").select_related("community")
+    qs = Worker.objects.restrict(actor, "view").select_related("community")
     if community:
         try:
             qs = qs.filter(community__code__startswith=normalize_code(community))
@@ -64,5 +65,5 @@ def _holding(post_type: str) -> QuerySet[Any]:
     return appointment._default_manager.active_on(timezone.localdate()).filter(post_type__code=code)
 
 
-def worker_get(*, user: Any, pk: int, action: str = "view") -> Worker:
-    return Worker.objects.restrict(user, action).select_related("community").get(pk=pk)
+def worker_get(*, actor: Actor, pk: int, action: str = "view") -> Worker:
+    return Worker.objects.restrict(actor, action).select_related("community").get(pk=pk)

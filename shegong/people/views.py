@@ -105,7 +105,7 @@ def worker_index(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _search_redirect(request)
     params = {k: request.GET.get(k, "").strip() for k in FILTERS}
-    qs = worker_list(user=request.user, community=params["community"], post_type=params["post_type"],
+    qs = worker_list(actor=request.user, community=params["community"], post_type=params["post_type"],
                      category=params["category"], status=params["status"], q=params["q"], id_hash=params["idh"])
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     communities = list(Division.objects.restrict(request.user, "view")

@@ -620,7 +620,7 @@ class RosterImport:
                 self.error(row, key, str(exc))
                 unreadable.add(key)
                 dates[key] = None
-        problems = check_appointment_dates(dates["start_date"], dates["end_date"], today=self.today)
+        problems = check_appointment_dates(dates["start_date"], dates["end_date"], as_of=self.today)
         self._report(row, {k: m for k, m in problems.items() if k not in unreadable})
         return None if unreadable or problems else dates
 
@@ -737,7 +737,7 @@ class RosterImport:
         self._commit_workers(user, reason, kwargs)
         self._commit_appointments(user, reason, kwargs)
 
-    def _commit_divisions(self, user: Any, reason: str, kwargs: dict[str, Any]) -> None:
+    def _commit_divisions(self, actor: Actor, reason: str, kwargs: dict[str, Any]) -> None:
         self.progress("写入社区", 0, len(self.plan_divisions))
         for street, name in sorted(self.new_streets.items()):
             if street not in self.existing_divisions:
@@ -756,13 +756,13 @@ class RosterImport:
                 fields |= set(diff)
                 changed.append(existing)
         if new:
-            self._create(new, Division, user, reason)
+            self._create(new, Division, actor, reason)
             for d in Division.objects.filter(code__in=[d.code for d in new]):
                 self.existing_divisions[d.code] = d
         if changed:
             bulk_update_with_history(changed, Division, sorted(fields), **kwargs)
 
-    def _commit_workers(self, user: Any, reason: str, kwargs: dict[str, Any]) -> None:
+    def _commit_workers(self, actor: Actor, reason: str, kwargs: dict[str, Any]) -> None:
         total = len(self.plan_workers)
         self.progress("写入人员", 0, total)
         new_workers: list[Any] = []
@@ -783,13 +783,13 @@ class RosterImport:
                 changed_workers.append(known)
         step = BATCH * 5
         for i in range(0, len(new_workers), step):
-            self._insert_workers(new_workers[i:i + step], user, reason)
+            self._insert_workers(new_workers[i:i + step], actor, reason)
             self.progress("写入人员", min(i + step, total), total)
         if changed_workers:
             self._claim_versions(changed_workers, Worker, "人员")
             bulk_update_with_history(changed_workers, Worker, sorted(worker_fields | {VERSION_FIELD}), **kwargs)
 
-    def _insert_workers(self, chunk: list[Any], user: Any, reason: str) -> None:
+    def _insert_workers(self, chunk: list[Any], actor: Actor, reason: str) -> None:
         """Insert new workers, read their keys back by ID-number hash, write their creation history."""
         fast_insert(Worker, chunk)
         by_hash = {w.id_number_hash: w for w in chunk}
@@ -797,10 +797,10 @@ class RosterImport:
             hashes = [w.id_number_hash for w in chunk[j:j + BATCH]]
             for pk, id_hash in Worker.objects.filter(id_number_hash__in=hashes).values_list("pk", "id_number_hash"):
                 by_hash[id_hash].set_pk(pk)
-        history_insert(Worker, chunk, user=user, reason=reason)
+        history_insert(Worker, chunk, actor=actor, reason=reason)
         self.existing_workers.update(by_hash)
 
-    def _commit_appointments(self, user: Any, reason: str, kwargs: dict[str, Any]) -> None:
+    def _commit_appointments(self, actor: Actor, reason: str, kwargs: dict[str, Any]) -> None:
         total = len(self.plan_appointments)
         self.progress("写入任职", 0, total)
         new_appts: list[Any] = []
@@ -820,14 +820,14 @@ class RosterImport:
                 changed_appts.append(appointment)
         step = BATCH * 5
         for i in range(0, len(new_appts), step):
-            self._insert_appointments(new_appts[i:i + step], user, reason)
+            self._insert_appointments(new_appts[i:i + step], actor, reason)
             self.progress("写入任职", min(i + step, total), total)
         if changed_appts:
             self._claim_versions(changed_appts, Appointment, "任职")
             bulk_update_with_history(changed_appts, Appointment, sorted(appt_fields | {VERSION_FIELD}), **kwargs)
 
     @staticmethod
-    def _insert_appointments(appts: list[Any], user: Any, reason: str) -> None:
+    def _insert_appointments(appts: list[Any], actor: Actor, reason: str) -> None:
         """Insert new appointments, read their keys back by natural key, write their creation history."""
         fast_insert(Appointment, appts)
         keyed = {(a.worker_id, a.community_id, a.post_type_id, a.start_date): a for a in appts}
@@ -839,7 +839,7 @@ class RosterImport:
                 found = keyed.get(tuple(key))  # type: ignore[arg-type]
                 if found is not None:
                     found.set_pk(pk)
-        history_insert(Appointment, appts, user=user, reason=reason)
+        history_insert(Appointment, appts, actor=actor, reason=reason)
 
     @staticmethod
     def _claim_versions(objs: list[Any], model: Any, label: str) -> None:
@@ -858,12 +858,12 @@ class RosterImport:
             setattr(o, VERSION_FIELD, getattr(o, VERSION_FIELD) + 1)
 
     @staticmethod
-    def _create(objs: list[Any], model: Any, user: Any, reason: str) -> None:
+    def _create(objs: list[Any], model: Any, actor: Actor, reason: str) -> None:
         """Insert new rows and their creation history (who, when, the file) in bulk."""
         model.objects.bulk_create(objs, batch_size=BATCH)
         if any(o.pk is None for o in objs):
             raise RuntimeError("this database backend does not return primary keys from bulk inserts")
-        history_insert(model, objs, user=user, reason=reason)
+        history_insert(model, objs, actor=actor, reason=reason)
 
     @staticmethod
     def _worker_diff(worker: Worker, values: dict[str, Any]) -> dict[str, Any]:

@@ -152,10 +152,10 @@ def roster_export(request: HttpRequest, what: str) -> HttpResponseBase:
         kwargs = {"communities": qs}
     elif what == "workers":
         params = {k: request.GET.get(k, "").strip() for k in ("community", "post_type", "category", "status", "q")}
-        people = worker_list(user=user, **params, id_hash=request.GET.get("idh", ""))
+        people = worker_list(actor=user, **params, id_hash=request.GET.get("idh", ""))
         kwargs = {"people": people}
     elif what == "appointments":
-        kwargs = {"appointments": appointment_list(user=user, community=within)}
+        kwargs = {"appointments": appointment_list(actor=user, community=within)}
     else:
         raise NotVisible("没有这种导出")
     if full:

@@ -98,32 +98,32 @@ def post_types(request: HttpRequest):
 def appointments(request: HttpRequest, community: str = "",
                  worker_id: int | None = Query(None, ge=1, le=MAX_ID, description="人员 id"),
                  post_type: str = "", current: bool | None = None):
-    return appointment_list(user=request.user, community=community, worker_id=worker_id, post_type=post_type,
+    return appointment_list(actor=request.user, community=community, worker_id=worker_id, post_type=post_type,
                             current=current)
 
 
 @router.get("/appointments/{appointment_id}", response=AppointmentOut, summary="任职详情")
 def appointment(request: HttpRequest, appointment_id: int):
-    return appointment_get(user=request.user, pk=appointment_id)
+    return appointment_get(actor=request.user, pk=appointment_id)
 
 
 @router.post("/appointments", response={201: AppointmentOut}, summary="任命岗位")
 def appointment_post(request: HttpRequest, payload: AppointmentIn):
     # Both must be visible (404 otherwise); the service refuses (403) unless the actor may change both.
-    worker = worker_get(user=request.user, pk=payload.worker_id)
-    community = division_get(user=request.user, code=payload.community)
+    worker = worker_get(actor=request.user, pk=payload.worker_id)
+    community = division_get(actor=request.user, code=payload.community)
     obj = appointment_create(worker=worker, community=community, post_type=payload.post_type,
                              method=payload.method, start_date=payload.start_date, note=payload.note,
                              actor=request.user, reason="API 任命")
-    return Status(201, appointment_get(user=request.user, pk=obj.pk))
+    return Status(201, appointment_get(actor=request.user, pk=obj.pk))
 
 
 @router.post("/appointments/{appointment_id}/end", response=AppointmentOut, summary="离任(任职记录保留)")
 def appointment_end_api(request: HttpRequest, appointment_id: int, payload: AppointmentEndIn):
-    obj = appointment_get(user=request.user, pk=appointment_id)
+    obj = appointment_get(actor=request.user, pk=appointment_id)
     appointment_end(appointment=obj, end_date=payload.end_date, end_reason=payload.end_reason,
                     actor=request.user, reason="API 离任")
-    return appointment_get(user=request.user, pk=appointment_id)
+    return appointment_get(actor=request.user, pk=appointment_id)
 
 
 # ---- compliance (clauses 3.2, 4) ---------------------------------------------------------------------
@@ -164,7 +164,7 @@ class CommunityComplianceOut(ComplianceOut):
 
 
 def _compliance(request: HttpRequest, scope: str, as_of: dt.date | None) -> tuple[Any, Report]:
-    return compliance_report(user=request.user, scope=scope, as_of=as_of)
+    return compliance_report(actor=request.user, scope=scope, as_of=as_of)
 
 
 @router.get("/compliance", response=ComplianceOut, summary="合规检查:范围内每个社区的问题(3.2、4)")
@@ -179,7 +179,7 @@ def compliance(request: HttpRequest, scope: str = "", as_of: dt.date | None = No
 
 @router.get("/communities/{code}/compliance", response=CommunityComplianceOut, summary="一个社区的合规检查")
 def community_compliance(request: HttpRequest, code: str, as_of: dt.date | None = None):
-    division = division_get(user=request.user, code=code)
+    division = division_get(actor=request.user, code=code)
     if not division.is_community:
         raise Division.DoesNotExist(f"{division.code} 不是社区")
     report = community_report(community=division, as_of=as_of)

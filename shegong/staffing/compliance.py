@@ -26,10 +26,9 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import QuerySet
 from django.utils import timezone
-
+from shegong.access import Actor
 from shegong.common.divcodes import DivisionCodeError, normalize_code
 from shegong.org.models import Division
-from shegong.people.models import Worker
 from shegong.staffing.models import Appointment
 from shegong.staffing.rules import (
     ANY,
@@ -41,6 +40,8 @@ from shegong.staffing.rules import (
     load_rule_set,
 )
 from shegong.staffing.services import post_type_index
+
+from shegong.people.models import Worker
 
 ERROR, WARNING = "error", "warning"
 LEVEL_NAMES = {ERROR: "错误", WARNING: "提示"}
@@ -273,11 +274,12 @@ def _people(text: str | None) -> dict[int, int]:
     return {int(w): int(m) for w, m in (pair.split(":") for pair in text.split(","))}
 
 
-def communities_in_scope(*, user: Any = None, scope: str = "") -> QuerySet[Division]:
-    """Active communities under `scope` (a division code, any length) that `user` may view (all without user)."""
+def communities_in_scope(*, actor: Actor | None = None, scope: str = "") -> QuerySet[Division]:
+    """Active communities under `scope` (a division code, any length) that `actor` may
+    view (all of them without an actor: commands and whole-province reports)."""
     qs = Division.objects.filter(level=Division.Level.COMMUNITY, is_active=True)
-    if user is not None:
-        qs = qs.restrict(user, "view")
+    if actor is not None:
+        qs = qs.restrict(actor, "view")
     if scope:
         try:
             qs = qs.filter(code__startswith=normalize_code(scope))
@@ -286,16 +288,16 @@ def communities_in_scope(*, user: Any = None, scope: str = "") -> QuerySet[Divis
     return qs
 
 
-def evaluate(*, scope: str = "", as_of: dt.date | None = None, rule_set: RuleSet | None = None, user: Any = None,
+def evaluate(*, scope: str = "", as_of: dt.date | None = None, rule_set: RuleSet | None = None, actor: Actor | None = None,
              community: Division | None = None, with_staffing: bool = False) -> Report:
     """Check every community of the scope on `as_of` (default today) against the rule set (default from
-    settings). With `user`, only the communities that user may view; with `community`, that one alone
+    settings). With `actor`, only the communities the actor may view; with `community`, that one alone
     (the caller has checked scope). `report.staffing` (full-time count against the 4.1 range per
     community) is filled for a single community, or for all with `with_staffing`."""
     with_staffing = with_staffing or community is not None
     rule_set = rule_set or load_rule_set()
     as_of = as_of or timezone.localdate()
-    rows, community_filter, filter_params = _community_rows(user=user, scope=scope, community=community)
+    rows, community_filter, filter_params = _community_rows(actor=actor, scope=scope, community=community)
     report = Report(rule_set=rule_set, as_of=as_of, scope=scope, communities=len(rows), findings=[])
     if not rows:
         return report
@@ -316,15 +318,15 @@ def evaluate(*, scope: str = "", as_of: dt.date | None = None, rule_set: RuleSet
 _Rows = list[tuple[Any, ...]]
 
 
-def _community_rows(*, user: Any, scope: str, community: Division | None) -> tuple[_Rows, str, list[Any]]:
+def _community_rows(*, actor: Actor | None, scope: str, community: Division | None) -> tuple[_Rows, str, list[Any]]:
     """(id, code, name, households, party_org_type) of the communities checked, in code order, and the
     SQL condition (with its parameters) that limits the appointments aggregated to them."""
     if community is not None:
         rows = [(community.pk, community.code, community.name, community.households, community.party_org_type)]
         return rows, f" AND a.community_id = {int(community.pk)}", []
-    qs = communities_in_scope(user=user, scope=scope)
+    qs = communities_in_scope(actor=actor, scope=scope)
     rows = _fetch(qs.order_by("code").values_list("id", "code", "name", "households", "party_org_type"))
-    if rows and (user is not None or scope):
+    if rows and (actor is not None or scope):
         sub_sql, sub_params = qs.order_by().values("id").query.sql_with_params()
         return rows, f" AND a.community_id IN ({sub_sql})", list(sub_params)
     return rows, "", []
@@ -429,16 +431,16 @@ def community_report(*, community: Division, as_of: dt.date | None = None,
     return evaluate(community=community, as_of=as_of, rule_set=rule_set, scope=community.code)
 
 
-def compliance_report(*, user: Any, scope: str = "", as_of: dt.date | None = None,
+def compliance_report(*, actor: Actor, scope: str = "", as_of: dt.date | None = None,
                       rule_set: RuleSet | None = None) -> tuple[Division | None, Report]:
     """The report for `scope` as `user` sees it: Division.DoesNotExist when the scope is not theirs (404),
     every community the user may view when no scope is given."""
     from shegong.org.selectors import division_get
 
-    division = division_get(user=user, code=scope) if scope else None
+    division = division_get(actor=actor, code=scope) if scope else None
     if division is not None and division.is_community:
         return division, community_report(community=division, as_of=as_of, rule_set=rule_set)
-    report = evaluate(user=user, scope=division.code if division else "", as_of=as_of, rule_set=rule_set)
+    report = evaluate(actor=actor, scope=division.code if division else "", as_of=as_of, rule_set=rule_set)
     return division, report
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from shegong.access import Actor
 from shegong.common.divcodes import DivisionCodeError, normalize_code
 from shegong.org.models import Division
 from shegong.staffing.models import Appointment, PostType
@@ -17,9 +18,9 @@ VACANCY_POSTS = ("party_secretary", "rc_director")
 VACANCY_PAGE_POSTS = ("party_secretary", "party_deputy_secretary", "rc_director")
 
 
-def appointment_list(*, user: Any, community: str = "", worker_id: int | None = None, post_type: str = "",
+def appointment_list(*, actor: Actor, community: str = "", worker_id: int | None = None, post_type: str = "",
                      current: bool | None = None) -> QuerySet[Appointment]:
-    qs = Appointment.objects.restrict(user, "view").select_related("worker", "community", "post_type")
+    qs = Appointment.objects.restrict(actor, "view").select_related("worker", "community", "post_type")
     if community:
         try:
             qs = qs.filter(community__code__startswith=normalize_code(community))
@@ -36,15 +37,15 @@ def appointment_list(*, user: Any, community: str = "", worker_id: int | None = 
     return qs.order_by("community__code", "post_type__sort", "-start_date", "id")
 
 
-def appointment_get(*, user: Any, pk: int, action: str = "view") -> Appointment:
-    return Appointment.objects.restrict(user, action).select_related("worker", "community", "post_type").get(pk=pk)
+def appointment_get(*, actor: Actor, pk: int, action: str = "view") -> Appointment:
+    return Appointment.objects.restrict(actor, action).select_related("worker", "community", "post_type").get(pk=pk)
 
 
-def vacancy_queryset(*, user: Any, day: dt.date | None = None, posts: tuple[str, ...] = VACANCY_POSTS,
+def vacancy_queryset(*, actor: Actor, as_of: dt.date | None = None, posts: tuple[str, ...] = VACANCY_POSTS,
                      scope: str = "") -> QuerySet[Division]:
     """Communities in scope missing a current holder of any of `posts`; each row annotated has_<code>."""
-    day = day or timezone.localdate()
-    qs = Division.objects.restrict(user, "view").filter(level=Division.Level.COMMUNITY, is_active=True)
+    as_of = as_of or timezone.localdate()
+    qs = Division.objects.restrict(actor, "view").filter(level=Division.Level.COMMUNITY, is_active=True)
     if scope:
         try:
             qs = qs.filter(code__startswith=normalize_code(scope))
@@ -53,7 +54,7 @@ def vacancy_queryset(*, user: Any, day: dt.date | None = None, posts: tuple[str,
     annotations = {}
     for code in posts:
         annotations[f"has_{code}"] = Exists(
-            Appointment.objects.active_on(day).filter(community=OuterRef("pk"), post_type__code=code))
+            Appointment.objects.active_on(as_of).filter(community=OuterRef("pk"), post_type__code=code))
     qs = qs.annotate(**annotations)
     return qs.filter(Q(*[Q(**{f"has_{c}": False}) for c in posts], _connector=Q.OR)).select_related("parent") \
         .order_by("code")
@@ -78,14 +79,14 @@ class VacancyRows:
                 for d in self.qs[key]]
 
 
-def vacancies(*, user: Any, day: dt.date | None = None, limit: int = 50, posts: tuple[str, ...] = VACANCY_POSTS,
+def vacancies(*, actor: Actor, as_of: dt.date | None = None, limit: int = 50, posts: tuple[str, ...] = VACANCY_POSTS,
               scope: str = "") -> tuple[list[dict[str, Any]], int]:
     """Communities in scope with no current holder of `posts` — one query for the rows, one count."""
-    rows = VacancyRows(vacancy_queryset(user=user, day=day, posts=posts, scope=scope), posts)
+    rows = VacancyRows(vacancy_queryset(actor=actor, as_of=as_of, posts=posts, scope=scope), posts)
     return rows[:limit], rows.count()
 
 
-def posts_held(*, user: Any, community: Division, day: dt.date | None = None) -> list[Appointment]:
-    day = day or timezone.localdate()
-    return list(Appointment.objects.restrict(user, "view").active_on(day).filter(community=community)
+def posts_held(*, actor: Actor, community: Division, as_of: dt.date | None = None) -> list[Appointment]:
+    as_of = as_of or timezone.localdate()
+    return list(Appointment.objects.restrict(actor, "view").active_on(as_of).filter(community=community)
                 .select_related("worker", "post_type").order_by("post_type__sort", "start_date", "id"))

@@ -86,7 +86,7 @@ def appointment_create(*, worker: Worker, community: Division, post_type: PostTy
     if not isinstance(post_type, PostType):
         post_type = post_type_lookup(post_type)
     method = normalize_method(method)
-    for field, problem in check_appointment_dates(start_date, end_date, today=timezone.localdate()).items():
+    for field, problem in check_appointment_dates(start_date, end_date, as_of=timezone.localdate()).items():
         raise ApplicationError(problem, field=field)
     _check_term_rules(worker=worker, community=community, post_type=post_type, start_date=start_date,
                       end_date=end_date)
@@ -114,7 +114,7 @@ def appointment_end(*, appointment: Appointment, end_date: dt.date, end_reason: 
     check_version(appointment, expected_version)
     if not isinstance(end_date, dt.date):
         raise ApplicationError("离任日期不能为空", field="end_date")
-    problem = (date_error(end_date, "离任日期", future=True, today=timezone.localdate())
+    problem = (date_error(end_date, "离任日期", future=True, as_of=timezone.localdate())
                or check_end_after_start(appointment.start_date, end_date))
     if problem:
         raise ApplicationError(problem, field="end_date")

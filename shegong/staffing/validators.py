@@ -40,12 +40,12 @@ def normalize_method(value: object) -> str:
         raise ApplicationError(str(exc), field="method") from exc
 
 
-def check_appointment_dates(start: dt.date | None, end: dt.date | None, *, today: dt.date) -> dict[str, str]:
+def check_appointment_dates(start: dt.date | None, end: dt.date | None, *, as_of: dt.date) -> dict[str, str]:
     """{field: message} for a term's dates: 任职日期 required, both plausible (a term may be planned up to
     a year ahead), 离任日期 not before 任职日期. The order check runs only when both dates are sound."""
     errors: dict[str, str] = {}
     for field, label, value in (("start_date", "任职日期", start), ("end_date", "离任日期", end)):
-        problem = date_error(value, label, future=True, today=today)
+        problem = date_error(value, label, future=True, as_of=as_of)
         if problem:
             errors[field] = problem
     if start is None:
@@ -64,8 +64,8 @@ def check_end_after_start(start: dt.date, end: dt.date) -> str | None:
     return None
 
 
-def age_on(birth: dt.date, day: dt.date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+def age_on(birth: dt.date, as_of: dt.date) -> int:
+    return as_of.year - birth.year - ((as_of.month, as_of.day) < (birth.month, birth.day))
 
 
 def check_min_age(birth: dt.date | None, as_of: dt.date, *, name: str) -> str | None:

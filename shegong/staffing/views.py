@@ -88,11 +88,11 @@ def _report(request: HttpRequest) -> tuple[Division | None, Any, dt.date, str]:
     as_of, warning = _as_of(request)
     scope = request.GET.get("scope", "").strip()
     if not scope:
-        roots = list(division_roots(user=request.user)[:2])
+        roots = list(division_roots(actor=request.user)[:2])
         if len(roots) == 1:  # one grant: its division is the page's scope (breadcrumbs, children)
             scope = roots[0].code
     try:
-        division, report = compliance_report(user=request.user, scope=scope, as_of=as_of)
+        division, report = compliance_report(actor=request.user, scope=scope, as_of=as_of)
     except Division.DoesNotExist as exc:
         raise NotVisible() from exc
     return division, report, as_of, warning
@@ -105,11 +105,11 @@ def compliance_index(request: HttpRequest) -> HttpResponse:
     findings = filter_findings(report.findings, level=params["level"], clause=params["clause"], q=params["q"])
     page = Paginator(findings, COMPLIANCE_PAGE_SIZE).get_page(request.GET.get("page"))
     if division is None:
-        children = list(division_roots(user=request.user))
+        children = list(division_roots(actor=request.user))
     elif division.is_community:
         children = []
     else:
-        children = list(division_list(user=request.user, parent=division))
+        children = list(division_list(actor=request.user, parent=division))
     counts = rollup(report, children) if children else {}
     staffing = report.staffing.get(division.code) if division is not None and division.is_community else None
     query = urlencode({k: v for k, v in params.items() if v})
@@ -141,7 +141,7 @@ def compliance_export(request: HttpRequest) -> FileResponse:
 def vacancy_index(request: HttpRequest) -> HttpResponse:
     as_of, date_warning = _as_of(request)
     scope = request.GET.get("scope", "").strip()
-    rows = VacancyRows(vacancy_queryset(user=request.user, day=as_of, posts=VACANCY_PAGE_POSTS, scope=scope),
+    rows = VacancyRows(vacancy_queryset(actor=request.user, as_of=as_of, posts=VACANCY_PAGE_POSTS, scope=scope),
                        VACANCY_PAGE_POSTS)
     page: Any = Paginator(rows, COMPLIANCE_PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
     count = page.paginator.count
@@ -359,7 +359,7 @@ def _community_posts(request: HttpRequest, division: Division, children: list[Di
     if children or not division.is_community:
         return {}
     report = community_report(community=division)
-    return {"held": posts_held(user=request.user, community=division),
+    return {"held": posts_held(actor=request.user, community=division),
             "compliance": {"findings": report.findings, "staffing": report.staffing.get(division.code),
                            "rule_set": report.rule_set}}
 

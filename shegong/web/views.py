@@ -39,8 +39,8 @@ def home(request: HttpRequest) -> HttpResponse:
         welfare=Count("id", filter=Q(status=Worker.Status.ACTIVE, category=Worker.Category.PUBLIC_WELFARE)),
     )
     current = Appointment.objects.restrict(user, "view").active_on(today).count()
-    vacancy_rows, vacancy_count = vacancies(user=user, day=today, limit=12)
-    roots = list(division_roots(user=user)[:20])
+    vacancy_rows, vacancy_count = vacancies(actor=user, as_of=today, limit=12)
+    roots = list(division_roots(actor=user)[:20])
     return render(request, "shegong/home.html", {
         "totals": totals, "workers": workers, "current_appointments": current,
         "vacancies": vacancy_rows, "vacancy_count": vacancy_count, "roots": roots,
