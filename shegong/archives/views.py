@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from shegong.access import Forbidden, NotVisible, can, get_scoped, may_anywhere
 from shegong.archives import documents, selectors, services
+from shegong.archives.exporters import write_completeness
 from shegong.archives.forms import (
     RECORD_FORMS,
     CorrectionForm,
@@ -428,8 +429,6 @@ def correction_index(request: HttpRequest) -> HttpResponse:
 def archive_export(request: HttpRequest) -> FileResponse:
     """The completeness of every archive under ?parent= (or the whole scope) as a workbook: a sheet of
     rates per division, a sheet of workers with one column per required item."""
-    from shegong.archives.exporters import write_completeness
-
     parent = _parent(request)
     if _worker_only(request):
         raise NotVisible()

@@ -29,6 +29,7 @@ from django.utils import timezone
 from shegong.access import Actor
 from shegong.common.divcodes import DivisionCodeError, normalize_code
 from shegong.org.models import Division
+from shegong.org.selectors import division_get
 from shegong.staffing.models import Appointment
 from shegong.staffing.rules import (
     ANY,
@@ -433,10 +434,8 @@ def community_report(*, community: Division, as_of: dt.date | None = None,
 
 def compliance_report(*, actor: Actor, scope: str = "", as_of: dt.date | None = None,
                       rule_set: RuleSet | None = None) -> tuple[Division | None, Report]:
-    """The report for `scope` as `user` sees it: Division.DoesNotExist when the scope is not theirs (404),
-    every community the user may view when no scope is given."""
-    from shegong.org.selectors import division_get
-
+    """The report for `scope` as `actor` sees it: Division.DoesNotExist when the scope is not theirs (404),
+    every community the actor may view when no scope is given."""
     division = division_get(actor=actor, code=scope) if scope else None
     if division is not None and division.is_community:
         return division, community_report(community=division, as_of=as_of, rule_set=rule_set)

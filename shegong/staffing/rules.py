@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 
 from shegong.common.errors import ApplicationError
+from shegong.people.models import Worker
 
 RULESETS_DIR = Path(__file__).parent / "rulesets"
 DEFAULT_RULE_SET = "db22t3226-2021"
@@ -205,8 +206,6 @@ class _Reader:
         return value
 
     def categories(self, key: str, default: Any = ...) -> tuple[str, ...]:
-        from shegong.people.models import Worker
-
         value: tuple[str, ...] = self.get(key, list, default)
         for category in value:
             if category not in Worker.Category.values:
