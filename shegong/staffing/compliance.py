@@ -20,16 +20,20 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import QuerySet
 from django.utils import timezone
+
 from shegong.access import Actor
 from shegong.common.divcodes import DivisionCodeError, normalize_code
+from shegong.common.rollup import bucket
 from shegong.org.models import Division
 from shegong.org.selectors import division_get
+from shegong.people.models import Worker
 from shegong.staffing.models import Appointment
 from shegong.staffing.rules import (
     ANY,
@@ -41,8 +45,6 @@ from shegong.staffing.rules import (
     load_rule_set,
 )
 from shegong.staffing.services import post_type_index
-
-from shegong.people.models import Worker
 
 ERROR, WARNING = "error", "warning"
 LEVEL_NAMES = {ERROR: "错误", WARNING: "提示"}
@@ -460,20 +462,15 @@ def filter_findings(findings: Iterable[Finding], *, level: str = "", clause: str
 
 
 def rollup(report: Report, children: Sequence[Division]) -> dict[str, dict[str, int]]:
-    """Per child division: communities with errors, with warnings, and findings of each level."""
-    out: dict[str, dict[str, Any]] = {d.code: {"errors": set(), "warnings": set(), "error_findings": 0,
-                                               "warning_findings": 0} for d in children}
-    lengths = sorted({len(d.code) for d in children})
-    for f in report.findings:
-        for n in lengths:
-            entry = out.get(f.community[:n])
-            if entry is not None:
-                entry["errors" if f.level == ERROR else "warnings"].add(f.community)
-                entry["error_findings" if f.level == ERROR else "warning_findings"] += 1
-                break
-    return {code: {"errors": len(e["errors"]), "warnings": len(e["warnings"]),
-                   "error_findings": e["error_findings"], "warning_findings": e["warning_findings"]}
-            for code, e in out.items()}
+    """Per child division: communities with errors, with warnings, and findings of each level (the
+    findings are in memory: shegong.common.rollup.bucket, the same prefix rule as the SQL roll-ups)."""
+    out = {}
+    for code, findings in bucket(report.findings, attrgetter("community"), [d.code for d in children]).items():
+        errors = [f for f in findings if f.level == ERROR]
+        warnings = [f for f in findings if f.level != ERROR]
+        out[code] = {"errors": len({f.community for f in errors}), "warnings": len({f.community for f in warnings}),
+                     "error_findings": len(errors), "warning_findings": len(warnings)}
+    return out
 
 
 def clause_counts(findings: Iterable[Finding]) -> list[tuple[str, int, int]]:
