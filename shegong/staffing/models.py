@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -51,6 +53,9 @@ class AppointmentQuerySet(RestrictedQuerySet):
         return self.filter(Q(start_date__lte=day) & (Q(end_date__isnull=True) | Q(end_date__gt=day)))
 
 
+AppointmentManager = models.Manager.from_queryset(AppointmentQuerySet)
+
+
 class Appointment(ScopedModel, Versioned):
     """A worker holding a post in a community, from start to end (empty while current)."""
 
@@ -72,7 +77,8 @@ class Appointment(ScopedModel, Versioned):
     note = models.CharField("备注", max_length=200, blank=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
-    objects = AppointmentQuerySet.as_manager()
+    # ScopedModel's restricted manager, with active_on (a class variable like the base's, for mypy).
+    objects: ClassVar[AppointmentManager] = AppointmentManager()
 
     scope_field = "community__code"
     owner_field = "worker"

@@ -1,18 +1,17 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone, translation
+from django.core.management.base import CommandError
+from django.utils import timezone
 
 from shegong.access import system_actor
-from shegong.accounts.models import User
 from shegong.accounts.services import token_create, token_list, token_revoke, token_revoke_all, token_status
-from shegong.common.errors import ApplicationError
+from shegong.common.commands import SubcommandCommand, table_lines, user_named
 
 
 def _when(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
-class Command(BaseCommand):
+class Command(SubcommandCommand):
     help = ("API 令牌:token create USERNAME(打印令牌,只显示一次)| token list [USERNAME] | "
             "token revoke PREFIX | token revoke --user USERNAME --all")
 
@@ -30,26 +29,12 @@ class Command(BaseCommand):
         revoke.add_argument("--user", dest="user", help="用户名(与 --all 一起:吊销此用户的全部令牌)")
         revoke.add_argument("--all", action="store_true", help="吊销 --user 的全部令牌")
 
-    def handle(self, *args, **opts):
-        with translation.override(settings.LANGUAGE_CODE):
-            try:
-                getattr(self, "_" + opts["sub"])(opts)
-            except ApplicationError as exc:
-                raise CommandError(exc.message) from exc
-
-    @staticmethod
-    def _user(username: str, *, active: bool = False) -> User:
-        user = User.objects.filter(username=username).first()
-        if user is None or (active and not user.is_active):
-            raise CommandError(f"用户 {username} 不存在或已停用" if active else f"用户 {username} 不存在")
-        return user
-
     def _create(self, opts):
-        user = self._user(opts["username"], active=True)
+        user = user_named(opts["username"], active=True)
         self.stdout.write(token_create(actor=system_actor("command"), user=user, name=opts["name"], days=opts["days"]))
 
     def _list(self, opts):
-        user = self._user(opts["username"]) if opts["username"] else None
+        user = user_named(opts["username"]) if opts["username"] else None
         rows = list(token_list(user=user))
         if not rows:
             self.stdout.write("没有令牌")
@@ -62,9 +47,8 @@ class Command(BaseCommand):
                 status += " " + _when(row.revoked_at)
             table.append((row.prefix, row.user.username, row.name or "-", _when(row.created_at),
                           _when(row.last_used_at), _when(row.expires_at) if row.expires_at else "不过期", status))
-        widths = [max(_width(r[i]) for r in table) for i in range(len(table[0]))]
-        for r in table:
-            self.stdout.write("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(r, widths, strict=True)).rstrip())
+        for line in table_lines(table):
+            self.stdout.write(line)
 
     def _revoke(self, opts):
         if opts["all"] or opts["user"]:
@@ -72,7 +56,7 @@ class Command(BaseCommand):
                 raise CommandError("给出前缀,或 --user USERNAME --all,不能同时给出")
             if not (opts["all"] and opts["user"]):
                 raise CommandError("吊销一个用户的全部令牌须同时给出 --user USERNAME 与 --all")
-            user = self._user(opts["user"])
+            user = user_named(opts["user"])
             count = token_revoke_all(actor=system_actor("command"), user=user)
             self.stdout.write(f"已吊销 {user.username} 的 {count} 个令牌")
             return
@@ -80,10 +64,3 @@ class Command(BaseCommand):
             raise CommandError("请给出令牌前缀(见 token list),或 --user USERNAME --all")
         row = token_revoke(actor=system_actor("command"), prefix=opts["prefix"])
         self.stdout.write(f"已吊销令牌 {row.prefix}({row.user.username}{',' + row.name if row.name else ''})")
-
-
-def _width(text: str) -> int:
-    """Display width: a CJK character takes two columns."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

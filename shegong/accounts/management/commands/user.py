@@ -2,9 +2,8 @@ import getpass
 import sys
 from typing import Any
 
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone, translation
+from django.core.management.base import CommandError
+from django.utils import timezone
 
 from shegong.access import system_actor
 from shegong.accounts.models import User
@@ -20,8 +19,8 @@ from shegong.accounts.services import (
     user_set_password,
 )
 from shegong.common.codes import normalize_text
+from shegong.common.commands import SubcommandCommand, user_named
 from shegong.common.crypto import search_hash
-from shegong.common.errors import ApplicationError
 
 
 def _read_password() -> str:
@@ -37,7 +36,14 @@ def _worker_by_id_number(raw: str) -> Any:
         id_number_hash=search_hash(normalize_text(raw).upper())).first()
 
 
-class Command(BaseCommand):
+def _role_on_scope(parser: Any) -> None:
+    """A subcommand about one grant of a user: the user, the role and the division it covers."""
+    parser.add_argument("username")
+    parser.add_argument("--role", required=True)
+    parser.add_argument("--scope", required=True)
+
+
+class Command(SubcommandCommand):
     help = ("管理用户:user create USERNAME --role ROLE --scope CODE --password-stdin | user grant | "
             "user password | user deactivate | user activate | user ungrant | user history | user locks | user unlock")
 
@@ -51,10 +57,7 @@ class Command(BaseCommand):
         create.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
         create.add_argument("--name", default="", help="显示姓名")
         create.add_argument("--worker-id-number", default="", help="worker 角色:关联的社区工作者身份证号")
-        grant = sub.add_parser("grant", help="给已有用户再授予一个角色")
-        grant.add_argument("username")
-        grant.add_argument("--role", required=True)
-        grant.add_argument("--scope", required=True)
+        _role_on_scope(sub.add_parser("grant", help="给已有用户再授予一个角色"))
         password = sub.add_parser("password", help="设置新密码(从标准输入读取);该用户的 API 令牌全部吊销")
         password.add_argument("username")
         password.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
@@ -62,10 +65,7 @@ class Command(BaseCommand):
         deactivate.add_argument("username")
         activate = sub.add_parser("activate", help="重新启用账号(旧令牌仍为吊销)")
         activate.add_argument("username")
-        ungrant = sub.add_parser("ungrant", help="收回用户的一个角色授权(记入历史)")
-        ungrant.add_argument("username")
-        ungrant.add_argument("--role", required=True)
-        ungrant.add_argument("--scope", required=True)
+        _role_on_scope(sub.add_parser("ungrant", help="收回用户的一个角色授权(记入历史)"))
         history = sub.add_parser("history", help="谁在何时改变了该用户能做什么:授权、角色、令牌、启用/停用")
         history.add_argument("username")
         history.add_argument("--limit", type=int, default=200, help="最多显示多少条(默认 200)")
@@ -74,20 +74,6 @@ class Command(BaseCommand):
         unlock.add_argument("username", nargs="?", help="用户名;不给则须给 --ip(解除该地址的全部锁定)")
         unlock.add_argument("--ip", default=None, help="只解除来自这个地址的锁定")
         unlock.add_argument("--by", default="", help="操作人(记入审计日志;默认为当前系统用户)")
-
-    def handle(self, *args, **opts):
-        with translation.override(settings.LANGUAGE_CODE):
-            try:
-                getattr(self, "_" + opts["sub"])(opts)
-            except ApplicationError as exc:
-                raise CommandError(exc.message) from exc
-
-    @staticmethod
-    def _user(username: str) -> User:
-        user = User.objects.filter(username=username).first()
-        if user is None:
-            raise CommandError(f"用户 {username} 不存在")
-        return user
 
     def _create(self, opts):
         if not opts["password_stdin"]:
@@ -103,34 +89,34 @@ class Command(BaseCommand):
         self.stdout.write(f"已创建用户 {user.username}({opts['role']} @ {opts['scope']})")
 
     def _grant(self, opts):
-        user = self._user(opts["username"])
+        user = user_named(opts["username"])
         grant_add(actor=system_actor("command"), user=user, role=opts["role"], scope=opts["scope"])
         self.stdout.write(f"已授予 {opts['username']} 角色 {opts['role']} 于 {opts['scope']}")
 
     def _password(self, opts):
         if not opts["password_stdin"]:
             raise CommandError("请用 --password-stdin 从标准输入提供密码")
-        user = self._user(opts["username"])
+        user = user_named(opts["username"])
         revoked = user_set_password(actor=system_actor("command"), user=user, password=_read_password())
         self.stdout.write(f"已为 {user.username} 设置新密码;吊销了 {revoked} 个 API 令牌")
 
     def _deactivate(self, opts):
-        user = self._user(opts["username"])
+        user = user_named(opts["username"])
         revoked = user_deactivate(actor=system_actor("command"), user=user)
         self.stdout.write(f"已停用 {user.username};吊销了 {revoked} 个 API 令牌")
 
     def _activate(self, opts):
-        user = self._user(opts["username"])
+        user = user_named(opts["username"])
         user_activate(actor=system_actor("command"), user=user)
         self.stdout.write(f"已启用 {user.username}(原有 API 令牌仍为吊销,需要时请重新创建)")
 
     def _ungrant(self, opts):
-        user = self._user(opts["username"])
+        user = user_named(opts["username"])
         grant_remove(user=user, role=opts["role"], scope=opts["scope"], actor=system_actor("command"))
         self.stdout.write(f"已收回 {opts['username']} 的角色 {opts['role']} 于 {opts['scope']}(已记入历史)")
 
     def _history(self, opts):
-        user = self._user(opts["username"])
+        user = user_named(opts["username"])
         entries = access_history(user, limit=opts["limit"])
         if not entries:
             self.stdout.write(f"{user.username} 没有权限变更记录")

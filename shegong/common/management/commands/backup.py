@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from shegong.common.backup import MIN_PASSPHRASE, PASSPHRASE_ENV, BackupError, backup_create, read_passphrase
+from shegong.common.commands import ReportingCommand
 
 
-class Command(BaseCommand):
+class Command(ReportingCommand):
     help = ("备份数据库、上传的扫描件和密钥(密钥用备份口令加密)到一个文件:shegong backup 文件或目录。"
             "给出目录时在其中按时间命名(shegong-YYYYMMDD-HHMMSS.tar.gz)。见 docs/backup.md")
 
@@ -23,10 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--overwrite", action="store_true", help="覆盖已存在的同名文件")
 
     def handle(self, *args, **opts):
-        self.verbosity = opts["verbosity"]
-        notice = self._warn
         try:
-            passphrase = read_passphrase(opts["passphrase_file"], new=True, notice=notice)
+            passphrase = read_passphrase(opts["passphrase_file"], new=True, notice=self._warn)
             result = backup_create(target=Path(opts["target"]), passphrase=passphrase, keep=opts["keep"],
                                    overwrite=opts["overwrite"], progress=self._progress)
         except BackupError as exc:
@@ -42,13 +41,6 @@ class Command(BaseCommand):
         for warning in result.warnings:
             self._warn(warning)
         self.stdout.write("请把备份口令另行妥善保管:没有口令就恢复不了密钥,没有密钥身份证号码就无法解密。")
-
-    def _progress(self, message: str) -> None:
-        if self.verbosity >= 1:
-            self.stderr.write(message)
-
-    def _warn(self, message: str) -> None:
-        self.stderr.write(self.style.WARNING(f"警告:{message}"))
 
 
 def _size(n: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from shegong.common.backup import (
     PASSPHRASE_ENV,
@@ -14,9 +14,10 @@ from shegong.common.backup import (
     pending_migrations,
     read_passphrase,
 )
+from shegong.common.commands import ReportingCommand
 
 
-class Command(BaseCommand):
+class Command(ReportingCommand):
     help = ("从备份文件恢复数据库、上传的扫描件和密钥(var/keys.json):shegong restore 文件 [--yes]。"
             "先完整校验,校验不过什么也不改。请先停止服务。见 docs/backup.md")
 
@@ -29,7 +30,6 @@ class Command(BaseCommand):
                             help="只校验备份(校验和、口令)并列出内容,不恢复")
 
     def handle(self, *args, **opts):
-        self.verbosity = opts["verbosity"]
         source = Path(opts["source"])
         try:
             passphrase = read_passphrase(opts["passphrase_file"], new=False, notice=self._warn)
@@ -82,13 +82,6 @@ class Command(BaseCommand):
                           f"上传文件 {m['uploads']['files']} 个。")
         for warning in m.get("warnings") or []:
             self._warn(f"备份时:{warning}")
-
-    def _progress(self, message: str) -> None:
-        if self.verbosity >= 1:
-            self.stderr.write(message)
-
-    def _warn(self, message: str) -> None:
-        self.stderr.write(self.style.WARNING(f"警告:{message}"))
 
 
 def _n(value: int | None) -> str:

@@ -1,6 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from shegong.common.divcodes import DivisionCodeError, normalize_code
+from shegong.common.commands import scope_option
 from shegong.org.models import Division
 from shegong.people.models import Worker
 from shegong.roster.exporters import write_workbook
@@ -16,12 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--full", action="store_true", help="导出完整的身份证号和电话(注意保管文件)")
 
     def handle(self, *args, **opts):
-        scope = ""
-        if opts["scope"]:
-            try:
-                scope = normalize_code(opts["scope"])
-            except DivisionCodeError as exc:
-                raise CommandError(str(exc)) from exc
+        scope = scope_option(opts["scope"])
         communities = Division.objects.filter(level=Division.Level.COMMUNITY, is_active=True, code__startswith=scope)
         people = Worker.objects.filter(community__code__startswith=scope)
         appointments = Appointment.objects.filter(community__code__startswith=scope)

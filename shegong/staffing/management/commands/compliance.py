@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from shegong.common.divcodes import DivisionCodeError, normalize_code
+from shegong.common.commands import scope_option, table_lines
 from shegong.common.errors import ApplicationError
 from shegong.org.models import Division
 from shegong.staffing.compliance import LEVEL_NAMES, Report, evaluate
@@ -37,14 +37,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         as_of = _date(opts["as_of"]) if opts["as_of"] else None
-        scope = ""
-        if opts["scope"]:
-            try:
-                scope = normalize_code(opts["scope"])
-            except DivisionCodeError as exc:
-                raise CommandError(str(exc)) from exc
-            if not Division.objects.filter(code=scope).exists():
-                raise CommandError(f"区划代码 {scope} 不存在")
+        scope = scope_option(opts["scope"])
+        if scope and not Division.objects.filter(code=scope).exists():
+            raise CommandError(f"区划代码 {scope} 不存在")
         if opts["format"] == "xlsx" and not opts["output"]:
             raise CommandError("xlsx 格式需要 --output 文件名")
         try:
@@ -83,14 +78,6 @@ def _summary(report: Report) -> str:
             f"{report.communities_with('warning')} 个有提示;错误 {report.errors} 条,提示 {report.warnings} 条")
 
 
-def _width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - _width(text))
-
-
 def _table(report: Report) -> str:
     lines = [f"规则集 {report.rule_set.label} · 核查日期 {report.as_of.isoformat()} · 范围 {report.scope or '全部'}",
              _summary(report), ""]
@@ -99,7 +86,5 @@ def _table(report: Report) -> str:
         return "\n".join(lines) + "\n"
     rows = [(f.community, f.name, f.clause, LEVEL_NAMES[f.level], f.message) for f in report.findings]
     head = ("区划代码", "社区", "条款", "级别", "问题")
-    widths = [max(_width(r[i]) for r in [head, *rows]) for i in range(4)]
-    for row in [head, *rows]:
-        lines.append("  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
+    lines += table_lines([head, *rows], last_free=True)
     return "\n".join(lines) + "\n"
