@@ -42,7 +42,18 @@ class ArchiveClass(models.IntegerChoices):
     OTHER = 10, "其他"
 
 
-class ArchiveRecord(ScopedModel, Versioned):
+class OfOneWorker(ScopeDeclaration):
+    """Rows of one worker's archive (its items, transfers, correction requests): they lie where the worker
+    lies now, so a transfer moves access with the archive, and they belong to that worker."""
+
+    scope_field = "worker__community__code"
+    owner_field = "worker"
+
+    class Meta:
+        abstract = True
+
+
+class ArchiveRecord(OfOneWorker, ScopedModel, Versioned):
     """One item of a worker's archive, as the catalogue (档案目录) lists it."""
 
     class Kind(models.TextChoices):
@@ -73,9 +84,6 @@ class ArchiveRecord(ScopedModel, Versioned):
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
-
-    scope_field = "worker__community__code"
-    owner_field = "worker"
 
     class Meta:
         verbose_name = "档案材料"
@@ -286,7 +294,7 @@ class Attachment(RecordDetail):
         return attachment_path(self.sha256)
 
 
-class Transfer(ScopeDeclaration):
+class Transfer(OfOneWorker):
     """转递: the archive moved with the worker to another community (and maybe street)."""
 
     worker = models.ForeignKey("people.Worker", on_delete=models.PROTECT, related_name="archive_transfers",
@@ -303,15 +311,12 @@ class Transfer(ScopeDeclaration):
 
     history = HistoricalRecords()
 
-    scope_field = "worker__community__code"
-    owner_field = "worker"
-
     class Meta:
         verbose_name = "档案转递"
         ordering = ["-date", "-id"]
 
 
-class CorrectionRequest(ScopeDeclaration, Versioned):
+class CorrectionRequest(OfOneWorker, Versioned):
     """更正申请 (PIPL art. 46): a worker asks to correct their archive; an admin accepts or rejects it
     with a reason."""
 
@@ -335,9 +340,6 @@ class CorrectionRequest(ScopeDeclaration, Versioned):
     decided_at = models.DateTimeField("处理时间", null=True, blank=True)
 
     history = HistoricalRecords()
-
-    scope_field = "worker__community__code"
-    owner_field = "worker"
 
     class Meta:
         verbose_name = "更正申请"
