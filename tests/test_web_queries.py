@@ -154,7 +154,9 @@ def test_community_page_query_count_does_not_grow_with_posts(world, city_client)
 def test_workers_list_is_paginated(world, city_client):
     grow(world)
     resp = city_client.get("/workers/")
-    assert len(resp.context["page"].object_list) == 30
+    assert len(resp.context["page"].object_list) == 43  # one page of the default 50
     assert resp.context["page"].paginator.count == 43  # 3 in the world + 40 added; 吉林 is outside
-    second = city_client.get("/workers/?page=2")
-    assert len(second.context["page"].object_list) == 13
+    first = city_client.get("/workers/?per_page=25")
+    assert len(first.context["page"].object_list) == 25
+    second = city_client.get("/workers/?per_page=25&page=2")
+    assert len(second.context["page"].object_list) == 18

@@ -49,9 +49,20 @@ def grant_scopes(actor: Any) -> list[GrantScope]:
     cached: list[GrantScope] | None = getattr(actor, "_access_grants", None)
     if cached is None:
         cached = [GrantScope(g.division.code, frozenset(g.role.actions), g.role.self_only)
-                  for g in actor.grants.select_related("role", "division")]
+                  for g in grant_rows(actor)]
         actor._access_grants = cached
     return cached
+
+
+def grant_rows(actor: Any) -> list[Any]:
+    """The actor's Grant rows with role and division, loaded once per actor object and shared by
+    `grant_scopes` and by pages that show role names (accounts.selectors.user_grants): one query per
+    request, not two. For display only — decisions go through grant_scopes."""
+    rows: list[Any] | None = getattr(actor, "_access_grant_rows", None)
+    if rows is None:
+        rows = list(actor.grants.select_related("role", "division")) if getattr(actor, "pk", None) else []
+        actor._access_grant_rows = rows
+    return rows
 
 
 def grant_codes(actor: Any, action: str = "view") -> list[str]:

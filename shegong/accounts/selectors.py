@@ -2,17 +2,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from shegong.access.scope import grant_rows
 from shegong.accounts.models import ApiToken, Grant, Role, User
 from shegong.common.history import HistoryEntry, history_entries
 
 
 def user_grants(user: Any) -> list[Grant]:
-    """The user's grants with role and division, loaded once per user object (one query)."""
-    cached = getattr(user, "_shegong_grants", None)
-    if cached is None:
-        cached = list(Grant.objects.filter(user_id=user.pk).select_related("role", "division"))
-        user._shegong_grants = cached
-    return cached
+    """The user's grants with role and division, loaded once per user object (one query, shared with
+    shegong.access's scope decisions)."""
+    return grant_rows(user)
 
 
 def user_has_action(user: Any, action: str) -> bool:

@@ -4,18 +4,21 @@ import datetime as dt
 from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
+from shegong.access import restrict
 from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
-from shegong.common.errors import ConflictError
+from shegong.common.errors import ApplicationError, ConflictError
 from shegong.common.etags import ConflictOut, conflict_response
+from shegong.common.lists import ListError, api_queryset
 from shegong.common.pagination import Pagination
 from shegong.common.versioning import etag, if_match
 from shegong.org.selectors import division_get
+from shegong.people.lists import WORKERS
 from shegong.people.models import Worker
-from shegong.people.selectors import worker_get, worker_list
+from shegong.people.selectors import worker_get
 from shegong.people.services import worker_create, worker_reveal, worker_update
 
 router = Router(tags=["社区工作者"])
@@ -119,9 +122,13 @@ def _data(request: HttpRequest, payload: Schema, exclude_unset: bool) -> dict:
 @router.get("/workers", response=list[WorkerOut], summary="社区工作者列表")
 @paginate(Pagination)
 def workers(request: HttpRequest, community: str = "", post_type: str = "", category: str = "",
-            status: str = "", q: str = ""):
-    return worker_list(actor=request.user, community=community, post_type=post_type, category=category,
-                       status=status, q=q)
+            status: str = "", q: str = "",
+            sort: str = Query("", description="排序列:name、birth_date、community、category、status,前加 - 为倒序")):
+    # The page's filter and sort (people/lists.py), on the rows the actor may view.
+    try:
+        return api_queryset(WORKERS, restrict(WORKERS.queryset(), request.user, WORKERS.action), request.GET)
+    except ListError as exc:
+        raise ApplicationError(";".join(exc.messages)) from exc
 
 
 @router.get("/workers/{worker_id}", response=WorkerOut, summary="社区工作者详情(ETag 为行版本)")
