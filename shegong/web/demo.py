@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -73,110 +74,142 @@ class _People:
         return start + dt.timedelta(days=self.rng.randrange((end - start).days + 1))
 
 
+class _Builder:
+    """The demo city, built community by community in named steps. The order of the random draws is
+    the demo's identity (same seed, same people): every step draws in the order the single loop did."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.people = _People(self.rng)
+        self.posts = {p.code: p for p in PostType.objects.all()}
+        self.result = DemoResult()
+        self.as_of = timezone.localdate()
+
+    def community(self, index: int, street_code: str, street_name: str, number: int) -> Division:
+        rng = self.rng
+        households = rng.randrange(800, 6001)
+        if index == OVER_QUOTA:
+            households = 1200
+        return division_create(
+            code=f"{street_code}{number:03d}", name=f"{COMMUNITY_NAMES[index]}社区", actor=DEMO, reason=REASON,
+            parent_names={street_code: street_name}, households=households,
+            resident_population=int(households * rng.uniform(2.3, 2.9)),
+            party_org_type="党委" if households > 3000 else rng.choice(["党总支", "党支部"]),
+            address=f"长春市{street_name}{COMMUNITY_NAMES[index]}路{rng.randrange(1, 999)}号",
+        )
+
+    def person(self, community: Division, category: str = "专职社区工作者", young: bool = False) -> Worker:
+        rng, people = self.rng, self.people
+        gender = rng.choice(["男", "女", "女"])
+        birth = people.date_between(dt.date(1968 if not young else 1988, 1, 1), dt.date(1998, 12, 31))
+        work_start = people.date_between(birth.replace(year=birth.year + 20, day=1),
+                                         min(self.as_of, birth.replace(year=birth.year + 26, day=1)))
+        worker = worker_create(
+            name=people.name(), id_number=people.id_number(community.code[:6], birth, gender), phone=people.phone(),
+            ethnicity=rng.choice(["01"] * 12 + ["10", "11", "03", "02"]),
+            political_status=rng.choice(["01", "01", "01", "03", "13", "13"]),
+            education=rng.choice(["21", "21", "21", "31", "31", "14", "61"]),
+            category=category, work_start_date=work_start,
+            post_start_date=people.date_between(max(work_start, dt.date(2012, 1, 1)),
+                                                max(work_start, dt.date(2023, 6, 30))),
+            community=community, actor=DEMO, reason=REASON)
+        self.result.workers += 1
+        return worker
+
+    def appoint(self, worker: Worker, community: Division, code: str, method: str) -> None:
+        start = max(worker.post_start_date or dt.date(2021, 1, 1), dt.date(2021, 1, 5))
+        appointment_create(worker=worker, community=community, post_type=self.posts[code], method=method,
+                           start_date=start, actor=DEMO, reason=REASON)
+        self.result.appointments += 1
+
+    def staff(self, community: Division, index: int) -> list[Worker]:
+        """The full-time workers of a community: within the 4.1 range, or over it for OVER_QUOTA."""
+        lo, hi = quota_range(community.households or 0)
+        n_full = hi + 5 if index == OVER_QUOTA else self.rng.randrange(lo, (lo + hi) // 2 + 1)
+        return [self.person(community) for _ in range(n_full)]
+
+    def posts_of(self, staff: list[Worker], community: Division, index: int) -> None:
+        """The posts of 4.2/4.3, with the deliberate gaps: no secretary, three deputies."""
+        households = community.households or 0
+
+        def appoint(w: Worker, code: str, method: str) -> None:
+            self.appoint(w, community, code, method)
+
+        if index != NO_SECRETARY:
+            appoint(staff[0], "party_secretary", "选举")
+            appoint(staff[0], "service_center_director", "兼任")
+        appoint(staff[0], "rc_director", "选举")
+        appoint(staff[1], "party_deputy_secretary", "选举")
+        appoint(staff[1], "supervision_director", "兼任")
+        for w in staff[2:5]:
+            appoint(w, "party_committee_member", "选举")
+        deputies = staff[2:5] if index == THREE_DEPUTIES else staff[2:3 + (households > 3000)]
+        for w in deputies:
+            appoint(w, "rc_deputy_director", "选举")
+        for w in staff[3:7]:
+            appoint(w, "rc_member", "选举")
+        appoint(staff[7], "party_building_worker", "聘用")
+        for w in staff[8:]:
+            appoint(w, "social_worker", "聘用")
+        for w in staff[7 : 7 + max(2, households // 1500)]:
+            appoint(w, "grid_leader", "兼任")
+
+    def others(self, community: Division) -> None:
+        """Part-time party committee members (where the party organisation is a 党委) and people on
+        public-welfare posts, who are on the roster but are not community workers."""
+        if community.party_org_type == "党委":
+            for _ in range(3):
+                self.appoint(self.person(community, category="兼职"), community, "party_parttime_member", "兼任")
+        for _ in range(self.rng.randrange(0, 3)):
+            self.person(community, category="公益性岗位", young=True)
+
+    def accounts(self, first_community: Division, account_worker: Worker) -> dict[str, Any]:
+        """One account per role, scoped around the first community (and the demo worker's own)."""
+        street = first_community.parent
+        assert street is not None
+        accounts = [
+            ("minzheng", "civil_affairs", "2201", "长春市民政局 管理员", None),
+            ("quzheng", "civil_affairs", street.code[:6], "南关区民政局 管理员", None),
+            ("jiedao", "street_admin", street.code, f"{street.name} 管理员", None),
+            ("shequ", "community_admin", first_community.code, f"{first_community.name} 书记", None),
+            ("peixun", "training_admin", "2201", "长春市社区工作者培训中心", None),
+            ("shegong", "worker", account_worker.community.code, account_worker.name, account_worker),
+        ]
+        users = {}
+        for username, role, scope, display, worker in accounts:
+            users[username] = user_create(username=username, password=DEMO_PASSWORD, role=role, scope=scope,
+                                          display_name=display, worker=worker, validate=False, demo=True,
+                                          actor=DEMO)
+            self.result.accounts.append((username, role, display))
+        return users
+
+
 @transaction.atomic
 def build_demo(*, seed: int = 2021) -> DemoResult:
-    rng = random.Random(seed)
-    people = _People(rng)
     post_types_sync()
     division_load_reference(actor=DEMO)
-    posts = {p.code: p for p in PostType.objects.all()}
-    result = DemoResult()
-    first_community: Division | None = None
+    builder = _Builder(seed)
+    result = builder.result
+    communities: list[Division] = []
     account_worker: Worker | None = None
-    index = 0
-    today = timezone.localdate()
     for street_code, street_name, n_communities in STREETS:
-        for i in range(n_communities):
-            households = rng.randrange(800, 6001)
-            if index == OVER_QUOTA:
-                households = 1200
-            community = division_create(
-                code=f"{street_code}{i + 1:03d}", name=f"{COMMUNITY_NAMES[index]}社区", actor=DEMO, reason=REASON,
-                parent_names={street_code: street_name}, households=households,
-                resident_population=int(households * rng.uniform(2.3, 2.9)),
-                party_org_type="党委" if households > 3000 else rng.choice(["党总支", "党支部"]),
-                address=f"长春市{street_name}{COMMUNITY_NAMES[index]}路{rng.randrange(1, 999)}号",
-            )
-            first_community = first_community or community
-            lo, hi = quota_range(households)
-            n_full = hi + 5 if index == OVER_QUOTA else rng.randrange(lo, (lo + hi) // 2 + 1)
-            region = community.code[:6]
-
-            def person(category: str = "专职社区工作者", community: Division = community, region: str = region,
-                       young: bool = False) -> Worker:
-                gender = rng.choice(["男", "女", "女"])
-                birth = people.date_between(dt.date(1968 if not young else 1988, 1, 1), dt.date(1998, 12, 31))
-                work_start = people.date_between(birth.replace(year=birth.year + 20, day=1),
-                                                 min(today, birth.replace(year=birth.year + 26, day=1)))
-                return worker_create(
-                    name=people.name(), id_number=people.id_number(region, birth, gender), phone=people.phone(),
-                    ethnicity=rng.choice(["01"] * 12 + ["10", "11", "03", "02"]),
-                    political_status=rng.choice(["01", "01", "01", "03", "13", "13"]),
-                    education=rng.choice(["21", "21", "21", "31", "31", "14", "61"]),
-                    category=category, work_start_date=work_start,
-                    post_start_date=people.date_between(max(work_start, dt.date(2012, 1, 1)),
-                                                        max(work_start, dt.date(2023, 6, 30))),
-                    community=community, actor=DEMO, reason=REASON)
-
-            staff = [person() for _ in range(n_full)]
-            result.workers += n_full
-
-            def appoint(w: Worker, code: str, method: str, community: Division = community) -> None:
-                start = max(w.post_start_date or dt.date(2021, 1, 1), dt.date(2021, 1, 5))
-                appointment_create(worker=w, community=community, post_type=posts[code], method=method,
-                                   start_date=start, actor=DEMO, reason=REASON)
-                result.appointments += 1
-
-            if index != NO_SECRETARY:
-                appoint(staff[0], "party_secretary", "选举")
-                appoint(staff[0], "service_center_director", "兼任")
-            appoint(staff[0], "rc_director", "选举")
-            appoint(staff[1], "party_deputy_secretary", "选举")
-            appoint(staff[1], "supervision_director", "兼任")
-            for w in staff[2:5]:
-                appoint(w, "party_committee_member", "选举")
-            deputies = staff[2:5] if index == THREE_DEPUTIES else staff[2:3 + (households > 3000)]
-            for w in deputies:
-                appoint(w, "rc_deputy_director", "选举")
-            for w in staff[3:7]:
-                appoint(w, "rc_member", "选举")
-            appoint(staff[7], "party_building_worker", "聘用")
-            for w in staff[8:]:
-                appoint(w, "social_worker", "聘用")
-            for w in staff[7 : 7 + max(2, households // 1500)]:
-                appoint(w, "grid_leader", "兼任")
-            if community.party_org_type == "党委":
-                for _ in range(3):
-                    part_timer = person(category="兼职")
-                    result.workers += 1
-                    appoint(part_timer, "party_parttime_member", "兼任")
-            for _ in range(rng.randrange(0, 3)):
-                person(category="公益性岗位", young=True)
-                result.workers += 1
+        for number in range(1, n_communities + 1):
+            index = len(communities)
+            community = builder.community(index, street_code, street_name, number)
+            staff = builder.staff(community, index)
+            builder.posts_of(staff, community, index)
+            builder.others(community)
             if index == 2:
                 account_worker = staff[9]
-            index += 1
-            result.communities += 1
-    assert first_community is not None and account_worker is not None
-    street = first_community.parent
-    assert street is not None
-    accounts = [
-        ("minzheng", "civil_affairs", "2201", "长春市民政局 管理员", None),
-        ("quzheng", "civil_affairs", street.code[:6], "南关区民政局 管理员", None),
-        ("jiedao", "street_admin", street.code, f"{street.name} 管理员", None),
-        ("shequ", "community_admin", first_community.code, f"{first_community.name} 书记", None),
-        ("peixun", "training_admin", "2201", "长春市社区工作者培训中心", None),
-        ("shegong", "worker", account_worker.community.code, account_worker.name, account_worker),
-    ]
-    users = {}
-    for username, role, scope, display, worker in accounts:
-        users[username] = user_create(username=username, password=DEMO_PASSWORD, role=role, scope=scope,
-                                      display_name=display, worker=worker, validate=False, demo=True, actor=DEMO)
-        result.accounts.append((username, role, display))
+            communities.append(community)
+    assert account_worker is not None
+    result.communities = len(communities)
+    first_community = communities[0]
+    users = builder.accounts(first_community, account_worker)
     # Archives (8.1.2) for the community admin's community and the demo worker, partly complete; the street
     # admin has opened some of them, so the workers see who did.
     archive_workers = [*Worker.objects.filter(community=first_community, status=Worker.Status.ACTIVE)
                        .exclude(category=Worker.Category.PUBLIC_WELFARE).order_by("id"), account_worker]
-    result.archive_records = build_archive_demo(workers=archive_workers, rng=rng, today=today,
+    result.archive_records = build_archive_demo(workers=archive_workers, rng=builder.rng, as_of=builder.as_of,
                                                 opened_by=users["jiedao"])
     return result
