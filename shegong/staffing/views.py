@@ -350,7 +350,10 @@ def _worker_appointments(request: HttpRequest, worker: Worker) -> dict[str, Any]
         a.description_url = reverse("staffing:description_detail", args=[street, post])  # type: ignore[attr-defined]
         a.description_label = f"v{version}" if version else "标准默认"  # type: ignore[attr-defined]
     return {"current": current, "past": [a for a in appointments if a.end_date is not None],
-            "history": history_entries(records, Appointment, subject=subjects)}
+            # the names in the diffs are those of the rows loaded above: no query for them
+            "history": history_entries(records, Appointment, subject=subjects, known={
+                Worker: {worker.pk: worker}, Division: {a.community_id: a.community for a in appointments},
+                PostType: {a.post_type_id: a.post_type for a in appointments}})}
 
 
 @division_part
