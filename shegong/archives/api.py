@@ -10,21 +10,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Field, File, Router, Schema, Status
+from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
 from shegong.access import can, get_scoped
 from shegong.archives import selectors, services
+from shegong.archives.lists import ACCESS_LOG, CORRECTIONS
 from shegong.archives.models import ArchiveClass, ArchiveRecord, Attachment, CorrectionRequest
 from shegong.archives.rules import archive_rules
 from shegong.common.codes import EDUCATION
 from shegong.common.errors import ApplicationError, ConflictError
 from shegong.common.etags import ConflictOut, conflict_response
+from shegong.common.lists import ListDeclaration, ListError, api_queryset
 from shegong.common.models import AccessLog
 from shegong.common.pagination import Pagination
 from shegong.common.versioning import etag, if_match
@@ -475,15 +477,27 @@ def worker_access_log(request: HttpRequest, worker_id: int):
     return selectors.access_log_for(worker=worker)
 
 
+def _listed(declaration: ListDeclaration, request: HttpRequest, rows: QuerySet[Any]) -> QuerySet[Any]:
+    """The page's filter and sort (archives/lists.py) on rows already restricted to the caller's scope."""
+    try:
+        return api_queryset(declaration, rows, request.GET)
+    except ListError as exc:
+        raise ApplicationError(";".join(exc.messages)) from exc
+
+
+SORT_HELP = "排序列,前加 - 为倒序:"
+
+
 @router.get("/archive/access-log", response=list[AccessLogOut], summary="档案访问审计(管辖范围内,管理员)")
 @paginate(Pagination)
-def access_log(request: HttpRequest, scope: str = "", action: str = ""):
-    if scope:
-        scope = division_get(actor=request.user, code=scope).code
+def access_log(request: HttpRequest, scope: str = "", action: str = "",
+               sort: str = Query("", description=SORT_HELP + "at、user、action、worker、community")):
+    if scope:  # a division out of scope answers 404, as everywhere
+        division_get(actor=request.user, code=scope)
     if action and action not in AccessLog.Action.values:
         choices = "、".join(f"{a.value}({a.label})" for a in AccessLog.Action)
         raise ApplicationError(f"操作“{action}”无效,应为 {choices}", field="action")
-    return selectors.access_log_list(actor=request.user, scope=scope, action=action)
+    return _listed(ACCESS_LOG, request, selectors.access_log_list(actor=request.user))
 
 
 # ---- correction requests ----------------------------------------------------------------------------------------
@@ -498,8 +512,10 @@ def _status(status: str) -> str:
 
 @router.get("/archive/corrections", response=list[CorrectionOut], summary="更正申请(管辖范围内)")
 @paginate(Pagination)
-def corrections_all(request: HttpRequest, status: str = ""):
-    return selectors.correction_requests(actor=request.user, status=_status(status))
+def corrections_all(request: HttpRequest, status: str = "",
+                    sort: str = Query("", description=SORT_HELP + "requested_at、worker、community、status")):
+    _status(status)
+    return _listed(CORRECTIONS, request, selectors.correction_requests(actor=request.user))
 
 
 @router.get("/workers/{worker_id}/archive/corrections", response=list[CorrectionOut], summary="本人档案的更正申请")

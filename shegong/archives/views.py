@@ -17,7 +17,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -41,11 +40,13 @@ from shegong.archives.forms import (
     class_label,
     read_scan,
 )
+from shegong.archives.lists import ACCESS_LOG, corrections_list
 from shegong.archives.models import ArchiveRecord, Attachment, CorrectionRequest
 from shegong.archives.rules import archive_rules
 from shegong.common.divcodes import DivisionCodeError, normalize_code
 from shegong.common.errors import ApplicationError
 from shegong.common.history import history_entries
+from shegong.common.lists import run_list
 from shegong.common.models import AccessLog
 from shegong.common.pdf import PdfUnavailable, pdf_response, unavailable_response
 from shegong.org.models import Division
@@ -53,7 +54,6 @@ from shegong.org.selectors import division_ancestors, division_get, division_roo
 from shegong.people.models import Worker
 
 NOT_ALLOWED = "您可以查看但无权修改这份档案"
-PAGE_SIZE = 50
 # Service error fields that are called differently in the forms.
 FIELD_ALIASES = {"file": "scan"}
 
@@ -346,14 +346,12 @@ def _worker_only(request: HttpRequest) -> bool:
 def audit_index(request: HttpRequest) -> HttpResponse:
     if _worker_only(request):
         return redirect("archives:archive_access_log", pk=request.user.worker_id)  # type: ignore[union-attr]
-    action = request.GET.get("action", "").strip()
-    action = action if action in AccessLog.Action.values else ""
-    scope = "".join(ch for ch in request.GET.get("scope", "") if ch.isdigit())[:12]
-    qs = selectors.access_log_list(actor=request.user, scope=scope, action=action)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = "&".join(f"{k}={v}" for k, v in (("action", action), ("scope", scope)) if v)
+    result = run_list(ACCESS_LOG, request, selectors.access_log_list(actor=request.user))
+    if isinstance(result, HttpResponse):  # ?export=xlsx
+        return result
     return render(request, "archives/audit.html", {
-        "page": page, "action": action, "scope": scope, "query": query, "actions": AccessLog.Action.choices,
+        "list": result, "page": result.page, "action": request.GET.get("action", ""),
+        "scope": request.GET.get("scope", ""), "actions": AccessLog.Action.choices,
     })
 
 
@@ -407,17 +405,16 @@ def correction_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def correction_index(request: HttpRequest) -> HttpResponse:
-    status = request.GET.get("status", "").strip()
-    status = status if status in CorrectionRequest.Status.values else ""
     base = selectors.correction_requests(actor=request.user)
+    result = run_list(corrections_list(can_decide=may_anywhere(request.user, "change")), request, base)
+    if isinstance(result, HttpResponse):  # ?export=xlsx
+        return result
+    status = request.GET.get("status", "").strip()
     counts = dict(base.order_by().values_list("status").annotate(n=Count("id")))
-    page = Paginator(selectors.correction_requests(actor=request.user, status=status), PAGE_SIZE).get_page(
-        request.GET.get("page"))
     tabs = [("", "全部", sum(counts.values()))] + [(v, label, counts.get(v, 0))
                                                    for v, label in CorrectionRequest.Status.choices]
     return render(request, "archives/corrections.html", {
-        "page": page, "status": status, "tabs": tabs, "query": f"status={status}" if status else "",
-        "can_decide": may_anywhere(request.user, "change"),
+        "list": result, "page": result.page, "status": status, "tabs": tabs,
     })
 
 

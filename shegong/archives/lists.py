@@ -1,0 +1,110 @@
+"""The archive lists, declared once each (shegong.common.lists): the page, its workbook (?export=xlsx) and
+the API endpoint of the same rows. Names and communities only: no ID numbers or phones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
+
+from shegong.archives.filters import AccessLogFilter, CorrectionFilter
+from shegong.archives.models import CorrectionRequest
+from shegong.common.lists import Column, Exporter, ListDeclaration
+from shegong.common.models import AccessLog
+
+
+def _or_dash(path: str) -> Any:
+    def read(obj: Any) -> str:
+        value: Any = obj
+        for part in path.split("."):
+            value = getattr(value, part, None) if value is not None else None
+        return str(value) if value not in (None, "") else "—"
+
+    return read
+
+
+def _seconds(row: AccessLog) -> str:
+    return timezone.localtime(row.at).strftime("%Y-%m-%d %H:%M:%S")  # an audit reads to the second
+
+
+def _archive_link(row: Any) -> str:
+    return reverse("archives:archive_detail", args=[row.worker_id])
+
+
+def _worker_cell(row: AccessLog) -> Any:
+    """The worker's name linking to the archive; "—" for an access that concerned no worker."""
+    if row.worker is None:
+        return "—"
+    return format_html('<a href="{}">{}</a>', _archive_link(row), row.worker.name)
+
+
+ACCESS_LOG = ListDeclaration(
+    name="access_log", model=AccessLog, filterset=AccessLogFilter,
+    columns=[
+        Column("at", "时间", value=_seconds, sortable=True, order_by=("at",)),
+        Column("user", "用户", value=lambda r: str(r.user) if r.user_id else "—", sortable=True,
+               order_by=("user__username",)),
+        Column("action", "操作", value=lambda r: r.get_action_display(), sortable=True, order_by=("action",)),
+        Column("worker", "所涉人员", value=_or_dash("worker.name"), sortable=True, order_by=("worker__name",),
+               html=_worker_cell),
+        Column("community", "社区", value=_or_dash("worker.community.name"), sortable=True,
+               order_by=("worker__community__code",)),
+        Column("object", "对象", value=_or_dash("object_label")),
+        Column("ip", "IP 地址", value=_or_dash("ip"), css="mono"),
+    ],
+    ordering=("-at", "-id"),
+    export=Exporter(sheet="档案访问审计", filename="档案访问审计.xlsx"),
+)
+
+def _record_cell(c: CorrectionRequest) -> Any:
+    if c.record is None:
+        return "—"
+    return format_html('<a href="{}">{}</a>', reverse("archives:archive_record", args=[c.record.pk]), c.record.title)
+
+
+STATUS_TAGS: dict[str, str] = {CorrectionRequest.Status.PENDING: " amber", CorrectionRequest.Status.ACCEPTED: " green"}
+
+
+def _status(c: CorrectionRequest) -> Any:
+    return format_html('<span class="tag{}">{}</span>', STATUS_TAGS.get(c.status, ""), c.get_status_display())
+
+
+def _decision(c: CorrectionRequest, *, can_decide: bool) -> Any:
+    if c.status == CorrectionRequest.Status.PENDING:
+        if can_decide:
+            return format_html('<a class="btn small" href="{}?next={}">处理</a>',
+                               reverse("archives:archive_correction_decide", args=[c.pk]),
+                               reverse("archives:archive_corrections"))
+        return mark_safe('<span class="muted">等待管理员处理</span>')  # noqa: S308 - a constant
+    when = c.decided_at.strftime("%Y-%m-%d") if c.decided_at else ""
+    return format_html('{}<div class="muted" style="font-size:12px">{} {}</div>', c.decision_reason,
+                       c.decided_by or "", when)
+
+
+def corrections_list(*, can_decide: bool) -> ListDeclaration:
+    """The correction requests; the last column offers 处理 to a viewer who may decide somewhere."""
+    return ListDeclaration(
+        name="corrections", model=CorrectionRequest, filterset=CorrectionFilter,
+        columns=[
+            Column("requested_at", "申请时间", sortable=True),
+            Column("worker", "社区工作者", value="worker.name", sortable=True, order_by=("worker__name",),
+                   href=lambda c: _archive_link(c) + "#corrections"),
+            Column("community", "社区", value="worker.community.name", sortable=True,
+                   order_by=("worker__community__code",)),
+            Column("text", "更正内容", value=lambda c: Truncator(c.text).chars(80), export_value="text"),
+            Column("record", "涉及材料", value=_or_dash("record.title"), html=_record_cell),
+            Column("status", "状态", value=lambda c: c.get_status_display(), sortable=True, order_by=("status",),
+                   html=_status),
+            Column("decision", "处理意见", value="decision_reason",
+                   html=lambda c: _decision(c, can_decide=can_decide)),
+        ],
+        ordering=("-requested_at", "-id"),
+        export=Exporter(sheet="档案更正申请", filename="档案更正申请.xlsx"),
+    )
+
+
+CORRECTIONS = corrections_list(can_decide=False)  # the API's filter and sort (no buttons there)
