@@ -125,6 +125,14 @@ def check_passphrase(passphrase: str, *, new: bool) -> str:
 PASSPHRASE_ENV = "SHEGONG_BACKUP_PASSPHRASE"
 
 
+def add_passphrase_option(parser: Any, *, new: bool) -> None:
+    """The --passphrase-file option of `shegong backup` (new=True) and `shegong restore`, as
+    read_passphrase reads it."""
+    rule = f"(至少 {MIN_PASSPHRASE} 个字符)" if new else ""
+    parser.add_argument("--passphrase-file", metavar="FILE",
+                        help=f"从文件第一行读取备份口令{rule};否则用环境变量 {PASSPHRASE_ENV},再否则在终端询问")
+
+
 def read_passphrase(passphrase_file: str | None, *, new: bool, notice: Callable[[str], None] | None = None) -> str:
     """From --passphrase-file (its first line), else $SHEGONG_BACKUP_PASSPHRASE, else asked at the terminal
     (twice for a new backup)."""

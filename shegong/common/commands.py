@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
 from shegong.common.divcodes import DivisionCodeError, normalize_code
@@ -21,9 +21,15 @@ from shegong.common.errors import ApplicationError
 
 
 class SubcommandCommand(BaseCommand):
-    """A command of subcommands (`shegong user create …`, added with `parser.add_subparsers(dest="sub")`):
-    `handle` runs the method `_<sub>(opts)` in the site's language, and a service's refusal
-    (ApplicationError) becomes the command's error with the service's own Chinese message."""
+    """A command of subcommands (`shegong user create …`): the subclass adds them in `add_subcommands`
+    (`sub.add_parser("create", …)`), `handle` runs the method `_<sub>(opts)` in the site's language, and a
+    service's refusal (ApplicationError) becomes the command's error with the service's own Chinese message."""
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        self.add_subcommands(parser.add_subparsers(dest="sub", required=True))
+
+    def add_subcommands(self, sub: Any) -> None:
+        raise NotImplementedError
 
     def handle(self, *args: Any, **opts: Any) -> None:
         with translation.override(settings.LANGUAGE_CODE):

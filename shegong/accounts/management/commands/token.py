@@ -15,8 +15,7 @@ class Command(SubcommandCommand):
     help = ("API 令牌:token create USERNAME(打印令牌,只显示一次)| token list [USERNAME] | "
             "token revoke PREFIX | token revoke --user USERNAME --all")
 
-    def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="sub", required=True)
+    def add_subcommands(self, sub):
         create = sub.add_parser("create", help="为用户创建一个 API 令牌")
         create.add_argument("username")
         create.add_argument("--name", default="", help="用途说明")

@@ -47,8 +47,7 @@ class Command(SubcommandCommand):
     help = ("管理用户:user create USERNAME --role ROLE --scope CODE --password-stdin | user grant | "
             "user password | user deactivate | user activate | user ungrant | user history | user locks | user unlock")
 
-    def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="sub", required=True)
+    def add_subcommands(self, sub):
         create = sub.add_parser("create", help="创建用户并授予一个角色")
         create.add_argument("username")
         create.add_argument("--role", required=True,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from shegong.common.backup import MIN_PASSPHRASE, PASSPHRASE_ENV, BackupError, backup_create, read_passphrase
+from shegong.common.backup import BackupError, add_passphrase_option, backup_create, read_passphrase
 from shegong.common.commands import ReportingCommand
 
 
@@ -16,9 +16,7 @@ class Command(ReportingCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("target", metavar="FILE", help="备份文件,或一个已存在的目录")
-        parser.add_argument("--passphrase-file", metavar="FILE",
-                            help=f"从文件第一行读取备份口令(至少 {MIN_PASSPHRASE} 个字符);"
-                                 f"否则用环境变量 {PASSPHRASE_ENV},再否则在终端询问")
+        add_passphrase_option(parser, new=True)
         parser.add_argument("--keep", type=int, metavar="N",
                             help="目标是目录时,备份完成后只保留其中最新的 N 份 shegong-*.tar.gz")
         parser.add_argument("--overwrite", action="store_true", help="覆盖已存在的同名文件")

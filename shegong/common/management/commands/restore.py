@@ -7,8 +7,8 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from shegong.common.backup import (
-    PASSPHRASE_ENV,
     BackupError,
+    add_passphrase_option,
     backup_restore,
     backup_verify,
     pending_migrations,
@@ -23,8 +23,7 @@ class Command(ReportingCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("source", metavar="FILE", help="shegong backup 生成的备份文件")
-        parser.add_argument("--passphrase-file", metavar="FILE",
-                            help=f"从文件第一行读取备份口令;否则用环境变量 {PASSPHRASE_ENV},再否则在终端询问")
+        add_passphrase_option(parser, new=False)
         parser.add_argument("--yes", action="store_true", help="目标数据库已有数据时,确认用备份替换")
         parser.add_argument("--check", action="store_true",
                             help="只校验备份(校验和、口令)并列出内容,不恢复")
