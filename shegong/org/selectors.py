@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from shegong.access import Actor
 from shegong.access.scope import grant_scopes
 from shegong.common.divcodes import DivisionCodeError, ancestor_codes, normalize_code
+from shegong.common.rollup import rollup_children
 from shegong.org.models import Division
 
 
@@ -51,22 +52,11 @@ def division_roots(*, actor: Actor) -> QuerySet[Division]:
 
 
 def community_counts(*, divisions: list[Division], actor: Actor) -> dict[str, dict[str, int]]:
-    """For each division: communities and households below it, in one aggregate query."""
-    result: dict[str, dict[str, int]] = {d.code: {"communities": 0, "households": 0} for d in divisions}
-    if not divisions:
-        return result
-    rows = (
-        Division.objects.restrict(actor, "view")
-        .filter(level=Division.Level.COMMUNITY, is_active=True)
-        .filter(Q(*[Q(code__startswith=d.code) for d in divisions], _connector=Q.OR))
-        .values_list("code", "households")
-    )
-    for code, households in rows:
-        for d in divisions:
-            if code.startswith(d.code):
-                result[d.code]["communities"] += 1
-                result[d.code]["households"] += households or 0
-    return result
+    """For each division: communities and households below it (the one roll-up by division; one
+    grouped query per code length among `divisions`, usually one)."""
+    communities = Division.objects.restrict(actor, "view").filter(level=Division.Level.COMMUNITY, is_active=True)
+    return rollup_children(communities, "code", [d.code for d in divisions],
+                           communities=Count("id"), households=Sum("households"))
 
 
 def communities_count(*, actor: Actor) -> int:
