@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from operator import attrgetter
 from typing import Any
 
 from django.http import HttpRequest
@@ -8,6 +9,8 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
+from shegong.common.errors import ApplicationError
+from shegong.common.lists import ListError
 from shegong.common.pagination import Pagination
 from shegong.org.models import Division
 from shegong.org.selectors import division_get
@@ -31,6 +34,16 @@ class PostTypeOut(Schema):
     duties: list[list[str]]
 
 
+def related(path: str) -> Any:
+    """A ninja resolver reading `path` ("worker.name") from the object (one line per field, not four)."""
+    get = attrgetter(path)
+
+    def resolve(obj: Any) -> Any:
+        return get(obj)
+
+    return staticmethod(resolve)
+
+
 class AppointmentOut(Schema):
     id: int
     worker_id: int
@@ -45,25 +58,12 @@ class AppointmentOut(Schema):
     end_reason: str
     is_current: bool
 
-    @staticmethod
-    def resolve_worker_name(obj) -> str:
-        return obj.worker.name
-
-    @staticmethod
-    def resolve_community_code(obj) -> str:
-        return obj.community.code
-
-    @staticmethod
-    def resolve_community_name(obj) -> str:
-        return obj.community.name
-
-    @staticmethod
-    def resolve_post_type(obj) -> str:
-        return obj.post_type.code
-
-    @staticmethod
-    def resolve_post_name(obj) -> str:
-        return obj.post_type.name
+    # Each a related object's attribute (select_related by appointment_list/appointment_get).
+    resolve_worker_name = related("worker.name")
+    resolve_community_code = related("community.code")
+    resolve_community_name = related("community.name")
+    resolve_post_type = related("post_type.code")
+    resolve_post_name = related("post_type.name")
 
 
 # A database id: a larger number cannot name a row (and overflows the database's integer).
@@ -88,7 +88,7 @@ class AppointmentEndIn(Schema):
     end_reason: str = ""
 
 
-@router.get("/post-types", response=list[PostTypeOut], summary="岗位类型(第 4–6 章)", auth=None)
+@router.get("/post-types", response=list[PostTypeOut], summary="岗位类型(第 4–6 章)")
 def post_types(request: HttpRequest):
     return PostType.objects.all()
 
@@ -97,9 +97,14 @@ def post_types(request: HttpRequest):
 @paginate(Pagination)
 def appointments(request: HttpRequest, community: str = "",
                  worker_id: int | None = Query(None, ge=1, le=MAX_ID, description="人员 id"),
-                 post_type: str = "", current: bool | None = None):
-    return appointment_list(actor=request.user, community=community, worker_id=worker_id, post_type=post_type,
-                            current=current)
+                 post_type: str = "", current: bool | None = None,
+                 sort: str = Query("", description="排序列:worker、community、post_type、start_date、end_date,"
+                                                   "前加 - 为倒序")):
+    try:
+        return appointment_list(actor=request.user, community=community, worker_id=worker_id,
+                                post_type=post_type, current=current, sort=sort)
+    except ListError as exc:
+        raise ApplicationError(";".join(exc.messages), field="sort") from exc
 
 
 @router.get("/appointments/{appointment_id}", response=AppointmentOut, summary="任职详情")

@@ -8,9 +8,10 @@ from django.utils import timezone
 
 from shegong.access import Actor
 from shegong.common.divcodes import DivisionCodeError, normalize_code
+from shegong.common.lists import api_queryset
 from shegong.org.models import Division
+from shegong.staffing.lists import APPOINTMENTS
 from shegong.staffing.models import Appointment, PostType
-from shegong.staffing.services import post_type_code
 
 # Posts whose vacancy the home page shows (the community's 正职, clauses 4.2.1 and 4.3.2).
 VACANCY_POSTS = ("party_secretary", "rc_director")
@@ -19,22 +20,14 @@ VACANCY_PAGE_POSTS = ("party_secretary", "party_deputy_secretary", "rc_director"
 
 
 def appointment_list(*, actor: Actor, community: str = "", worker_id: int | None = None, post_type: str = "",
-                     current: bool | None = None) -> QuerySet[Appointment]:
-    qs = Appointment.objects.restrict(actor, "view").select_related("worker", "community", "post_type")
-    if community:
-        try:
-            qs = qs.filter(community__code__startswith=normalize_code(community))
-        except DivisionCodeError:
-            return qs.none()
-    if worker_id is not None:
-        qs = qs.filter(worker_id=worker_id)
-    if post_type:
-        qs = qs.filter(post_type__code=post_type_code(post_type))
-    if current is True:
-        qs = qs.active_on(timezone.localdate())
-    elif current is False:
-        qs = qs.filter(end_date__isnull=False)
-    return qs.order_by("community__code", "post_type__sort", "-start_date", "id")
+                     current: bool | None = None, sort: str = "") -> QuerySet[Appointment]:
+    """The appointments the actor may view, through the list's own filter and sort (staffing/lists.py) so
+    that the API and the roster export filter the same way. ListError (Chinese, naming the field) on a
+    sort key that is not a sortable column."""
+    params = {"community": community, "worker_id": "" if worker_id is None else str(worker_id),
+              "post_type": post_type, "current": "" if current is None else str(current).lower(), "sort": sort}
+    return api_queryset(APPOINTMENTS, Appointment.objects.restrict(actor, "view").select_related(
+        "worker", "community", "post_type"), params)
 
 
 def appointment_get(*, actor: Actor, pk: int, action: str = "view") -> Appointment:
@@ -60,13 +53,18 @@ def vacancy_queryset(*, actor: Actor, as_of: dt.date | None = None, posts: tuple
         .order_by("code")
 
 
+def post_type_names(codes: tuple[str, ...]) -> dict[str, str]:
+    """The posts' names by code (one query)."""
+    return dict(PostType.objects.filter(code__in=codes).values_list("code", "name"))
+
+
 class VacancyRows:
     """A sliceable sequence of {"division", "posts"} over vacancy_queryset, for Paginator: only the page's
     rows are read."""
 
     def __init__(self, qs: QuerySet[Division], posts: tuple[str, ...]) -> None:
         self.qs, self.posts = qs, posts
-        self.names = dict(PostType.objects.filter(code__in=posts).values_list("code", "name"))
+        self.names = post_type_names(posts)
 
     def count(self) -> int:
         return self.qs.count()

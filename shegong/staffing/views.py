@@ -29,6 +29,7 @@ from shegong.access import Forbidden, NotVisible, can, get_scoped
 from shegong.common.errors import ApplicationError, ConflictError
 from shegong.common.forms import conflict_form
 from shegong.common.history import history_entries
+from shegong.common.lists import run_list
 from shegong.common.pdf import PdfUnavailable, pdf_response, render_pdf, unavailable_response
 from shegong.common.versioning import history_at
 from shegong.org.models import Division
@@ -62,8 +63,9 @@ from shegong.staffing.descriptions import (
 )
 from shegong.staffing.exporters import write_report
 from shegong.staffing.forms import AppointForm, DescriptionForm, EndForm
+from shegong.staffing.lists import vacancies_list
 from shegong.staffing.models import Appointment, PostDescription, PostType
-from shegong.staffing.selectors import VACANCY_PAGE_POSTS, VacancyRows, posts_held, vacancy_queryset
+from shegong.staffing.selectors import VACANCY_PAGE_POSTS, post_type_names, posts_held, vacancy_queryset
 from shegong.staffing.services import appointment_create, appointment_end
 
 COMPLIANCE_PAGE_SIZE = 100
@@ -140,14 +142,17 @@ def compliance_export(request: HttpRequest) -> FileResponse:
 @login_required
 def vacancy_index(request: HttpRequest) -> HttpResponse:
     as_of, date_warning = _as_of(request)
+    posts = VACANCY_PAGE_POSTS
+    declaration = vacancies_list(post_type_names(posts), posts)
+    # The scope is the list's filter (VacancyFilter); the date changes the rows' annotations.
+    rows = vacancy_queryset(actor=request.user, as_of=as_of, posts=posts)
+    result = run_list(declaration, request, rows)
+    if isinstance(result, HttpResponse):  # ?export=xlsx
+        return result
     scope = request.GET.get("scope", "").strip()
-    rows = VacancyRows(vacancy_queryset(actor=request.user, as_of=as_of, posts=VACANCY_PAGE_POSTS, scope=scope),
-                       VACANCY_PAGE_POSTS)
-    page: Any = Paginator(rows, COMPLIANCE_PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
-    count = page.paginator.count
-    query = urlencode({k: v for k, v in {"scope": scope, "as_of": request.GET.get("as_of", "")}.items() if v})
     return render(request, "staffing/vacancies.html", {
-        "page": page, "count": count, "as_of": as_of, "date_warning": date_warning, "scope": scope, "query": query,
+        "list": result, "page": result.page, "count": result.count, "as_of": as_of, "date_warning": date_warning,
+        "scope": scope,
     })
 
 
