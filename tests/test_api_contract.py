@@ -99,6 +99,7 @@ AUTHENTICATED = [
     ("post", "/appointments", "new_appointment"),
     ("get", "/appointments/{a1}", None),
     ("post", "/appointments/{a1}/end", {"end_date": "2024-01-05"}),
+    ("get", "/post-types", None),
 ]
 
 BAD_AUTH = {
@@ -157,7 +158,7 @@ def test_401_without_a_valid_token(world, appts, kind, method, path, body):
     assert world.w1.name == "张三"
 
 
-@pytest.mark.parametrize("path", ["/post-types", "/openapi.json", "/docs"])
+@pytest.mark.parametrize("path", ["/openapi.json", "/docs"])
 def test_public_endpoints_need_no_token(db, path):
     resp = Client().get(BASE + path)
     assert resp.status_code == 200, resp.content[:300]
@@ -573,8 +574,8 @@ def test_divisions_filter_by_parent_and_level(world, prov):
 # --- post types, OpenAPI, encoding -------------------------------------------------------------------------------------
 
 
-def test_post_types(db):
-    resp = Client().get(BASE + "/post-types")
+def test_post_types(prov):
+    resp = call(prov, "get", "/post-types")
     assert resp.status_code == 200
     rows = {r["code"]: r for r in resp.json()}
     assert rows["party_secretary"]["name"] == "党组织书记"

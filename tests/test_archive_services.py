@@ -452,7 +452,7 @@ def test_every_kind_of_access_is_logged_with_the_worker(world):
 def test_correction_request_flow(world):
     record = doc(world, title="学历证明", archive_class=4)
     me = world.users["worker"]  # w1 themself
-    with pytest.raises(ApplicationError, match="只有本人"):
+    with pytest.raises(Forbidden, match="只有本人"):
         services.correction_request_create(actor=world.users["community"], worker=world.w1, text="x")
     with pytest.raises(ApplicationError, match="请写明"):
         services.correction_request_create(actor=me, worker=world.w1, text=" ")

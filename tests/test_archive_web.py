@@ -478,8 +478,10 @@ def test_correction_flow(world):
     req = CorrectionRequest.objects.get()
     assert (req.worker, req.record, req.status, req.requested_by) == (world.w1, r, "pending", world.users["worker"])
     # Only the worker themself asks; others get 403 (or 404 out of scope).
-    assert client_for(world, "community").post(url("archives:archive_correction_new", world.w1.pk),
-                                               {"text": "代为申请"}).status_code == 403
+    refused = client_for(world, "community").post(url("archives:archive_correction_new", world.w1.pk),
+                                                  {"text": "代为申请"})
+    assert refused.status_code == 403
+    assert services.NOT_SELF in refused.content.decode()  # the same words as the API's 403
     assert me.post(url("archives:archive_correction_new", world.w2.pk), {"text": "x"}).status_code == 404
     # The worker cannot decide; the training admin sees it but may not decide either.
     assert me.post(url("archives:archive_correction_decide", req.pk), {"decision": "accept", "reason": "x"}).status_code == 403

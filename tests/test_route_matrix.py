@@ -313,8 +313,8 @@ ROUTES: dict[str, Route] = {
     "GET /api/v1/communities/{code}": Route("community", com("/api/v1/communities/{code}")),
     "GET /api/v1/communities/{code}/compliance": Route("community", com("/api/v1/communities/{code}/compliance")),
     "GET /api/v1/compliance": Route(None, fixed("/api/v1/compliance"), "any"),
-    # The standard's catalogue of post types (clauses 4-6) is public reference data: no sign-in needed.
-    "GET /api/v1/post-types": Route(None, fixed("/api/v1/post-types"), "any", special={"anonymous": 200}),
+    # The standard's catalogue of post types (clauses 4-6): every signed-in caller, like the rest of the API.
+    "GET /api/v1/post-types": Route(None, fixed("/api/v1/post-types"), "any"),
     "GET /api/v1/workers": Route(None, fixed("/api/v1/workers"), "any"),
     # The user without a grant names a community it cannot see: 404 like any object outside the scope.
     "POST /api/v1/workers": Route(None, fixed("/api/v1/workers"), "change", _new_worker, success=201,
@@ -354,10 +354,10 @@ ROUTES: dict[str, Route] = {
     "GET /api/v1/archive/corrections": Route(None, fixed("/api/v1/archive/corrections"), "any"),
     "GET /api/v1/workers/{worker_id}/archive/corrections": Route("worker",
                                                                  w("/api/v1/workers/{pk}/archive/corrections")),
-    # Only the worker themself may ask; anyone else who sees the archive is told so (400 naming 本人).
+    # Only the worker themself may ask; anyone else who sees the archive is refused (403 naming 本人, as the page).
     "POST /api/v1/workers/{worker_id}/archive/corrections": Route(
         "worker", w("/api/v1/workers/{pk}/archive/corrections"), "self",
-        lambda d, r, t: {"text": "请更正学历", "record_id": d.records[t].pk}, success=201, refused=400),
+        lambda d, r, t: {"text": "请更正学历", "record_id": d.records[t].pk}, success=201),
     "POST /api/v1/archive/corrections/{request_id}/decide": Route(
         "worker", corr("/api/v1/archive/corrections/{pk}/decide"), "change",
         body({"accept": False, "reason": "经核对无误"})),

@@ -93,7 +93,7 @@ def test_reveal_answer_is_no_store(world, bearer):
 
 def test_anonymous_answers_are_not_forced_to_no_store(db):
     client = Client()
-    for url in ("/login/", "/api/v1/post-types", "/api/v1/openapi.json"):
+    for url in ("/login/", "/api/v1/openapi.json"):
         resp = client.get(url)
         assert resp.status_code == 200, url
         assert NO_STORE not in resp.get("Cache-Control", ""), url
@@ -103,11 +103,12 @@ def test_anonymous_answers_are_not_forced_to_no_store(db):
     assert NO_STORE not in resp.get("Cache-Control", "")
 
 
-def test_public_api_stays_cacheable_even_with_a_token(world, bearer):
-    """/post-types needs no token and holds no personal data: its answer is not marked."""
+def test_post_types_answer_a_token_holder_like_every_other_operation(world, bearer):
+    """/post-types asks for a token like the rest of the API (issue 10): its answer is a signed-in one."""
+    assert Client().get("/api/v1/post-types").status_code == 401
     resp = bearer.get("/api/v1/post-types")
     assert resp.status_code == 200
-    assert NO_STORE not in resp.get("Cache-Control", "")
+    assert resp["Cache-Control"] == NO_STORE
 
 
 def test_static_files_stay_cacheable(world, web, settings):

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from shegong.access import Actor, require
+from shegong.access import Actor, Forbidden, require
 from shegong.archives import storage
 from shegong.archives.models import (
     ArchiveClass,
@@ -51,6 +51,9 @@ DETAIL_MODELS: dict[str, type[models.Model]] = {
 DATE_FROM = {"education": "end_date", "work": "start_date", "qualification": "obtained_on", "sanction": "start_date"}
 RECORD_FIELDS = ("archive_class", "title", "date", "issuer", "notes", "required_item")
 DATE_FORM = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+NOT_SELF = "您无权为他人提出更正申请:只有本人可以对自己的档案提出更正申请"
 
 
 def _fail(message: str, field: str | None = None) -> ApplicationError:
@@ -490,7 +493,8 @@ def correction_request_create(*, actor: Actor, worker: Worker, text: str,
     """A worker asks to correct their own archive (个人信息保护法 第四十六条)."""
     text = (text or "").strip()
     if getattr(actor, "worker_id", None) != worker.pk:
-        raise _fail("只有本人可以对自己的档案提出更正申请", "worker")
+        # a refusal (403 on the page and in the API alike), not a wrong value in the request
+        raise Forbidden(NOT_SELF)
     if not text:
         raise _fail("请写明需要更正的内容", "text")
     if len(text) > 2000:

@@ -362,7 +362,7 @@ def audit_index(request: HttpRequest) -> HttpResponse:
 def correction_new(request: HttpRequest, pk: int) -> HttpResponse:
     worker = _worker(request, pk)
     if getattr(request.user, "worker_id", None) != worker.pk:
-        raise Forbidden("只有本人可以对自己的档案提出更正申请")
+        raise Forbidden(services.NOT_SELF)
     records = selectors.archive_records(worker=worker)
     form = CorrectionForm(request.POST or None, records=records)
     if request.method == "POST" and form.is_valid():

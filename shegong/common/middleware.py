@@ -24,7 +24,7 @@ class NoStoreMiddleware:
 
     Authenticated means a session user (AuthenticationMiddleware) or an API bearer token: the API's
     auth sets request.user while the view runs, so the check is made on the way out. Anonymous
-    responses (the login page, /api/v1/post-types, the OpenAPI document) and static files keep their
+    responses (the login page, the OpenAPI document) and static files keep their
     caching; WhiteNoise answers static files before this middleware, and STATIC_URL is skipped here too.
     """
 
