@@ -3,6 +3,7 @@ the template; and .xlsx exports of communities, workers and appointments."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -82,26 +83,27 @@ def roster_job(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "roster/job.html", context)
 
 
-@login_required
-@require_POST
-def roster_job_commit(request: HttpRequest, pk: int) -> HttpResponse:
+def _job_step(request: HttpRequest, pk: int, step: Callable[..., Any]) -> HttpResponse:
+    """Confirm or retry a job (the service decides who may), then back to the job's page with the refusal
+    or error as a message."""
     job = _job(request, pk)
     try:
-        import_job_commit(job=job, actor=request.user)
+        step(job=job, actor=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("roster:roster_job", pk=job.pk)
+
+
+@login_required
+@require_POST
+def roster_job_commit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _job_step(request, pk, import_job_commit)
 
 
 @login_required
 @require_POST
 def roster_job_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    job = _job(request, pk)
-    try:
-        import_job_retry(job=job, actor=request.user)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    return redirect("roster:roster_job", pk=job.pk)
+    return _job_step(request, pk, import_job_retry)
 
 
 @login_required
