@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import io
 
+from django.db import connection
 from django.db.models import Sum
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from shegong.access import restrict, system_actor
@@ -120,3 +122,16 @@ def test_division_page_worker_counts_per_child(world):
     for code in ("220102001", "220102002"):
         expected = Worker.objects.filter(community__code__startswith=code, status="在岗").count()
         assert workers.get(code, 0) == expected, code
+
+
+def test_api_list_query_count_does_not_grow_with_rows(world, api):
+    """The API answers fields the page does not show: its rows must not be the page's `.only()` ones
+    (each deferred field would be loaded row by row)."""
+    c = api(world.users["province"])
+    c.get("/api/v1/workers?limit=50")
+    with CaptureQueriesContext(connection) as small:
+        assert c.get("/api/v1/workers?limit=50").status_code == 200
+    more(world)
+    with CaptureQueriesContext(connection) as large:
+        assert c.get("/api/v1/workers?limit=50").status_code == 200
+    assert len(large.captured_queries) == len(small.captured_queries) <= 5
