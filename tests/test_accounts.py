@@ -11,9 +11,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
+from shegong.access import grant_codes
 from shegong.accounts import services
 from shegong.accounts.models import LoginLockEvent, User
+from shegong.accounts.selectors import user_role_names
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +73,16 @@ def test_lock_event_reads_well(world):
     event = LoginLockEvent(kind="lock", username="city", ip="127.0.0.1")
     assert str(event) == "锁定 city@127.0.0.1"
     assert str(LoginLockEvent(kind="unlock", username="", ip="127.0.0.1")) == "解除锁定 *@127.0.0.1"
+
+
+def test_role_names_and_scope_decisions_read_the_grants_once(world):
+    """The home page shows the roles and restricts its lists: one query for the grants serves both
+    (accounts reads the names from shegong.access's GrantScope rather than loading the grants again)."""
+    user = User.objects.get(pk=world.users["street"].pk)
+    with CaptureQueriesContext(connection) as ctx:
+        names = user_role_names(user)
+        codes = grant_codes(user, "change")
+    assert len(ctx.captured_queries) == 1
+    assert codes == ["220102001"]
+    assert len(names) == 1 and names[0].endswith(f"({world.c1.parent.name})")
+    assert user_role_names(User(is_superuser=True)) == ["系统管理员"]

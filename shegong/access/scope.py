@@ -35,6 +35,9 @@ class GrantScope:
     code: str
     actions: frozenset[str]
     self_only: bool
+    # for display only (the home page's "your roles"), read in the same query as the rest
+    role_name: str = ""
+    division_name: str = ""
 
 
 def _active(actor: Any) -> bool:
@@ -48,16 +51,16 @@ def grant_scopes(actor: Any) -> list[GrantScope]:
         return []
     cached: list[GrantScope] | None = getattr(actor, "_access_grants", None)
     if cached is None:
-        cached = [GrantScope(g.division.code, frozenset(g.role.actions), g.role.self_only)
+        cached = [GrantScope(g.division.code, frozenset(g.role.actions), g.role.self_only,
+                             role_name=g.role.name, division_name=g.division.name)
                   for g in grant_rows(actor)]
         actor._access_grants = cached
     return cached
 
 
 def grant_rows(actor: Any) -> list[Any]:
-    """The actor's Grant rows with role and division, loaded once per actor object and shared by
-    `grant_scopes` and by pages that show role names (accounts.selectors.user_grants): one query per
-    request, not two. For display only — decisions go through grant_scopes."""
+    """The actor's Grant rows with role and division, loaded once per actor object (the one query behind
+    `grant_scopes`, which also carries the role and division names that pages show)."""
     rows: list[Any] | None = getattr(actor, "_access_grant_rows", None)
     if rows is None:
         rows = list(actor.grants.select_related("role", "division")) if getattr(actor, "pk", None) else []

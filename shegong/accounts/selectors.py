@@ -1,34 +1,21 @@
 from __future__ import annotations
 
-from typing import Any
-
-from shegong.access.scope import grant_rows
+from shegong.access import Actor
+from shegong.access.scope import grant_scopes
 from shegong.accounts.models import ApiToken, Grant, Role, User
 from shegong.common.history import HistoryEntry, history_entries
 
 
-def user_grants(user: Any) -> list[Grant]:
-    """The user's grants with role and division, loaded once per user object (one query, shared with
-    shegong.access's scope decisions)."""
-    return grant_rows(user)
-
-
-def user_has_action(user: Any, action: str) -> bool:
-    """Whether any grant of the user allows the action somewhere (for showing buttons; the decision on a
-    row is shegong.access's)."""
-    if getattr(user, "is_superuser", False):
-        return True
-    # the grants already loaded for the role names (one query per request, not two)
-    return any(action in g.role.actions for g in user_grants(user))
-
-
-def user_role_names(user: Any) -> list[str]:
-    if getattr(user, "is_superuser", False):
+def user_role_names(actor: Actor) -> list[str]:
+    """The roles the signed-in actor holds, with where ("社区管理员(东风社区)"). Read from the grants that
+    shegong.access loads for its scope decisions (one query per request for both); whether the actor may
+    do something anywhere is shegong.access.may_anywhere's question."""
+    if getattr(actor, "is_superuser", False):
         return ["系统管理员"]
-    return [f"{g.role.name}({g.division.name})" for g in user_grants(user)]
+    return [f"{g.role_name}({g.division_name})" for g in grant_scopes(actor)]
 
 
-def access_history(user: Any, *, limit: int = 200) -> list[HistoryEntry]:
+def access_history(user: User, *, limit: int = 200) -> list[HistoryEntry]:
     """Who changed what this user may do, newest first: the account (created, activation, password
     changed — never the hash), grants given and removed, changes to the roles the user holds or held,
     API tokens created and revoked. Each entry names who acted (a user, or 系统 with the system actor's
