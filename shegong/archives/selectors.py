@@ -213,7 +213,11 @@ def _completeness_by_prefix(workers: QuerySet[Worker], length: int, codes: list[
     """One query: per worker, from their records that are not voided, are a required item and have a scan,
     a flag per item; then per code prefix of their community (the child division) the counts. The records
     are filtered first and joined to their scans (an EXISTS per worker and item took 0.4 s for a province
-    on SQLite, this 0.17 s)."""
+    on SQLite, this 0.17 s).
+
+    Raw SQL rather than shegong.common.rollup, because it is measurably faster: the same roll-up written
+    with rollup() and an EXISTS per item made /archives/ for the province 164 → 238 ms median (CPU 79 →
+    118 ms) and for a street 34 → 60 ms (bench/pages.py --communities 300 --workers 4000, SQLite, issue 10)."""
     q = connection.ops.quote_name
     record, attachment = ArchiveRecord._meta.db_table, Attachment._meta.db_table
     worker, division = Worker._meta.db_table, Division._meta.db_table
