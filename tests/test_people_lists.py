@@ -76,6 +76,9 @@ def test_sortable_columns_and_page_sizes_on_the_page(world):
     assert [size for size, _, _ in result.pager.sizes] == [25, 50, 100]
     body = resp.content.decode()
     assert 'aria-sort="ascending"' in body and "下一页" in body
+    first = result.objects[0]
+    assert f'<a href="/workers/{first.pk}/">' in body
+    assert f'<a href="/divisions/{first.community.code}/">{first.community.name}</a>' in body
 
 
 def test_a_wrong_filter_is_a_chinese_message_naming_the_field(world, api):
