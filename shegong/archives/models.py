@@ -256,10 +256,10 @@ class Sanction(RecordDetail):
         end = dt.date(year, month, min(self.start_date.day, calendar.monthrange(year, month)[1]))
         return max(end, one_year_after(timezone.localdate()))
 
-    def in_force(self, day: dt.date) -> bool:
-        if self.lifted_on and self.lifted_on <= day:
+    def in_force(self, as_of: dt.date) -> bool:
+        if self.lifted_on and self.lifted_on <= as_of:
             return False
-        return self.start_date <= day and (self.end_date is None or day <= self.end_date)
+        return self.start_date <= as_of and (self.end_date is None or as_of <= self.end_date)
 
 
 def attachment_path(sha256: str) -> str:

@@ -21,9 +21,9 @@ def _sixteenth_birthday(birth: dt.date) -> dt.date:
 
 
 def worker_date_errors(birth_date: dt.date | None, work_start_date: dt.date | None,
-                       post_start_date: dt.date | None, today: dt.date) -> dict[str, str]:
+                       post_start_date: dt.date | None, as_of: dt.date) -> dict[str, str]:
     """The rules of a worker's dates (also used by the roster import, which checks rows without models):
-    plausible (shegong/common/dates.py: not before 1900, not after today), not before the age of 16,
+    plausible (shegong/common/dates.py: not before 1900, not after `as_of`), not before the age of 16,
     and 社工岗入职 not before 参加工作."""
     errors: dict[str, str] = {}
     for field, label, value in (("birth_date", "出生日期", birth_date),
@@ -31,7 +31,7 @@ def worker_date_errors(birth_date: dt.date | None, work_start_date: dt.date | No
                                 ("post_start_date", "社工岗入职日期", post_start_date)):
         if value is None:
             continue
-        problem = date_error(value, label, as_of=today)
+        problem = date_error(value, label, as_of=as_of)
         if problem:
             errors[field] = problem
         elif field != "birth_date" and birth_date and value < _sixteenth_birthday(birth_date):

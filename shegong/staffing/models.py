@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import ClassVar
 
 from django.core.exceptions import ValidationError
@@ -48,9 +49,9 @@ class PostType(models.Model):
 
 
 class AppointmentQuerySet(RestrictedQuerySet):
-    def active_on(self, day) -> AppointmentQuerySet:
-        """Started on or before `day` and not ended by it."""
-        return self.filter(Q(start_date__lte=day) & (Q(end_date__isnull=True) | Q(end_date__gt=day)))
+    def active_on(self, as_of: dt.date) -> AppointmentQuerySet:
+        """Started on or before `as_of` and not ended by it."""
+        return self.filter(Q(start_date__lte=as_of) & (Q(end_date__isnull=True) | Q(end_date__gt=as_of)))
 
 
 AppointmentManager = models.Manager.from_queryset(AppointmentQuerySet)
