@@ -116,3 +116,18 @@ def test_completeness_workbook_of_an_empty_scope_has_the_headers(world):
     sheet = wb["档案齐全情况"]
     assert [c.value for c in sheet[1]][:4] == ["区划代码", "街道", "社区", "姓名"]
     assert sheet.max_row == 1
+
+
+def test_community_archives_list_sorts_and_exports(world):
+    """/archives/?parent=<community>: the community's workers with the items their archive lacks, a
+    declared list (sortable, paged) and the same rows as a workbook."""
+    extra = factories.WorkerFactory(name="阿丽", community=world.c2)
+    street = client_for(world.users["street"])
+    page = street.get("/archives/?parent=220102001002&sort=-name")
+    expected = sorted([("李四", world.w2.pk), ("阿丽", extra.pk)], reverse=True)  # by name, descending
+    assert [w.pk for w in page.context["list"].objects] == [pk for _, pk in expected]
+    assert (page.context["total"], page.context["complete"]) == (2, 0)
+    rows = sheet_rows(street.get("/archives/?parent=220102001002&sort=-name&export=xlsx"))
+    assert rows[0] == ("姓名", "状态", "缺少的必备材料")
+    assert [r[:2] for r in rows[1:]] == [(name, "缺 6 项") for name, _ in expected]
+    assert "近期免冠照片" in rows[1][2]

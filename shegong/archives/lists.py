@@ -7,14 +7,16 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
 from shegong.archives.filters import AccessLogFilter, CorrectionFilter
 from shegong.archives.models import CorrectionRequest
+from shegong.archives.rules import archive_rules
 from shegong.common.lists import Column, Exporter, ListDeclaration
 from shegong.common.models import AccessLog
+from shegong.people.models import Worker
 
 
 def _or_dash(path: str) -> Any:
@@ -33,6 +35,10 @@ def _seconds(row: AccessLog) -> str:
 
 def _archive_link(row: Any) -> str:
     return reverse("archives:archive_detail", args=[row.worker_id])
+
+
+def _archive_link_of_worker(worker: Any) -> str:
+    return reverse("archives:archive_detail", args=[worker.pk])
 
 
 def _worker_cell(row: AccessLog) -> Any:
@@ -108,3 +114,35 @@ def corrections_list(*, can_decide: bool) -> ListDeclaration:
 
 
 CORRECTIONS = corrections_list(can_decide=False)  # the API's filter and sort (no buttons there)
+
+
+def _missing(worker: Any) -> list[str]:
+    """The required items the worker's archive lacks (rows annotated by selectors.archive_flags)."""
+    return [item.name for item in archive_rules().required if not getattr(worker, f"has_{item.code}")]
+
+
+def _status_text(worker: Any) -> str:
+    n = len(_missing(worker))
+    return f"缺 {n} 项" if n else "齐备"
+
+
+def _missing_tag(worker: Any) -> Any:
+    n = len(_missing(worker))
+    return format_html('<span class="tag red">缺 {} 项</span>', n) if n else mark_safe(
+        '<span class="tag green">齐备</span>')  # noqa: S308 - a constant
+
+
+def _missing_items(worker: Any) -> Any:
+    return format_html_join(" ", '<span class="tag red">{}</span>', ((name,) for name in _missing(worker))) or "—"
+
+
+COMMUNITY_ARCHIVES = ListDeclaration(
+    name="community_archives", model=Worker,
+    columns=[
+        Column("name", "姓名", sortable=True, href=_archive_link_of_worker),
+        Column("complete", "状态", value=_status_text, html=_missing_tag),
+        Column("missing", "缺少的必备材料", value=lambda w: "、".join(_missing(w)), html=_missing_items),
+    ],
+    ordering=("name",),
+    export=Exporter(sheet="档案齐全情况", filename="社区档案齐全情况.xlsx"),
+)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from shegong.access import Actor, scope_q
@@ -269,3 +269,24 @@ def worker_completeness(*, actor: Actor, scope: str = "") -> list[WorkerComplete
     return [WorkerCompleteness(pk, name, code, community, street,
                                [item for item in rules.required if (pk, item.code) not in held])
             for pk, name, code, community, street in rows]
+
+
+def archive_flags(*, actor: Actor, scope: str) -> QuerySet[Worker]:
+    """The active workers the actor may view under the division code `scope`, each annotated has_<item>
+    per required item (a record not voided, with a scan): an EXISTS per item, evaluated for the rows
+    read only (a page of a community's list)."""
+    codes = [item.code for item in archive_rules().required]
+    flags = {f"has_{code}": Exists(ArchiveRecord.objects.filter(
+        worker=OuterRef("pk"), voided_at__isnull=True, required_item=code, attachments__isnull=False))
+        for code in codes}
+    return (Worker.objects.restrict(actor, "view").filter(status=Worker.Status.ACTIVE,
+                                                          community__code__startswith=scope)
+            .only("name", "status", "community_id").annotate(**flags))
+
+
+def archive_counts(flagged: QuerySet[Worker]) -> tuple[int, int]:
+    """(workers, workers holding every required item) of archive_flags rows: one aggregate query."""
+    names = [a for a in flagged.query.annotations if a.startswith("has_")]
+    totals = flagged.aggregate(n=Count("id"), complete=Count("id", filter=Q(**dict.fromkeys(names, True))))
+    return totals["n"], totals["complete"]
+

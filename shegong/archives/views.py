@@ -40,7 +40,7 @@ from shegong.archives.forms import (
     class_label,
     read_scan,
 )
-from shegong.archives.lists import ACCESS_LOG, corrections_list
+from shegong.archives.lists import ACCESS_LOG, COMMUNITY_ARCHIVES, corrections_list
 from shegong.archives.models import ArchiveRecord, Attachment, CorrectionRequest
 from shegong.archives.rules import archive_rules
 from shegong.common.divcodes import DivisionCodeError, normalize_code
@@ -457,10 +457,15 @@ def archive_index(request: HttpRequest) -> HttpResponse:
         return redirect("archives:archive_detail", pk=user.worker_id)  # type: ignore[union-attr]
     parent = _parent(request)
     rows: list[dict[str, Any]] = []
-    workers: list[selectors.WorkerCompleteness] = []
+    listed = None
     if parent is not None and parent.is_community:
-        workers = selectors.worker_completeness(actor=user, scope=parent.code)
-        n, complete = len(workers), sum(1 for w in workers if not w.missing)
+        # The community's workers, a declared list (sortable, paged, ?export=xlsx); the counts in one query.
+        flagged = selectors.archive_flags(actor=user, scope=parent.code)
+        result = run_list(COMMUNITY_ARCHIVES, request, flagged)
+        if isinstance(result, HttpResponse):
+            return result
+        listed = result
+        n, complete = selectors.archive_counts(flagged)
     else:
         rows = selectors.completeness_rates(actor=user, parent=parent)
         n, complete = sum(r["workers"] for r in rows), sum(r["complete"] for r in rows)
@@ -469,7 +474,7 @@ def archive_index(request: HttpRequest) -> HttpResponse:
     due = selectors.qualifications_due(actor=user)
     return render(request, "archives/index.html", {
         "parent": parent, "ancestors": division_ancestors(division=parent) if parent else [],
-        "rows": rows, "workers": workers, "required": archive_rules().required,
+        "rows": rows, "list": listed, "required": archive_rules().required,
         "total": n, "complete": complete, "percent": round(complete * 100 / n) if n else None,
         "due": due[:100], "due_count": len(due),
         "pending": selectors.correction_requests(actor=user, status=CorrectionRequest.Status.PENDING).count(),
