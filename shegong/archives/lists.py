@@ -116,24 +116,24 @@ def corrections_list(*, can_decide: bool) -> ListDeclaration:
 CORRECTIONS = corrections_list(can_decide=False)  # the API's filter and sort (no buttons there)
 
 
-def _missing(worker: Any) -> list[str]:
+def missing_items(worker: Any) -> list[str]:
     """The required items the worker's archive lacks (rows annotated by selectors.archive_flags)."""
     return [item.name for item in archive_rules().required if not getattr(worker, f"has_{item.code}")]
 
 
 def _status_text(worker: Any) -> str:
-    n = len(_missing(worker))
+    n = len(missing_items(worker))
     return f"缺 {n} 项" if n else "齐备"
 
 
 def _missing_tag(worker: Any) -> Any:
-    n = len(_missing(worker))
+    n = len(missing_items(worker))
     return format_html('<span class="tag red">缺 {} 项</span>', n) if n else mark_safe(
         '<span class="tag green">齐备</span>')  # noqa: S308 - a constant
 
 
 def _missing_items(worker: Any) -> Any:
-    return format_html_join(" ", '<span class="tag red">{}</span>', ((name,) for name in _missing(worker))) or "—"
+    return format_html_join(" ", '<span class="tag red">{}</span>', ((name,) for name in missing_items(worker))) or "—"
 
 
 COMMUNITY_ARCHIVES = ListDeclaration(
@@ -141,7 +141,7 @@ COMMUNITY_ARCHIVES = ListDeclaration(
     columns=[
         Column("name", "姓名", sortable=True, href=_archive_link_of_worker),
         Column("complete", "状态", value=_status_text, html=_missing_tag),
-        Column("missing", "缺少的必备材料", value=lambda w: "、".join(_missing(w)), html=_missing_items),
+        Column("missing", "缺少的必备材料", value=lambda w: "、".join(missing_items(w)), html=_missing_items),
     ],
     ordering=("name",),
     export=Exporter(sheet="档案齐全情况", filename="社区档案齐全情况.xlsx"),

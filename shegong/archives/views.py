@@ -40,7 +40,7 @@ from shegong.archives.forms import (
     class_label,
     read_scan,
 )
-from shegong.archives.lists import ACCESS_LOG, COMMUNITY_ARCHIVES, corrections_list
+from shegong.archives.lists import ACCESS_LOG, COMMUNITY_ARCHIVES, corrections_list, missing_items
 from shegong.archives.models import ArchiveRecord, Attachment, CorrectionRequest
 from shegong.archives.rules import archive_rules
 from shegong.common.divcodes import DivisionCodeError, normalize_code
@@ -465,7 +465,11 @@ def archive_index(request: HttpRequest) -> HttpResponse:
         if isinstance(result, HttpResponse):
             return result
         listed = result
-        n, complete = selectors.archive_counts(flagged)
+        n = result.count
+        if result.pager.num_pages == 1:  # the usual community: every worker is on the page, no query
+            complete = sum(1 for w in result.objects if not missing_items(w))
+        else:
+            complete = selectors.archive_counts(flagged)[1]
     else:
         rows = selectors.completeness_rates(actor=user, parent=parent)
         n, complete = sum(r["workers"] for r in rows), sum(r["complete"] for r in rows)
