@@ -1,7 +1,7 @@
 """Scope: which rows an actor may view, change or reveal.
 
 A scoped model declares where its rows lie in the division tree (class attributes, usually set through
-`shegong.common.models.ScopedModel`):
+`shegong.access.models.ScopedModel` or `ScopeDeclaration`):
 
 - `scope_field` — the path to the division code that places a row ("community__code");
 - `owner_field` — where a row belongs to one person, the path to that Worker ("worker"); a grant whose
