@@ -12,7 +12,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from shegong.access import Actor, Forbidden, is_system, require, system_actor
+from shegong.access import (
+    Actor,
+    require,
+    require_operator,
+    require_self_or_operator,
+    system_actor,
+)
 from shegong.accounts.models import ApiToken, Grant, LoginLockEvent, Role, User
 from shegong.accounts.roles import ROLES
 from shegong.accounts.throttle import current_locks, release_attempts
@@ -123,14 +129,12 @@ def user_activate(*, user: User, actor: Actor) -> None:
 
 def _require_admin(actor: Actor, message: str) -> None:
     """Accounts and roles as a whole are the operator's: a command (a system actor) or a superuser."""
-    if not (is_system(actor) or getattr(actor, "is_superuser", False)):
-        raise Forbidden(message)
+    require_operator(actor, message)
 
 
 def _require_admin_or_self(actor: Actor, user: User) -> None:
     """One's own password and tokens, or the operator's."""
-    if getattr(actor, "pk", None) != user.pk or not getattr(actor, "is_authenticated", False):
-        _require_admin(actor, f"您只能管理自己的密码和令牌,不能管理 {user.username} 的")
+    require_self_or_operator(actor, user.pk, f"您只能管理自己的密码和令牌,不能管理 {user.username} 的")
 
 
 def _role(code: str) -> Role:
@@ -152,12 +156,20 @@ def _scope_division(scope: str) -> Division:
         raise ApplicationError(f"区划 {code} 不存在", field="scope") from exc
 
 
-@transaction.atomic
-def grant_add(*, user: User, role: str, scope: str, actor: Actor) -> Grant:
+def _grant_on(*, user: User, role: str, scope: str, actor: Actor,
+              refusal: str) -> tuple[Role, Division, Grant | None]:
+    """The role and division a grant command names, checked (the actor must be allowed to change that
+    division; `refusal` names it as {division}), and the user's grant of that role there, if any."""
     role_obj = _role(role)
     division = _scope_division(scope)
-    require(actor, "change", division, message=f"您无权在“{division.name}”授予角色")
-    grant = Grant.objects.filter(user=user, role=role_obj, division=division).first()
+    require(actor, "change", division, message=refusal.format(division=division.name))
+    return role_obj, division, Grant.objects.filter(user=user, role=role_obj, division=division).first()
+
+
+@transaction.atomic
+def grant_add(*, user: User, role: str, scope: str, actor: Actor) -> Grant:
+    role_obj, division, grant = _grant_on(user=user, role=role, scope=scope, actor=actor,
+                                          refusal="您无权在“{division}”授予角色")
     if grant is None:
         grant = Grant(user=user, role=role_obj, division=division)
         stamp(grant, actor=actor, reason="授予角色")
@@ -172,10 +184,8 @@ def grant_add(*, user: User, role: str, scope: str, actor: Actor) -> Grant:
 @transaction.atomic
 def grant_remove(*, user: User, role: str, scope: str, actor: Actor) -> Grant:
     """Remove one grant; its history keeps a "-" row with who removed it and when."""
-    role_obj = _role(role)
-    division = _scope_division(scope)
-    require(actor, "change", division, message=f"您无权收回“{division.name}”的角色授权")
-    grant = Grant.objects.filter(user=user, role=role_obj, division=division).first()
+    role_obj, division, grant = _grant_on(user=user, role=role, scope=scope, actor=actor,
+                                          refusal="您无权收回“{division}”的角色授权")
     if grant is None:
         raise ApplicationError(f"用户 {user.username} 没有 {role_obj.name}({division.name})授权", field="role")
     stamp(grant, actor=actor, reason="收回授权")

@@ -53,6 +53,8 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
+from shegong.common.commands import ReportingCommand
+
 FORMAT = "shegong-backup"
 VERSION = 1
 MIN_PASSPHRASE = 12
@@ -125,12 +127,27 @@ def check_passphrase(passphrase: str, *, new: bool) -> str:
 PASSPHRASE_ENV = "SHEGONG_BACKUP_PASSPHRASE"
 
 
-def add_passphrase_option(parser: Any, *, new: bool) -> None:
-    """The --passphrase-file option of `shegong backup` (new=True) and `shegong restore`, as
-    read_passphrase reads it."""
-    rule = f"(至少 {MIN_PASSPHRASE} 个字符)" if new else ""
-    parser.add_argument("--passphrase-file", metavar="FILE",
-                        help=f"从文件第一行读取备份口令{rule};否则用环境变量 {PASSPHRASE_ENV},再否则在终端询问")
+class BackupFileCommand(ReportingCommand):
+    """What `shegong backup FILE` and `shegong restore FILE` share: the file, the --passphrase-file option
+    as `passphrase()` reads it (with a warning when others can read that file), then the command's own
+    options (`add_options`). `new`: the passphrase of a new backup, held to MIN_PASSPHRASE characters and
+    asked twice at the terminal."""
+
+    new = False
+    file_help = ""
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("file", metavar="FILE", help=self.file_help)
+        rule = f"(至少 {MIN_PASSPHRASE} 个字符)" if self.new else ""
+        parser.add_argument("--passphrase-file", metavar="FILE",
+                            help=f"从文件第一行读取备份口令{rule};否则用环境变量 {PASSPHRASE_ENV},再否则在终端询问")
+        self.add_options(parser)
+
+    def add_options(self, parser: Any) -> None:
+        """The command's own options, after the file and the passphrase."""
+
+    def passphrase(self, opts: dict[str, Any]) -> str:
+        return read_passphrase(opts["passphrase_file"], new=self.new, notice=self._warn)
 
 
 def read_passphrase(passphrase_file: str | None, *, new: bool, notice: Callable[[str], None] | None = None) -> str:

@@ -77,6 +77,14 @@ def user_named(username: str, *, active: bool = False) -> Any:
     return user
 
 
+def user_subcommand(sub: Any, name: str, description: str) -> Any:
+    """A subcommand about one account (`user password USERNAME`, `token create USERNAME`): its parser,
+    with the user name as its first argument, for the caller to add the rest."""
+    parser = sub.add_parser(name, help=description)
+    parser.add_argument("username")
+    return parser
+
+
 def display_width(text: str) -> int:
     """Columns the text takes in a terminal: a wide (CJK) or full-width character takes two."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

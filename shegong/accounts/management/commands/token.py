@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from shegong.access import system_actor
 from shegong.accounts.services import token_create, token_list, token_revoke, token_revoke_all, token_status
-from shegong.common.commands import SubcommandCommand, table_lines, user_named
+from shegong.common.commands import SubcommandCommand, table_lines, user_named, user_subcommand
 
 
 def _when(value) -> str:
@@ -16,8 +16,7 @@ class Command(SubcommandCommand):
             "token revoke PREFIX | token revoke --user USERNAME --all")
 
     def add_subcommands(self, sub):
-        create = sub.add_parser("create", help="为用户创建一个 API 令牌")
-        create.add_argument("username")
+        create = user_subcommand(sub, "create", "为用户创建一个 API 令牌")
         create.add_argument("--name", default="", help="用途说明")
         create.add_argument("--days", type=int, default=None,
                             help=f"有效天数(默认 {settings.API_TOKEN_DAYS},即 SHEGONG_TOKEN_DAYS;0 为不过期)")

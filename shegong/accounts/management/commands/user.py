@@ -19,7 +19,7 @@ from shegong.accounts.services import (
     user_set_password,
 )
 from shegong.common.codes import normalize_text
-from shegong.common.commands import SubcommandCommand, user_named
+from shegong.common.commands import SubcommandCommand, user_named, user_subcommand
 from shegong.common.crypto import search_hash
 
 
@@ -37,8 +37,8 @@ def _worker_by_id_number(raw: str) -> Any:
 
 
 def _role_on_scope(parser: Any) -> None:
-    """A subcommand about one grant of a user: the user, the role and the division it covers."""
-    parser.add_argument("username")
+    """A subcommand about one grant of a user (its user name is already there): the role and the
+    division it covers."""
     parser.add_argument("--role", required=True)
     parser.add_argument("--scope", required=True)
 
@@ -48,25 +48,20 @@ class Command(SubcommandCommand):
             "user password | user deactivate | user activate | user ungrant | user history | user locks | user unlock")
 
     def add_subcommands(self, sub):
-        create = sub.add_parser("create", help="创建用户并授予一个角色")
-        create.add_argument("username")
+        create = user_subcommand(sub, "create", "创建用户并授予一个角色")
         create.add_argument("--role", required=True,
                             help="civil_affairs / street_admin / community_admin / training_admin / worker")
         create.add_argument("--scope", required=True, help="区划代码(自然长度或 12 位)")
         create.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
         create.add_argument("--name", default="", help="显示姓名")
         create.add_argument("--worker-id-number", default="", help="worker 角色:关联的社区工作者身份证号")
-        _role_on_scope(sub.add_parser("grant", help="给已有用户再授予一个角色"))
-        password = sub.add_parser("password", help="设置新密码(从标准输入读取);该用户的 API 令牌全部吊销")
-        password.add_argument("username")
+        _role_on_scope(user_subcommand(sub, "grant", "给已有用户再授予一个角色"))
+        password = user_subcommand(sub, "password", "设置新密码(从标准输入读取);该用户的 API 令牌全部吊销")
         password.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
-        deactivate = sub.add_parser("deactivate", help="停用账号:不能再登录,API 令牌全部吊销")
-        deactivate.add_argument("username")
-        activate = sub.add_parser("activate", help="重新启用账号(旧令牌仍为吊销)")
-        activate.add_argument("username")
-        _role_on_scope(sub.add_parser("ungrant", help="收回用户的一个角色授权(记入历史)"))
-        history = sub.add_parser("history", help="谁在何时改变了该用户能做什么:授权、角色、令牌、启用/停用")
-        history.add_argument("username")
+        user_subcommand(sub, "deactivate", "停用账号:不能再登录,API 令牌全部吊销")
+        user_subcommand(sub, "activate", "重新启用账号(旧令牌仍为吊销)")
+        _role_on_scope(user_subcommand(sub, "ungrant", "收回用户的一个角色授权(记入历史)"))
+        history = user_subcommand(sub, "history", "谁在何时改变了该用户能做什么:授权、角色、令牌、启用/停用")
         history.add_argument("--limit", type=int, default=200, help="最多显示多少条(默认 200)")
         sub.add_parser("locks", help="列出现在的登录锁定")
         unlock = sub.add_parser("unlock", help="解除登录锁定(记入审计日志)")

@@ -6,25 +6,24 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from shegong.common.backup import BackupError, add_passphrase_option, backup_create, read_passphrase
-from shegong.common.commands import ReportingCommand
+from shegong.common.backup import BackupError, BackupFileCommand, backup_create
 
 
-class Command(ReportingCommand):
+class Command(BackupFileCommand):
     help = ("备份数据库、上传的扫描件和密钥(密钥用备份口令加密)到一个文件:shegong backup 文件或目录。"
             "给出目录时在其中按时间命名(shegong-YYYYMMDD-HHMMSS.tar.gz)。见 docs/backup.md")
 
-    def add_arguments(self, parser):
-        parser.add_argument("target", metavar="FILE", help="备份文件,或一个已存在的目录")
-        add_passphrase_option(parser, new=True)
+    file_help = "备份文件,或一个已存在的目录"
+    new = True
+
+    def add_options(self, parser):
         parser.add_argument("--keep", type=int, metavar="N",
                             help="目标是目录时,备份完成后只保留其中最新的 N 份 shegong-*.tar.gz")
         parser.add_argument("--overwrite", action="store_true", help="覆盖已存在的同名文件")
 
     def handle(self, *args, **opts):
         try:
-            passphrase = read_passphrase(opts["passphrase_file"], new=True, notice=self._warn)
-            result = backup_create(target=Path(opts["target"]), passphrase=passphrase, keep=opts["keep"],
+            result = backup_create(target=Path(opts["file"]), passphrase=self.passphrase(opts), keep=opts["keep"],
                                    overwrite=opts["overwrite"], progress=self._progress)
         except BackupError as exc:
             raise CommandError(str(exc)) from None

@@ -8,30 +8,28 @@ from django.core.management.base import CommandError
 
 from shegong.common.backup import (
     BackupError,
-    add_passphrase_option,
+    BackupFileCommand,
     backup_restore,
     backup_verify,
     pending_migrations,
-    read_passphrase,
 )
-from shegong.common.commands import ReportingCommand
 
 
-class Command(ReportingCommand):
+class Command(BackupFileCommand):
     help = ("从备份文件恢复数据库、上传的扫描件和密钥(var/keys.json):shegong restore 文件 [--yes]。"
             "先完整校验,校验不过什么也不改。请先停止服务。见 docs/backup.md")
 
-    def add_arguments(self, parser):
-        parser.add_argument("source", metavar="FILE", help="shegong backup 生成的备份文件")
-        add_passphrase_option(parser, new=False)
+    file_help = "shegong backup 生成的备份文件"
+
+    def add_options(self, parser):
         parser.add_argument("--yes", action="store_true", help="目标数据库已有数据时,确认用备份替换")
         parser.add_argument("--check", action="store_true",
                             help="只校验备份(校验和、口令)并列出内容,不恢复")
 
     def handle(self, *args, **opts):
-        source = Path(opts["source"])
+        source = Path(opts["file"])
         try:
-            passphrase = read_passphrase(opts["passphrase_file"], new=False, notice=self._warn)
+            passphrase = self.passphrase(opts)
             if opts["check"]:
                 verified = backup_verify(source, passphrase)
                 self._describe(verified.manifest)
