@@ -20,10 +20,15 @@ from shegong.access import (
     NotVisible,
     SystemActor,
     can,
+    can_at,
     get_scoped,
     grant_codes,
+    is_operator,
     require,
+    require_operator,
+    require_self_or_operator,
     restrict,
+    scope_roots,
     system_actor,
 )
 from shegong.archives import services as archive_services
@@ -235,3 +240,45 @@ def test_none_as_actor_is_refused_at_run_time(world):
     with pytest.raises(Forbidden):
         staffing_services.appointment_end(appointment=a, end_date=dt.date(2022, 1, 1), actor=None)  # type: ignore[arg-type]
     assert Appointment.objects.get(pk=a.pk).end_date is None
+
+
+# ---- the operator, one's own things, rows that are not objects yet -------------------------------------
+
+
+def test_the_operator_is_a_system_actor_or_a_superuser_and_nobody_else(world, django_user_model):
+    admin = django_user_model.objects.create_superuser("root", password="Test-pass-2021-root")
+    assert is_operator(system_actor("command")) and is_operator(admin)
+    for role in ("province", "street", "worker", "nobody"):
+        assert not is_operator(world.users[role])
+        with pytest.raises(Forbidden, match="只有系统管理员"):
+            require_operator(world.users[role], "只有系统管理员可以这样做")
+    require_operator(admin, "只有系统管理员可以这样做")
+
+
+def test_ones_own_things_or_the_operators(world):
+    street, community = world.users["street"], world.users["community"]
+    require_self_or_operator(street, street.pk, "只能处理自己的")
+    require_self_or_operator(system_actor("job"), street.pk, "只能处理自己的")
+    with pytest.raises(Forbidden, match="只能处理自己的"):
+        require_self_or_operator(community, street.pk, "只能处理自己的")
+    with pytest.raises(Forbidden):
+        require_self_or_operator(community, None, "只能处理自己的")
+
+
+@pytest.mark.parametrize(("role", "code", "expected"), [
+    ("street", "220102001002", True),      # under the street
+    ("street", "220102002001", False),     # the neighbouring street
+    ("community", "220102001001", True),
+    ("community", "220102001002", False),
+    ("training", "220102001001", False),   # view only
+    ("worker", "220102001001", False),     # self-only grants never cover a division
+    ("nobody", "220102001001", False),
+])
+def test_can_at_a_code_follows_the_change_grants(world, role, code, expected):
+    assert can_at(world.users[role], "change", code) is expected
+
+
+def test_scope_roots(world):
+    assert scope_roots(system_actor("command")) is None
+    assert scope_roots(world.users["street"]) == ["220102001"]
+    assert scope_roots(world.users["nobody"]) == []

@@ -20,16 +20,22 @@ from shegong.access.errors import Forbidden, NotVisible
 from shegong.access.scope import (
     actions_anywhere,
     can,
+    can_at,
     get_scoped,
     grant_codes,
+    is_operator,
     may_anywhere,
     require,
+    require_operator,
+    require_self_or_operator,
     restrict,
     scope_q,
+    scope_roots,
 )
 
 __all__ = [
     "Actor", "SystemActor", "actor_label", "is_system", "system_actor",
     "Forbidden", "NotVisible",
-    "actions_anywhere", "can", "get_scoped", "grant_codes", "may_anywhere", "require", "restrict", "scope_q",
+    "actions_anywhere", "can", "can_at", "get_scoped", "grant_codes", "is_operator", "may_anywhere", "require",
+    "require_operator", "require_self_or_operator", "restrict", "scope_q", "scope_roots",
 ]

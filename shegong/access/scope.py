@@ -77,6 +77,39 @@ def _unlimited(actor: Any) -> bool:
     return _active(actor) and bool(getattr(actor, "is_superuser", False))
 
 
+def is_operator(actor: Any) -> bool:
+    """The operator of the installation: a system actor (a command, an import, a job) or an active superuser.
+    Accounts and roles as a whole, the reference division codes and other people's import jobs are theirs."""
+    return _unlimited(actor)
+
+
+def require_operator(actor: Any, message: str) -> None:
+    """Raise Forbidden unless the actor is the operator."""
+    if not is_operator(actor):
+        raise Forbidden(message)
+
+
+def require_self_or_operator(actor: Any, owner_pk: Any, message: str) -> None:
+    """One's own things (password, tokens, uploads) — or the operator's."""
+    if not (is_operator(actor) or (_active(actor) and owner_pk is not None and getattr(actor, "pk", None) == owner_pk)):
+        raise Forbidden(message)
+
+
+def can_at(actor: Any, action: str, code: str) -> bool:
+    """Whether the actor holds `action` over the division with this code (for rows that are not objects
+    yet, e.g. the lines of an import): a grant on the division or above it, or the operator."""
+    if is_operator(actor):
+        return True
+    return any(code.startswith(prefix) for prefix in grant_codes(actor, action))
+
+
+def scope_roots(actor: Any) -> list[str] | None:
+    """The division codes at the top of the actor's view scope; None means the whole tree (the operator)."""
+    if is_operator(actor):
+        return None
+    return [g.code for g in grant_scopes(actor)]
+
+
 def actions_anywhere(actor: Any) -> set[str]:
     """Every action the actor holds somewhere (for menus and buttons, never for a decision on a row)."""
     if _unlimited(actor):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from shegong.access import Actor
+from shegong.access import Actor, is_operator
 from shegong.access.scope import grant_scopes
 from shegong.accounts.models import ApiToken, Grant, Role, User
 from shegong.common.history import HistoryEntry, history_entries
@@ -10,7 +10,7 @@ def user_role_names(actor: Actor) -> list[str]:
     """The roles the signed-in actor holds, with where ("社区管理员(东风社区)"). Read from the grants that
     shegong.access loads for its scope decisions (one query per request for both); whether the actor may
     do something anywhere is shegong.access.may_anywhere's question."""
-    if getattr(actor, "is_superuser", False):
+    if is_operator(actor):
         return ["系统管理员"]
     return [f"{g.role_name}({g.division_name})" for g in grant_scopes(actor)]
 

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from shegong.access import Actor
-from shegong.access.scope import grant_scopes
+from shegong.access import Actor, scope_roots
 from shegong.common.divcodes import DivisionCodeError, ancestor_codes, normalize_code
 from shegong.common.rollup import rollup_children
 from shegong.org.models import Division
@@ -46,9 +45,10 @@ def division_ancestors(*, division: Division) -> list[Division]:
 def division_roots(*, actor: Actor) -> QuerySet[Division]:
     """The top divisions of a user's scope: those whose parent is outside it."""
     visible = Division.objects.restrict(actor, "view").filter(is_active=True)
-    if getattr(actor, "is_superuser", False):
+    roots = scope_roots(actor)
+    if roots is None:
         return visible.filter(parent__isnull=True)
-    return visible.filter(code__in=[g.code for g in grant_scopes(actor)])
+    return visible.filter(code__in=roots)
 
 
 def community_counts(*, divisions: list[Division], actor: Actor) -> dict[str, dict[str, int]]:

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from shegong.access import Actor, Forbidden, is_system, require
+from shegong.access import Actor, require, require_operator
 from shegong.common.divcodes import (
     DivisionCodeError,
     ancestor_codes,
@@ -42,8 +42,8 @@ def _require_above(actor: Actor, code: str) -> None:
     message = f"您无权在区划 {code} 之上建立区划"
     if nearest is not None:
         require(actor, "change", nearest, message=message)
-    elif not (is_system(actor) or getattr(actor, "is_superuser", False)):
-        raise Forbidden(message)
+    else:
+        require_operator(actor, message)
 
 
 def _code(value: str) -> str:
@@ -118,8 +118,7 @@ def division_update(*, division: Division, actor: Actor, reason: str = "", **att
 def division_load_reference(*, prefix: str = "", actor: Actor) -> int:
     """Create the shipped GB/T 2260 divisions of Jilin (province, cities, counties) that are missing
     (the province itself: only a superuser or a system actor)."""
-    if not (is_system(actor) or getattr(actor, "is_superuser", False)):
-        raise Forbidden("只有系统管理员可以载入 GB/T 2260 区划代码")
+    require_operator(actor, "只有系统管理员可以载入 GB/T 2260 区划代码")
     reference = reference_names()
     existing = set(Division.objects.filter(code__in=list(reference)).values_list("code", flat=True))
     created = 0

@@ -19,7 +19,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from shegong.access import Actor, grant_codes, is_system
+from shegong.access import Actor, can_at
 from shegong.common.bulk import fast_insert, history_insert, new_rows_factory
 from shegong.common.codes import choice_lookup
 from shegong.common.crypto import mask_id_number, search_hash
@@ -151,7 +151,6 @@ class RosterImport:
         self.limits = lim or limits()
         self.result = ImportResult()
         self.tables: list[ParsedTable] = []
-        self._scope: list[str] | None = None
         self.today = timezone.localdate()
 
     # ---- reporting ------------------------------------------------------------------------------
@@ -192,11 +191,7 @@ class RosterImport:
     def in_scope(self, code: str) -> bool:
         # A system actor (`shegong import` without --user) or a superuser imports anywhere; a user within
         # the divisions where they hold `change` (shegong.access, the same grants as every page).
-        if is_system(self.actor) or getattr(self.actor, "is_superuser", False):
-            return True
-        if self._scope is None:
-            self._scope = grant_codes(self.actor, "change")
-        return any(code.startswith(prefix) for prefix in self._scope)
+        return can_at(self.actor, "change", code)
 
     # ---- parsing --------------------------------------------------------------------------------
 

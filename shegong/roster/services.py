@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from shegong.access import Actor, Forbidden, is_system
+from shegong.access import Actor, Forbidden, require_self_or_operator
 from shegong.common.errors import ApplicationError
 from shegong.common.history import person
 from shegong.roster.imports import ImportResult, import_roster
@@ -49,8 +49,7 @@ def import_job_create(*, actor: Actor, filename: str, data: bytes) -> ImportJob:
 
 def _require_own_job(actor: Actor, job: ImportJob) -> None:
     """An upload is confirmed or validated again by whoever uploaded it, or by the operator."""
-    if not (is_system(actor) or getattr(actor, "is_superuser", False) or getattr(actor, "pk", None) == job.user_id):
-        raise Forbidden("只能处理自己上传的花名册")
+    require_self_or_operator(actor, job.user_id, "只能处理自己上传的花名册")
 
 
 def import_job_commit(*, job: ImportJob, actor: Actor) -> ImportJob:
