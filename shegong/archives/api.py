@@ -97,17 +97,23 @@ def _details(record: ArchiveRecord) -> dict[str, Any] | None:
     return data
 
 
-class RecordOut(Schema):
-    id: int
-    worker_id: int
+class CatalogueFields(Schema):
+    """What a record and a catalogue entry both say (clause 5.2's catalogue columns). Declared once;
+    the subclasses' own fields follow these in the JSON (the key order is no contract)."""
+
     archive_class: int = Field(description="档案类别 1–10")
     class_name: str
-    kind: str = Field(description="document / education / work / qualification / reward / sanction")
-    kind_name: str
     title: str = Field(description="材料名称")
     date: dt.date | None = Field(description="材料日期")
     issuer: str = Field(description="形成单位")
     notes: str
+
+
+class RecordOut(CatalogueFields):
+    id: int
+    worker_id: int
+    kind: str = Field(description="document / education / work / qualification / reward / sanction")
+    kind_name: str
     required_item: str = Field(description="必备材料代码(见 archive_rules.toml)")
     voided: bool
     voided_at: dt.datetime | None
@@ -142,14 +148,8 @@ class RecordOut(Schema):
         return _details(obj)
 
 
-class EntryOut(Schema):
-    archive_class: int = Field(description="档案类别 1–10")
-    class_name: str
+class EntryOut(CatalogueFields):
     number: int = Field(description="类内序号(作废的材料不编号,为 0)")
-    title: str
-    date: dt.date | None
-    issuer: str
-    notes: str
     source: str = Field(description="record(档案材料) / appointment(任免,来自任职) / transfer(转递)")
     record_id: int | None
     kind: str | None

@@ -45,6 +45,7 @@ from shegong.archives.models import ArchiveRecord, Attachment, CorrectionRequest
 from shegong.archives.rules import archive_rules
 from shegong.common.divcodes import DivisionCodeError, normalize_code
 from shegong.common.errors import ApplicationError
+from shegong.common.formviews import submit
 from shegong.common.history import history_entries
 from shegong.common.lists import run_list
 from shegong.common.models import AccessLog
@@ -309,18 +310,19 @@ def transfer_view(request: HttpRequest, pk: int) -> HttpResponse:
                         initial={"date": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+
+        def save() -> str:
             try:
                 target = division_get(actor=request.user, code=data["to_community"], action="change")
             except Division.DoesNotExist as exc:
                 raise ApplicationError("所选社区不在您可管理的范围内", field="to_community") from exc
             services.archive_transfer(actor=request.user, worker=worker, to_community=target, date=data["date"],
                                       reason=data["reason"])
-        except ApplicationError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, f"已将{worker.name}的档案转递至{target.name}")
-            return redirect("archives:archive_detail", pk=worker.pk)
+            return f"已将{worker.name}的档案转递至{target.name}"
+
+        done, form = submit(request, form, save, to="archives:archive_detail", errors=_form_error, pk=worker.pk)
+        if done is not None:
+            return done
     return render(request, "archives/transfer_form.html", {"worker": worker, "form": form})
 
 

@@ -24,8 +24,15 @@ def below(queryset: QuerySet[Any], path: str, value: str) -> QuerySet[Any]:
         return queryset.none()
 
 
+class BelowFilter(django_filters.CharFilter):
+    """A division code filter: the rows at or below it (`field_name` is the path to the code)."""
+
+    def filter(self, qs: QuerySet[Any], value: str) -> QuerySet[Any]:
+        return below(qs, self.field_name, value) if value else qs
+
+
 class AppointmentFilter(django_filters.FilterSet):
-    community = django_filters.CharFilter(label="社区", method="in_community")
+    community = BelowFilter(label="社区", field_name="community__code")
     worker_id = django_filters.NumberFilter(label="人员 id", field_name="worker_id")
     post_type = django_filters.CharFilter(label="岗位", method="of_post")
     current = django_filters.BooleanFilter(label="现任", method="is_current")
@@ -33,9 +40,6 @@ class AppointmentFilter(django_filters.FilterSet):
     class Meta:
         model = Appointment
         fields: list[str] = []
-
-    def in_community(self, queryset: QuerySet[Appointment], name: str, value: str) -> QuerySet[Appointment]:
-        return below(queryset, "community__code", value)
 
     def of_post(self, queryset: QuerySet[Appointment], name: str, value: str) -> QuerySet[Appointment]:
         """A post by code, canonical name or accepted variant; an unknown one is an ApplicationError naming
@@ -52,11 +56,8 @@ class VacancyFilter(django_filters.FilterSet):
     """The vacancies page's division: `scope` (its own `as_of` is read by the view, it changes the rows'
     annotations rather than filtering them)."""
 
-    scope = django_filters.CharFilter(label="范围", method="in_scope")
+    scope = BelowFilter(label="范围", field_name="code")
 
     class Meta:
         model = Division
         fields: list[str] = []
-
-    def in_scope(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        return below(queryset, "code", value)

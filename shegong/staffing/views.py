@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 from shegong.access import Forbidden, NotVisible, can, get_scoped
 from shegong.common.errors import ApplicationError, ConflictError
 from shegong.common.forms import conflict_form
+from shegong.common.formviews import submit
 from shegong.common.history import history_entries
 from shegong.common.lists import run_list
 from shegong.common.pdf import PdfUnavailable, pdf_response, render_pdf, unavailable_response
@@ -412,15 +413,16 @@ def appointment_end_view(request: HttpRequest, pk: int) -> HttpResponse:
                                                   "row_version": appointment.row_version})
     if request.method == "POST" and form.is_valid():
         expected = form.cleaned_data.get("row_version")
-        try:
+
+        def save() -> str:
             appointment_end(appointment=appointment, end_date=form.cleaned_data["end_date"],
                             end_reason=form.cleaned_data["end_reason"], actor=request.user, reason="网页离任",
                             expected_version=expected)
-        except ConflictError as exc:
-            form = _end_conflict(form, exc, appointment, expected)
-        except ApplicationError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, f"{appointment.worker.name} 已从{appointment.post_type.name}离任,记录已保留")
-            return redirect("people:worker_detail", pk=appointment.worker_id)
+            return f"{appointment.worker.name} 已从{appointment.post_type.name}离任,记录已保留"
+
+        done, form = submit(request, form, save, to="people:worker_detail", errors=form_error,
+                            conflict=lambda exc: _end_conflict(form, exc, appointment, expected),
+                            pk=appointment.worker_id)
+        if done is not None:
+            return done
     return render(request, "staffing/end_form.html", {"form": form, "appointment": appointment})
