@@ -678,33 +678,14 @@ class RosterImport:
 
     def plan(self) -> None:
         """Decide, without writing, what each row creates, updates or leaves as it is."""
-        res = self.result
         self.plan_divisions: list[tuple[str, dict[str, Any], Division | None]] = []
         for code, values in self.community_rows.items():
             existing = self.existing_divisions.get(code)
-            if existing is None:
-                self.plan_divisions.append((code, values, None))
-                res.created["communities"] += 1
-                continue
-            diff = {k: v for k, v in values.items() if getattr(existing, k) != v}
-            if diff:
-                self.plan_divisions.append((code, diff, existing))
-                res.updated["communities"] += 1
-            else:
-                res.unchanged["communities"] += 1
+            self._plan_row(self.plan_divisions, "communities", code, values, existing, _changed_values)
         self.plan_workers: list[tuple[str, dict[str, Any], Worker | None]] = []
         for id_hash, values in self.people.items():
-            worker = self.existing_workers.get(id_hash)
-            if worker is None:
-                self.plan_workers.append((id_hash, values, None))
-                res.created["people"] += 1
-                continue
-            diff = self._worker_diff(worker, values)
-            if diff:
-                self.plan_workers.append((id_hash, diff, worker))
-                res.updated["people"] += 1
-            else:
-                res.unchanged["people"] += 1
+            self._plan_row(self.plan_workers, "people", id_hash, values, self.existing_workers.get(id_hash),
+                           self._worker_diff)
         self.plan_appointments: list[tuple[dict[str, Any], dict[str, Any], Appointment | None]] = []
         for item in self.appointments:
             holder = self.existing_workers.get(item["id_hash"])
@@ -712,16 +693,23 @@ class RosterImport:
             if holder is not None:
                 appointment = self.existing_appointments.get(
                     (holder.pk, item["community_code"], item["post"], item["start_date"]))
-            if appointment is None:
-                self.plan_appointments.append((item, {}, None))
-                res.created["appointments"] += 1
-                continue
-            diff = {k: item[k] for k in ("method", "end_date") if getattr(appointment, k) != item[k]}
-            if diff:
-                self.plan_appointments.append((item, diff, appointment))
-                res.updated["appointments"] += 1
-            else:
-                res.unchanged["appointments"] += 1
+            # a new appointment is built from the item itself (the key), the values are for the diff only
+            self._plan_row(self.plan_appointments, "appointments", item, item, appointment, _appointment_diff)
+
+    def _plan_row(self, plan: list[Any], kind: str, key: Any, values: dict[str, Any], existing: Any,
+                  diff_of: Callable[[Any, dict[str, Any]], dict[str, Any]]) -> None:
+        """One row of the plan, counted: new (`values` to create it with), changed (only the differences
+        `diff_of(existing, values)` finds on the row that exists), or unchanged (not planned)."""
+        if existing is None:
+            plan.append((key, values, None))
+            self.result.created[kind] += 1
+            return
+        diff = diff_of(existing, values)
+        if diff:
+            plan.append((key, diff, existing))
+            self.result.updated[kind] += 1
+        else:
+            self.result.unchanged[kind] += 1
 
     def commit(self) -> None:
         """The writes; `write` runs them in one transaction."""
@@ -743,13 +731,7 @@ class RosterImport:
             self.existing_divisions[d.code] = d
         new = [Division(code=code, level=Division.Level.COMMUNITY, parent=self.existing_divisions[code[:9]], **values)
                for code, values, existing in self.plan_divisions if existing is None]
-        changed, fields = [], set()
-        for _, diff, existing in self.plan_divisions:
-            if existing is not None:
-                for k, v in diff.items():
-                    setattr(existing, k, v)
-                fields |= set(diff)
-                changed.append(existing)
+        changed, fields = _apply_diffs(self.plan_divisions)
         if new:
             self._create(new, Division, actor, reason)
             for d in Division.objects.filter(code__in=[d.code for d in new]):
@@ -776,13 +758,8 @@ class RosterImport:
                 assign_worker_values(known, values)
                 worker_fields |= {f for k in values for f in _WORKER_FIELDS.get(k, (k,))}
                 changed_workers.append(known)
-        step = BATCH * 5
-        for i in range(0, len(new_workers), step):
-            self._insert_workers(new_workers[i:i + step], actor, reason)
-            self.progress("写入人员", min(i + step, total), total)
-        if changed_workers:
-            self._claim_versions(changed_workers, Worker, "人员")
-            bulk_update_with_history(changed_workers, Worker, sorted(worker_fields | {VERSION_FIELD}), **kwargs)
+        self._write(Worker, "人员", new_workers, changed_workers, worker_fields,
+                    insert=lambda chunk: self._insert_workers(chunk, actor, reason), total=total, kwargs=kwargs)
 
     def _insert_workers(self, chunk: list[Any], actor: Actor, reason: str) -> None:
         """Insert new workers, read their keys back by ID-number hash, write their creation history."""
@@ -798,28 +775,28 @@ class RosterImport:
     def _commit_appointments(self, actor: Actor, reason: str, kwargs: dict[str, Any]) -> None:
         total = len(self.plan_appointments)
         self.progress("写入任职", 0, total)
-        new_appts: list[Any] = []
-        changed_appts, appt_fields = [], set()
         new_appointment = new_rows_factory(Appointment)
-        for item, diff, appointment in self.plan_appointments:
-            if appointment is None:
-                new_appts.append(new_appointment(
-                    worker_id=self.existing_workers[item["id_hash"]].pk,
-                    community_id=self.existing_divisions[item["community_code"]].pk,
-                    post_type_id=item["post_type"].pk, method=item["method"], start_date=item["start_date"],
-                    end_date=item["end_date"]))
-            else:
-                for k, v in diff.items():
-                    setattr(appointment, k, v)
-                appt_fields |= set(diff)
-                changed_appts.append(appointment)
+        new_appts = [new_appointment(
+            worker_id=self.existing_workers[item["id_hash"]].pk,
+            community_id=self.existing_divisions[item["community_code"]].pk,
+            post_type_id=item["post_type"].pk, method=item["method"], start_date=item["start_date"],
+            end_date=item["end_date"]) for item, _, appointment in self.plan_appointments if appointment is None]
+        changed_appts, appt_fields = _apply_diffs(self.plan_appointments)
+        self._write(Appointment, "任职", new_appts, changed_appts, appt_fields,
+                    insert=lambda chunk: self._insert_appointments(chunk, actor, reason), total=total, kwargs=kwargs)
+
+    def _write(self, model: Any, label: str, new: list[Any], changed: list[Any], fields: set[str], *,
+               insert: Callable[[list[Any]], None], total: int, kwargs: dict[str, Any]) -> None:
+        """The set-based write of one kind of row: the new ones inserted in chunks (`insert`, with progress
+        after each), the changed ones claimed at the version read when checked and updated in bulk with
+        their history."""
         step = BATCH * 5
-        for i in range(0, len(new_appts), step):
-            self._insert_appointments(new_appts[i:i + step], actor, reason)
-            self.progress("写入任职", min(i + step, total), total)
-        if changed_appts:
-            self._claim_versions(changed_appts, Appointment, "任职")
-            bulk_update_with_history(changed_appts, Appointment, sorted(appt_fields | {VERSION_FIELD}), **kwargs)
+        for i in range(0, len(new), step):
+            insert(new[i:i + step])
+            self.progress(f"写入{label}", min(i + step, total), total)
+        if changed:
+            self._claim_versions(changed, model, label)
+            bulk_update_with_history(changed, model, sorted(fields | {VERSION_FIELD}), **kwargs)
 
     @staticmethod
     def _insert_appointments(appts: list[Any], actor: Actor, reason: str) -> None:
@@ -875,6 +852,29 @@ class RosterImport:
             elif getattr(worker, key) != value:
                 diff[key] = value
         return diff
+
+
+def _changed_values(existing: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """The values that differ from the row's own (a community's name and the like)."""
+    return {k: v for k, v in values.items() if getattr(existing, k) != v}
+
+
+def _appointment_diff(appointment: Any, item: dict[str, Any]) -> dict[str, Any]:
+    """What a roster row may change on an appointment it matches: the method and the end date."""
+    return _changed_values(appointment, {k: item[k] for k in ("method", "end_date")})
+
+
+def _apply_diffs(plan: list[tuple[Any, dict[str, Any], Any]]) -> tuple[list[Any], set[str]]:
+    """The rows a plan already knows (its third item), each with its planned differences set on it, and
+    the fields those differences touch (for one bulk update)."""
+    changed, fields = [], set()
+    for _, diff, existing in plan:
+        if existing is not None:
+            for k, v in diff.items():
+                setattr(existing, k, v)
+            fields |= set(diff)
+            changed.append(existing)
+    return changed, fields
 
 
 _WORKER_FIELDS = {"phone": ("phone_encrypted", "phone_hash", "phone_masked"), "community": ("community",)}
