@@ -134,3 +134,32 @@ def test_community_archives_list_sorts_and_exports(world):
     assert rows[0] == ("姓名", "状态", "缺少的必备材料")
     assert [r[:2] for r in rows[1:]] == [(name, "缺 6 项") for name, _ in expected]
     assert "近期免冠照片" in rows[1][2]
+
+
+def test_compliance_findings_are_a_declared_list_in_memory(world):
+    """/compliance/: the findings (computed in memory) filtered, sorted, paged and exported by the same
+    machinery; the report workbook's findings sheet has the list exporter's columns."""
+    city = client_for(world.users["city"])
+    page = city.get("/compliance/?scope=2201&sort=-name")
+    assert page.status_code == 200
+    found = page.context["page"].object_list
+    assert found and [(f.name, f.community) for f in found] == sorted(((f.name, f.community) for f in found),
+                                                                       reverse=True)
+    assert 'aria-sort="descending"' in page.content.decode()
+    rows = sheet_rows(city.get("/compliance/?scope=2201&sort=-name&export=xlsx"))
+    assert rows[0] == ("区划代码", "社区", "条款", "级别", "问题", "应为", "实际", "规则")
+    assert [(r[1], r[4]) for r in rows[1:]] == [(f.name, f.message) for f in found]
+    assert {r[3] for r in rows[1:]} <= {"错误", "提示"}
+    report = load_workbook(io.BytesIO(b"".join(city.get("/compliance/export.xlsx?scope=2201&sort=-name")
+                                              .streaming_content)))
+    assert [tuple(c.value for c in r) for r in report["问题清单"].iter_rows()] == rows
+    # Page sizes among the declared ones; the filters as before; an invalid level names the field.
+    small = city.get("/compliance/?scope=2201&per_page=50")
+    assert small.context["list"].pager.per_page == 50
+    errors = city.get("/compliance/?scope=2201&level=error").context["page"].object_list
+    assert errors and {f.level for f in errors} == {"error"}
+    bad = city.get("/compliance/?scope=2201&level=fatal")
+    assert list(bad.context["page"].object_list) == []
+    assert any("筛选条件“级别”" in e for e in bad.context["list"].errors)
+    refused = city.get("/compliance/?scope=2201&sort=salary")
+    assert any("不能按“salary”排序" in e for e in refused.context["list"].errors)

@@ -22,6 +22,12 @@ and its view runs it on the rows the actor may see (common sits below access, so
         return result
     return render(request, "people/workers.html", {"list": result})
 
+A list computed in memory (the compliance findings: rules evaluated in Python) is declared the same
+way with `model=None` and a `MemoryFilter` (a Django form validating the parameters, and a function
+keeping the matching rows), and run with `run_rows(declaration, request, rows)`: the same sort keys,
+pager, page sizes, header links and workbook as a queryset list; sorting is Python's stable sort on the
+column's value, so equal rows keep the order they were computed in.
+
 The steps are always the same: restricted rows → filter (django-filter with the GET parameters; an
 invalid value gives a Chinese message naming the field and no rows, never a 500) → sort (`?sort=key` or
 `?sort=-key`, declared sortable columns only, the primary key last so pages never overlap) → paginate
@@ -40,11 +46,12 @@ from __future__ import annotations
 import datetime as dt
 import html as stdhtml
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
+from django import forms
 from django.core.paginator import Page, Paginator
 from django.db import models
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -61,6 +68,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Parameters the machinery reads itself; everything else in the query string is the filter's.
 SORT, PAGE, PER_PAGE, EXPORT = "sort", "page", "per_page", "export"
 CONTROL = (SORT, PAGE, PER_PAGE, EXPORT)
+# A list's rows: a queryset, or rows computed in memory (a list).
+Rows = models.QuerySet[Any] | list[Any]
 
 
 class ListError(ValueError):
@@ -132,6 +141,8 @@ class Column:
     html: Callable[[Any], str] | None = None
     css: str = ""
     export: bool = True
+    page: bool = True  # shown on the page (False: a workbook-only column, e.g. a code the page shows in a cell)
+    sort_value: Callable[[Any], Any] | None = None  # in-memory lists: the key to sort by (default: the value)
 
     @property
     def get(self) -> Callable[[Any], Any]:
@@ -164,11 +175,29 @@ class Exporter:
 
 
 @dataclass(frozen=True)
+class MemoryFilter:
+    """The filter of an in-memory list: `form` validates the query parameters (an invalid value gives the
+    same Chinese message naming the field as a FilterSet's), `apply(rows, cleaned_data)` keeps the
+    matching rows."""
+
+    form: type[forms.Form]
+    apply: Callable[[list[Any], dict[str, Any]], list[Any]]
+
+
+@dataclass
+class BoundMemoryFilter:
+    """What the page gets for an in-memory filter: like a bound FilterSet, its `form`."""
+
+    form: forms.Form
+
+
+@dataclass(frozen=True)
 class ListDeclaration:
     name: str
-    model: type[models.Model]
+    model: type[models.Model] | None  # None: the rows are computed in memory (run_rows)
     columns: Sequence[Column]
     filterset: type[FilterSet] | None = None
+    memory_filter: MemoryFilter | None = None
     action: str = "view"
     base: Callable[[], models.QuerySet[Any]] | None = None
     ordering: tuple[str, ...] = ()
@@ -188,7 +217,14 @@ class ListDeclaration:
 
     def queryset(self) -> models.QuerySet[Any]:
         """The unrestricted base rows (the caller restricts them for its actor)."""
-        return self.base() if self.base is not None else self.model._default_manager.all()
+        if self.base is not None:
+            return self.base()
+        if self.model is None:
+            raise ValueError(f"{self.name}: an in-memory list has no queryset")
+        return self.model._default_manager.all()
+
+    def page_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.page]
 
     def column(self, key: str) -> Column | None:
         return next((c for c in self.columns if c.key == key), None)
@@ -222,11 +258,29 @@ def apply_filter(declaration: ListDeclaration, queryset: models.QuerySet[Any], p
     filterset = declaration.filterset(_filter_params(params), queryset=queryset, request=request)
     if filterset.is_valid():
         return filterset.qs, filterset, []
+    return queryset.none(), filterset, _form_messages(filterset.form)
+
+
+def _form_messages(form: forms.Form) -> list[str]:
+    """A filter form's errors, each in Chinese naming the field by its label."""
     messages = []
-    for name, errors in filterset.errors.items():
-        label = filterset.form.fields[name].label if name in filterset.form.fields else name
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else name
         messages += [f"筛选条件“{label or name}”:{e}" for e in errors]
-    return queryset.none(), filterset, messages
+    return messages
+
+
+def filter_rows(declaration: ListDeclaration, rows: list[Any], params: Mapping[str, Any],
+                ) -> tuple[list[Any], BoundMemoryFilter | None, list[str]]:
+    """The in-memory counterpart of apply_filter: (matching rows, the bound form, messages); with an
+    error, no rows."""
+    declared = declaration.memory_filter
+    if declared is None:
+        return rows, None, []
+    form = declared.form(_filter_params(params))
+    if form.is_valid():
+        return declared.apply(rows, form.cleaned_data), BoundMemoryFilter(form), []
+    return [], BoundMemoryFilter(form), _form_messages(form)
 
 
 def sort_key(declaration: ListDeclaration, params: Mapping[str, Any]) -> tuple[str, list[str]]:
@@ -252,6 +306,29 @@ def apply_sort(declaration: ListDeclaration, queryset: models.QuerySet[Any], sor
     if not any(f.removeprefix("-") in ("pk", "id") for f in fields):
         fields.append(tiebreak)
     return queryset.order_by(*fields)
+
+
+def sort_rows(declaration: ListDeclaration, rows: list[Any], sort: str) -> list[Any]:
+    """The in-memory counterpart of apply_sort: by the column's `sort_value` (or value), blanks (None) last;
+    Python's sort is stable, so equal rows keep their computed order (pages never overlap)."""
+    column = declaration.column(sort.removeprefix("-")) if sort else None
+    if column is None:
+        return rows
+    get = column.sort_value or column.get
+    keyed = [(get(row), row) for row in rows]
+    present = sorted((p for p in keyed if p[0] is not None), key=lambda p: _comparable(p[0]),
+                     reverse=sort.startswith("-"))
+    return [row for _, row in present] + [row for value, row in keyed if value is None]  # blanks last, both ways
+
+
+def _comparable(value: Any) -> tuple[Any, ...]:
+    """A sort key any two (non-None) values compare by: numbers, then composite keys, then text (never
+    a TypeError on 3 < "3")."""
+    if isinstance(value, (int, float)):
+        return (0, value)
+    if isinstance(value, tuple):  # a composite key, e.g. a clause "4.10" as (4, 10)
+        return (1, value)
+    return (2, display(value))
 
 
 def _flip(field_name: str) -> str:
@@ -302,7 +379,7 @@ class ListPage:
     objects: list[Any]
     page: Page
     pager: Pager
-    filterset: FilterSet | None
+    filterset: FilterSet | BoundMemoryFilter | None
     errors: list[str]
     sort: str
     query: str  # filters and sort, URL-encoded, without page (for the export link and forms)
@@ -393,7 +470,7 @@ def _page_number(params: Mapping[str, Any], num_pages: int) -> int:
 def _header(declaration: ListDeclaration, kept: QueryDict, sort: str) -> list[HeaderCell]:
     """The column heads; a sortable one links to its sort (reversed when it is the current one)."""
     header = []
-    for c in declaration.columns:
+    for c in declaration.page_columns():
         direction = "asc" if sort == c.key else "desc" if sort == f"-{c.key}" else ""
         url = _url(kept, **{SORT: f"-{c.key}" if direction == "asc" else c.key, PAGE: None}) if c.sortable else ""
         header.append(HeaderCell(c.key, c.label, c.sortable, direction, url))
@@ -424,16 +501,31 @@ def run_list(declaration: ListDeclaration, request: HttpRequest, queryset: model
     params = request.GET
     rows, filterset, errors = apply_filter(declaration, queryset, params, request)
     sort, sort_errors = sort_key(declaration, params)
-    errors += sort_errors
-    rows = apply_sort(declaration, rows, sort)
+    return _respond(declaration, params, apply_sort(declaration, rows, sort), rows.count, filterset,
+                    errors + sort_errors, sort)
+
+
+def run_rows(declaration: ListDeclaration, request: HttpRequest, rows: Iterable[Any]) -> ListPage | HttpResponse:
+    """run_list for rows computed in memory (already limited to what the actor may see): the declared
+    MemoryFilter, the same sort parameter, pager and workbook."""
+    params = request.GET
+    matching, bound, errors = filter_rows(declaration, list(rows), params)
+    sort, sort_errors = sort_key(declaration, params)
+    return _respond(declaration, params, sort_rows(declaration, matching, sort), matching.__len__, bound,
+                    errors + sort_errors, sort)
+
+
+def _respond(declaration: ListDeclaration, params: QueryDict, rows: Rows, count: Callable[[], int],
+             filterset: FilterSet | BoundMemoryFilter | None, errors: list[str], sort: str) -> ListPage | HttpResponse:
+    """The steps after filter and sort, the same for both kinds of rows: the workbook, or one page."""
     kept = _filter_params(params)
     if sort:
         kept[SORT] = sort
     if params.get(EXPORT) == "xlsx" and declaration.export is not None and not errors:
-        count = rows.count()
-        if count <= declaration.export.max_rows:
+        total = count()
+        if total <= declaration.export.max_rows:
             return export_response(declaration, rows)
-        errors.append(f"导出:符合条件的共 {count} 行,超过单次导出上限 {declaration.export.max_rows} 行,"
+        errors.append(f"导出:符合条件的共 {total} 行,超过单次导出上限 {declaration.export.max_rows} 行,"
                       f"请缩小筛选范围后再导出")
     size = _page_size(declaration, params)
     if size != declaration.page_size:
@@ -444,14 +536,14 @@ def run_list(declaration: ListDeclaration, request: HttpRequest, queryset: model
     header = _header(declaration, kept, sort)
     pager = _pager(declaration, kept, page, size)
     export_url = _url(kept, **{EXPORT: "xlsx"}) if declaration.export is not None else ""
-    return ListPage(declaration, header, render_rows(declaration.columns, objects), objects, page, pager,
+    return ListPage(declaration, header, render_rows(declaration.page_columns(), objects), objects, page, pager,
                     filterset, errors, sort, kept.urlencode(), export_url)
 
 
 # ---- the workbook -----------------------------------------------------------------------------------
 
 
-def export_workbook(declaration: ListDeclaration, rows: models.QuerySet[Any]) -> bytes:
+def export_workbook(declaration: ListDeclaration, rows: Rows) -> bytes:
     """Every row of `rows` (filtered and sorted by the caller) in the declared columns; text that looks
     like a formula stays text (shegong.common.xlsx), personal data only masked."""
     exporter = declaration.export
@@ -462,7 +554,7 @@ def export_workbook(declaration: ListDeclaration, rows: models.QuerySet[Any]) ->
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(exporter.sheet[:31])  # Excel's limit on sheet names
     write_row(ws, [c.label for c in columns], header=True)
-    for obj in rows.iterator(chunk_size=2000):
+    for obj in rows.iterator(chunk_size=2000) if isinstance(rows, models.QuerySet) else rows:
         write_row(ws, [_cell(get(obj)) for get in getters])
     out = io.BytesIO()
     wb.save(out)
@@ -475,7 +567,7 @@ def _cell(value: Any) -> Any:
     return display(value)  # dates in the one spelling, booleans 是/否, anything else as text
 
 
-def export_response(declaration: ListDeclaration, rows: models.QuerySet[Any]) -> HttpResponse:
+def export_response(declaration: ListDeclaration, rows: Rows) -> HttpResponse:
     assert declaration.export is not None
     response = HttpResponse(export_workbook(declaration, rows), content_type=XLSX)
     response["Content-Disposition"] = content_disposition_header(True, declaration.export.filename)
@@ -483,8 +575,8 @@ def export_response(declaration: ListDeclaration, rows: models.QuerySet[Any]) ->
 
 
 __all__ = [
-    "Column", "Exporter", "HeaderCell", "ListDeclaration", "ListError", "ListPage", "Pager",
-    "api_queryset", "apply_filter", "apply_sort", "display", "export_response", "export_workbook", "mask",
-    "options_html",
-    "render_rows", "run_list", "sort_key",
+    "BoundMemoryFilter", "Column", "Exporter", "HeaderCell", "ListDeclaration", "ListError", "ListPage",
+    "MemoryFilter", "Pager", "Rows",
+    "api_queryset", "apply_filter", "apply_sort", "display", "export_response", "export_workbook",
+    "filter_rows", "mask", "options_html", "render_rows", "run_list", "run_rows", "sort_key", "sort_rows",
 ]

@@ -7,15 +7,19 @@ from typing import IO, Any
 from openpyxl import Workbook
 
 from shegong.common.xlsx import ERROR_FONT, write_row
-from shegong.staffing.compliance import ERROR, LEVEL_NAMES, WARNING, Finding, Report
+from shegong.staffing.compliance import ERROR, WARNING, Finding, Report
+from shegong.staffing.lists import FINDINGS
 
-FINDING_HEADERS = ["区划代码", "社区", "条款", "级别", "问题", "应为", "实际", "规则"]
+# The findings sheet has the columns of the findings list's exporter (staffing.lists.FINDINGS): one
+# declaration for the page's ?export=xlsx and this report.
+FINDING_COLUMNS = FINDINGS.export_columns()
+FINDING_HEADERS = [c.label for c in FINDING_COLUMNS]
 FINDING_WIDTHS = [16, 18, 8, 8, 70, 24, 24, 30]
+_FINDING_VALUES = [c.exported() for c in FINDING_COLUMNS]
 
 
 def finding_row(f: Finding) -> list[Any]:
-    return [f.community, f.name, f.clause, LEVEL_NAMES[f.level], f.message, f.expected,
-            "" if f.actual is None else f.actual, f.rule]
+    return [get(f) for get in _FINDING_VALUES]
 
 
 def write_report(target: IO[bytes], report: Report, *, findings: list[Finding] | None = None) -> None:

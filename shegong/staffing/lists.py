@@ -1,15 +1,18 @@
-"""The staffing lists, declared once each (shegong.common.lists): appointments (GET /api/v1/appointments)
-and the vacancies of the principal posts (/compliance/vacancies/, its workbook)."""
+"""The staffing lists, declared once each (shegong.common.lists): appointments (GET /api/v1/appointments),
+the vacancies of the principal posts (/compliance/vacancies/, its workbook) and the compliance findings
+(/compliance/, computed in memory: run with run_rows; the findings sheet of /compliance/export.xlsx)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 
-from shegong.common.lists import Column, Exporter, ListDeclaration
+from shegong.common.lists import Column, Exporter, ListDeclaration, MemoryFilter
 from shegong.org.models import Division
+from shegong.staffing.compliance import ERROR, LEVEL_NAMES, WARNING, Finding, filter_findings
 from shegong.staffing.filters import AppointmentFilter, VacancyFilter
 from shegong.staffing.models import Appointment
 
@@ -52,3 +55,54 @@ def vacancies_list(names: dict[str, str], posts: tuple[str, ...]) -> ListDeclara
         page_size=100,
         export=Exporter(sheet="主要岗位空缺", filename="主要岗位空缺.xlsx"),
     )
+
+
+class FindingFilterForm(forms.Form):
+    """The findings' filters, as the page always had them: a level, a clause (and its sub-clauses), and
+    text in the community's code or name or in the message."""
+
+    level = forms.ChoiceField(label="级别", required=False,
+                              choices=[("", "全部"), (ERROR, LEVEL_NAMES[ERROR]), (WARNING, LEVEL_NAMES[WARNING])])
+    clause = forms.CharField(label="条款", required=False, max_length=20)
+    q = forms.CharField(label="社区或内容", required=False, max_length=100)
+
+
+def _clause_key(f: Finding) -> tuple[int, ...]:
+    """"4.10" after "4.9": a clause sorts by its numbers, not its text."""
+    return tuple(int(part) if part.isdigit() else 0 for part in f.clause.split("."))
+
+
+def _community_cell(f: Finding) -> str:
+    return format_html('<a href="{}">{}</a><div class="mono muted" style="font-size:12px">{}</div>',
+                       reverse("org:division_detail", args=[f.community]), f.name, f.community)
+
+
+def _level_cell(f: Finding) -> str:
+    return format_html('<span class="tag {}">{}</span>', "red" if f.level == ERROR else "amber", f.level_name)
+
+
+def _message_cell(f: Finding) -> str:
+    if f.worker:
+        return format_html('<a href="{}">{}</a>', reverse("people:worker_detail", args=[f.worker]), f.message)
+    return f.message
+
+
+FINDINGS = ListDeclaration(
+    name="findings", model=None,
+    memory_filter=MemoryFilter(form=FindingFilterForm, apply=lambda rows, data: filter_findings(
+        rows, level=data["level"], clause=data["clause"], q=data["q"])),
+    columns=[
+        Column("community", "区划代码", sortable=True, page=False),
+        Column("name", "社区", sortable=True, sort_value=lambda f: (f.name, f.community), html=_community_cell),
+        Column("clause", "条款", sortable=True, sort_value=_clause_key, css="mono"),
+        Column("level", "级别", value="level_name", sortable=True, sort_value=lambda f: f.level != ERROR,
+               html=_level_cell),
+        Column("message", "问题", html=_message_cell),
+        Column("expected", "应为"),
+        Column("actual", "实际", css="num", export_value=lambda f: "" if f.actual is None else f.actual),
+        Column("rule", "规则", page=False),
+    ],
+    page_sizes=(50, 100, 200),
+    page_size=100,
+    export=Exporter(sheet="问题清单", filename="合规检查问题清单.xlsx"),
+)

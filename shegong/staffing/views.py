@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -30,7 +29,7 @@ from shegong.common.errors import ApplicationError, ConflictError
 from shegong.common.forms import conflict_form
 from shegong.common.formviews import submit
 from shegong.common.history import history_entries
-from shegong.common.lists import run_list
+from shegong.common.lists import filter_rows, run_list, run_rows, sort_key, sort_rows
 from shegong.common.pdf import PdfUnavailable, pdf_response, render_pdf, unavailable_response
 from shegong.common.versioning import history_at
 from shegong.org.models import Division
@@ -44,7 +43,6 @@ from shegong.staffing.compliance import (
     clause_counts,
     community_report,
     compliance_report,
-    filter_findings,
     rollup,
 )
 from shegong.staffing.descriptions import (
@@ -64,12 +62,11 @@ from shegong.staffing.descriptions import (
 )
 from shegong.staffing.exporters import write_report
 from shegong.staffing.forms import AppointForm, DescriptionForm, EndForm
-from shegong.staffing.lists import vacancies_list
+from shegong.staffing.lists import FINDINGS, vacancies_list
 from shegong.staffing.models import Appointment, PostDescription, PostType
 from shegong.staffing.selectors import VACANCY_PAGE_POSTS, post_type_names, posts_held, vacancy_queryset
 from shegong.staffing.services import appointment_create, appointment_end
 
-COMPLIANCE_PAGE_SIZE = 100
 PAGE_SIZE = 50
 
 
@@ -105,8 +102,9 @@ def _report(request: HttpRequest) -> tuple[Division | None, Any, dt.date, str]:
 def compliance_index(request: HttpRequest) -> HttpResponse:
     division, report, as_of, date_warning = _report(request)
     params = _params(request)
-    findings = filter_findings(report.findings, level=params["level"], clause=params["clause"], q=params["q"])
-    page = Paginator(findings, COMPLIANCE_PAGE_SIZE).get_page(request.GET.get("page"))
+    findings = run_rows(FINDINGS, request, report.findings)  # level, clause, q; sort; page; ?export=xlsx
+    if isinstance(findings, HttpResponse):
+        return findings
     if division is None:
         children = list(division_roots(actor=request.user))
     elif division.is_community:
@@ -115,11 +113,10 @@ def compliance_index(request: HttpRequest) -> HttpResponse:
         children = list(division_list(actor=request.user, parent=division))
     counts = rollup(report, children) if children else {}
     staffing = report.staffing.get(division.code) if division is not None and division.is_community else None
-    query = urlencode({k: v for k, v in params.items() if v})
     return render(request, "staffing/compliance.html", {
         "division": division, "ancestors": division_ancestors(division=division) if division else [],
-        "report": report, "as_of": as_of, "date_warning": date_warning, "params": params, "page": page,
-        "query": query, "filtered": len(findings), "staffing": staffing,
+        "report": report, "as_of": as_of, "date_warning": date_warning, "params": params, "list": findings,
+        "page": findings.page, "filtered": findings.count, "staffing": staffing,
         "children": [(d, counts.get(d.code, {})) for d in children],
         "clauses": clause_counts(report.findings), "all_clauses": report.rule_set.clauses(),
         "with_errors": report.communities_with(ERROR), "with_warnings": report.communities_with(WARNING),
@@ -129,11 +126,13 @@ def compliance_index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def compliance_export(request: HttpRequest) -> FileResponse:
+    """The report's workbook (a summary sheet and the findings sheet), filtered and sorted like the page
+    (the findings list's own filter and sort: staffing.lists.FINDINGS)."""
     division, report, as_of, _ = _report(request)
-    params = _params(request)
-    findings = filter_findings(report.findings, level=params["level"], clause=params["clause"], q=params["q"])
+    findings = filter_rows(FINDINGS, report.findings, request.GET)[0]  # invalid filter: no rows, as on the page
+    sort = sort_key(FINDINGS, request.GET)[0]
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)  # noqa: SIM115 — FileResponse closes it
-    write_report(spool, report, findings=findings)  # type: ignore[arg-type]
+    write_report(spool, report, findings=sort_rows(FINDINGS, findings, sort))  # type: ignore[arg-type]
     spool.seek(0)
     name = f"合规检查_{division.code if division else '全部'}_{as_of.isoformat()}.xlsx"
     return FileResponse(spool, as_attachment=True, filename=name,

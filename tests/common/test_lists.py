@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 
 import django_filters
 import pytest
+from django import forms as django_forms
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.test import RequestFactory
@@ -21,9 +22,11 @@ from shegong.common.lists import (
     ListDeclaration,
     ListError,
     ListPage,
+    MemoryFilter,
     api_queryset,
     mask,
     run_list,
+    run_rows,
 )
 from shegong.people.models import Worker
 from tests import factories
@@ -265,3 +268,39 @@ def test_display_spells_dates_once():
     aware = dt.datetime(2021, 3, 4, 23, 30, tzinfo=dt.UTC)
     assert display(aware) == timezone.localtime(aware).strftime("%Y-%m-%d %H:%M") == "2021-03-05 07:30"
     assert (display(None), display(True), display(3)) == ("", "是", "3")
+
+
+# ---- rows computed in memory (run_rows) -------------------------------------------------------------------
+
+class _Min(django_forms.Form):
+    at_least = django_forms.IntegerField(label="最小值", required=False)
+
+
+MEMORY = ListDeclaration(
+    name="memory", model=None,
+    memory_filter=MemoryFilter(form=_Min, apply=lambda rows, data: [
+        r for r in rows if data["at_least"] is None or (r["n"] or 0) >= data["at_least"]]),
+    columns=[Column("label", "名称", value=lambda r: r["label"], sortable=True),
+             Column("n", "数量", value=lambda r: r["n"], sortable=True),
+             Column("hidden", "备注", value=lambda r: "x", page=False)],
+    page_sizes=(2, 10), page_size=2, export=Exporter(sheet="内存", filename="内存.xlsx"),
+)
+ROWS = [{"label": "乙", "n": 3}, {"label": "甲", "n": None}, {"label": "丙", "n": 1}, {"label": "丁", "n": 3}]
+
+
+def test_rows_in_memory_filter_sort_page_and_export():
+    rf = RequestFactory()
+    page = run_rows(MEMORY, rf.get("/", {"sort": "-n"}), ROWS)
+    assert isinstance(page, ListPage)
+    # Descending, equal values in their computed order (stable), None at the end; two per page.
+    assert [r["label"] for r in page.objects] == ["乙", "丁"] and page.pager.num_pages == 2
+    assert [h.label for h in page.header] == ["名称", "数量"]  # the workbook-only column is not shown
+    last = run_rows(MEMORY, rf.get("/", {"sort": "-n", "page": "2"}), ROWS)
+    assert [r["label"] for r in last.objects] == ["丙", "甲"]  # type: ignore[union-attr]
+    response = run_rows(MEMORY, rf.get("/", {"sort": "n", "at_least": "2", "export": "xlsx"}), ROWS)
+    assert isinstance(response, HttpResponse)
+    ws = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    assert [tuple(c.value for c in r) for r in ws.iter_rows()] == [("名称", "数量", "备注"), ("乙", 3, "x"),
+                                                                  ("丁", 3, "x")]
+    bad = run_rows(MEMORY, rf.get("/", {"at_least": "many"}), ROWS)
+    assert isinstance(bad, ListPage) and bad.objects == [] and bad.errors[0].startswith("筛选条件“最小值”")
