@@ -253,14 +253,16 @@ def record_upload(request: HttpRequest, pk: int) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     if form.is_valid():
         scan = form.cleaned_data["scan"]
-        try:
+
+        def save() -> str:
             attachment = services.attachment_add(actor=request.user, record=record, name=scan.name,
                                                  data=read_scan(scan))
-        except ApplicationError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, f"已上传“{attachment.original_name}”到“{record.title}”")
-            return redirect(_next_url(request, _archive_url(record.worker_id, f"r{record.pk}")))
+            return f"已上传“{attachment.original_name}”到“{record.title}”"
+
+        done, form = submit(request, form, save, errors=_form_error,
+                            to=_next_url(request, _archive_url(record.worker_id, f"r{record.pk}")))
+        if done is not None:
+            return done
     return _record_page(request, record, upload_form=form)
 
 
@@ -271,13 +273,14 @@ def record_void_view(request: HttpRequest, pk: int) -> HttpResponse:
     _require_writable(request, record.worker)
     form = VoidForm(request.POST)
     if form.is_valid():
-        try:
+
+        def save() -> str:
             services.record_void(actor=request.user, record=record, reason=form.cleaned_data["reason"])
-        except ApplicationError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, f"已作废“{record.title}”;材料仍保留在档案中,划线显示")
-            return redirect(_archive_url(record.worker_id, f"r{record.pk}"))
+            return f"已作废“{record.title}”;材料仍保留在档案中,划线显示"
+
+        done, form = submit(request, form, save, errors=_form_error, to=_archive_url(record.worker_id, f"r{record.pk}"))
+        if done is not None:
+            return done
     return _record_page(request, record, void_form=form)
 
 
@@ -370,14 +373,15 @@ def correction_new(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         chosen = form.cleaned_data["record"]
         record = next((r for r in records if str(r.pk) == chosen), None)
-        try:
+
+        def save() -> str:
             services.correction_request_create(actor=request.user, worker=worker, text=form.cleaned_data["text"],
                                                record=record)
-        except ApplicationError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, "已提交更正申请;管理员处理后,结果会显示在档案页面")
-            return redirect(_archive_url(worker.pk, "corrections"))
+            return "已提交更正申请;管理员处理后,结果会显示在档案页面"
+
+        done, form = submit(request, form, save, errors=_form_error, to=_archive_url(worker.pk, "corrections"))
+        if done is not None:
+            return done
     return render(request, "archives/correction_form.html", {"worker": worker, "form": form})
 
 
@@ -389,16 +393,18 @@ def correction_decide(request: HttpRequest, pk: int) -> HttpResponse:
     form = DecisionForm(request.POST or None, initial={"row_version": correction.row_version})
     if request.method == "POST" and form.is_valid():
         accept = form.cleaned_data["decision"] == "accept"
-        try:
+
+        def save() -> str:
             services.correction_request_decide(actor=request.user, request=correction, accept=accept,
                                                reason=form.cleaned_data["reason"],
                                                expected_version=form.cleaned_data.get("row_version"))
-        except ApplicationError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, f"已处理{correction.worker.name}的更正申请:{correction.get_status_display()}"
-                             + (";请据此修改或补充档案材料" if accept else ""))
-            return redirect(_next_url(request, _archive_url(correction.worker_id, "corrections")))
+            return (f"已处理{correction.worker.name}的更正申请:{correction.get_status_display()}"
+                    + (";请据此修改或补充档案材料" if accept else ""))
+
+        done, form = submit(request, form, save, errors=_form_error,
+                            to=_next_url(request, _archive_url(correction.worker_id, "corrections")))
+        if done is not None:
+            return done
     return render(request, "archives/correction_decide.html", {
         "correction": correction, "worker": correction.worker, "form": form,
         "next": _next_url(request, ""),
