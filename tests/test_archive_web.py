@@ -532,11 +532,11 @@ def test_completeness_page_numbers(world):
         "resume_form": 0}
     resp = city.get(url("archives:archive_index") + "?parent=220102001002")
     [w] = resp.context["list"].objects
-    assert w.pk == world.w2.pk and text_of(resp).count('class="tag red"') == 6  # 缺 5 项 and the five items
+    assert w.worker_id == world.w2.pk and text_of(resp).count('class="tag red"') == 6  # 缺 5 项 and the five items
     assert "近期免冠照片" in text_of(resp) and "缺 5 项" in text_of(resp)
     # A community admin starts inside the one community; the province admin sees both cities.
     resp = client_for(world, "community").get(url("archives:archive_index"))
-    assert resp.context["parent"] == world.c1 and [w.pk for w in resp.context["list"].objects] == [world.w1.pk]
+    assert resp.context["parent"] == world.c1 and [w.worker_id for w in resp.context["list"].objects] == [world.w1.pk]
     assert client_for(world, "province").get(url("archives:archive_index")).context["total"] == 4
     # Out of scope drill-down is 404; a worker is sent to their own archive.
     assert client_for(world, "street").get(url("archives:archive_index") + "?parent=220102002").status_code == 404

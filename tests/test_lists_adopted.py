@@ -9,7 +9,7 @@ import io
 from django.test import Client
 from openpyxl import load_workbook
 
-from shegong.archives import selectors, services
+from shegong.archives import services
 from shegong.archives.models import CorrectionRequest
 from tests import factories
 
@@ -125,15 +125,17 @@ def test_community_archives_list_sorts_and_exports(world):
     street = client_for(world.users["street"])
     page = street.get("/archives/?parent=220102001002&sort=-name")
     expected = sorted([("李四", world.w2.pk), ("阿丽", extra.pk)], reverse=True)  # by name, descending
-    assert [w.pk for w in page.context["list"].objects] == [pk for _, pk in expected]
+    assert [w.worker_id for w in page.context["list"].objects] == [pk for _, pk in expected]
     assert (page.context["total"], page.context["complete"]) == (2, 0)
-    # Past one page the complete count comes from one aggregate: the same numbers.
-    flagged = selectors.archive_flags(actor=world.users["street"], scope="220102001002")
-    assert selectors.archive_counts(flagged) == (2, 0)
+    assert [h.label for h in page.context["list"].header] == ["姓名", "状态", "缺少的必备材料"]
+    # The workbook has the columns of /archives/export.xlsx's per-worker sheet (one exporter declaration).
     rows = sheet_rows(street.get("/archives/?parent=220102001002&sort=-name&export=xlsx"))
-    assert rows[0] == ("姓名", "状态", "缺少的必备材料")
-    assert [r[:2] for r in rows[1:]] == [(name, "缺 6 项") for name, _ in expected]
-    assert "近期免冠照片" in rows[1][2]
+    whole = load_workbook(io.BytesIO(b"".join(street.get("/archives/export.xlsx?parent=220102001002")
+                                              .streaming_content)))["档案齐全情况"]
+    assert rows[0] == next(whole.iter_rows(values_only=True))
+    assert rows[0][:6] == ("区划代码", "街道", "社区", "姓名", "齐备", "缺少项数")
+    assert [(r[3], r[4], r[5]) for r in rows[1:]] == [(name, "否", 6) for name, _ in expected]
+    assert "近期免冠照片" in rows[1][-1]
 
 
 def test_compliance_findings_are_a_declared_list_in_memory(world):

@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.utils import get_column_letter
 
+from shegong.archives.lists import community_archives
 from shegong.archives.rules import archive_rules
 from shegong.archives.selectors import WorkerCompleteness
 from shegong.common.xlsx import ERROR_FONT, safe_row, write_row
@@ -30,8 +31,10 @@ def write_completeness(target: IO[bytes], *, rows: list[dict[str, Any]], workers
     total, complete = len(workers), sum(1 for w in workers if not w.missing)
     write_row(rates, ["", f"合计({scope})", total, complete, f"{complete * 100 / total:.1f}%" if total else ""])
 
+    # The per-worker sheet: the columns of the community list's workbook (archives.lists.community_archives).
+    columns = community_archives().export_columns()
     sheet = wb.create_sheet("档案齐全情况")
-    headers = ["区划代码", "街道", "社区", "姓名", "齐备", "缺少项数"] + [item.name for item in required] + ["缺少的必备材料"]
+    headers = [c.label for c in columns]
     for i, width in enumerate([16, 14, 16, 10, 8, 10] + [12] * len(required) + [60]):
         sheet.column_dimensions[get_column_letter(i + 1)].width = width
     sheet.freeze_panes = "E2"
@@ -46,10 +49,7 @@ def write_completeness(target: IO[bytes], *, rows: list[dict[str, Any]], workers
         for mark in ("否", "缺"):
             sheet.conditional_formatting.add(f"E2:{last}{total + 1}", CellIsRule(
                 operator="equal", formula=[f'"{mark}"'], font=ERROR_FONT))
+    getters = [c.exported() for c in columns]
     for w in workers:
-        missing = {item.code for item in w.missing}
-        sheet.append(safe_row(sheet, [w.community_code, w.street_name, w.community_name, w.name,
-                                      "否" if missing else "是", len(missing)]
-                              + ["缺" if item.code in missing else "有" for item in required]
-                              + ["、".join(item.name for item in w.missing)]))
+        sheet.append(safe_row(sheet, [get(w) for get in getters]))
     wb.save(target)

@@ -3,6 +3,7 @@ the API endpoint of the same rows. Names and communities only: no ID numbers or 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.urls import reverse
@@ -14,9 +15,9 @@ from django.utils.text import Truncator
 from shegong.archives.filters import AccessLogFilter, CorrectionFilter
 from shegong.archives.models import CorrectionRequest
 from shegong.archives.rules import archive_rules
+from shegong.archives.selectors import WorkerCompleteness
 from shegong.common.lists import Column, Exporter, ListDeclaration
 from shegong.common.models import AccessLog
-from shegong.people.models import Worker
 
 
 def _or_dash(path: str) -> Any:
@@ -35,10 +36,6 @@ def _seconds(row: AccessLog) -> str:
 
 def _archive_link(row: Any) -> str:
     return reverse("archives:archive_detail", args=[row.worker_id])
-
-
-def _archive_link_of_worker(worker: Any) -> str:
-    return reverse("archives:archive_detail", args=[worker.pk])
 
 
 def _worker_cell(row: AccessLog) -> Any:
@@ -116,33 +113,47 @@ def corrections_list(*, can_decide: bool) -> ListDeclaration:
 CORRECTIONS = corrections_list(can_decide=False)  # the API's filter and sort (no buttons there)
 
 
-def missing_items(worker: Any) -> list[str]:
-    """The required items the worker's archive lacks (rows annotated by selectors.archive_flags)."""
-    return [item.name for item in archive_rules().required if not getattr(worker, f"has_{item.code}")]
+def _status_text(w: WorkerCompleteness) -> str:
+    return f"缺 {len(w.missing)} 项" if w.missing else "齐备"
 
 
-def _status_text(worker: Any) -> str:
-    n = len(missing_items(worker))
-    return f"缺 {n} 项" if n else "齐备"
-
-
-def _missing_tag(worker: Any) -> Any:
-    n = len(missing_items(worker))
-    return format_html('<span class="tag red">缺 {} 项</span>', n) if n else mark_safe(
+def _missing_tag(w: WorkerCompleteness) -> Any:
+    return format_html('<span class="tag red">缺 {} 项</span>', len(w.missing)) if w.missing else mark_safe(
         '<span class="tag green">齐备</span>')  # noqa: S308 - a constant
 
 
-def _missing_items(worker: Any) -> Any:
-    return format_html_join(" ", '<span class="tag red">{}</span>', ((name,) for name in missing_items(worker))) or "—"
+def _missing_names(w: WorkerCompleteness) -> str:
+    return "、".join(item.name for item in w.missing)
 
 
-COMMUNITY_ARCHIVES = ListDeclaration(
-    name="community_archives", model=Worker,
-    columns=[
-        Column("name", "姓名", sortable=True, href=_archive_link_of_worker),
-        Column("complete", "状态", value=_status_text, html=_missing_tag),
-        Column("missing", "缺少的必备材料", value=lambda w: "、".join(missing_items(w)), html=_missing_items),
-    ],
-    ordering=("name",),
-    export=Exporter(sheet="档案齐全情况", filename="社区档案齐全情况.xlsx"),
-)
+def _missing_items(w: WorkerCompleteness) -> Any:
+    return format_html_join(" ", '<span class="tag red">{}</span>', ((item.name,) for item in w.missing)) or "—"
+
+
+def _holds(code: str) -> Any:
+    return lambda w: "缺" if any(item.code == code for item in w.missing) else "有"
+
+
+@functools.cache
+def community_archives() -> ListDeclaration:
+    """A community's workers with the items their archive lacks (selectors.worker_completeness rows, in
+    memory: run with run_rows). Its workbook is the per-worker sheet of /archives/export.xlsx too
+    (exporters.write_completeness writes these export columns): code, street, community, name, 齐备,
+    the number missing, 有/缺 per required item (archive_rules.toml, read once), and the missing names."""
+    required = archive_rules().required
+    return ListDeclaration(
+        name="community_archives", model=None,
+        columns=[
+            Column("community_code", "区划代码", page=False),
+            Column("street_name", "街道", page=False),
+            Column("community_name", "社区", page=False),
+            Column("name", "姓名", sortable=True, href=lambda w: reverse("archives:archive_detail",
+                                                                          args=[w.worker_id])),
+            Column("complete", "齐备", value=lambda w: "否" if w.missing else "是", page=False),
+            Column("missing_count", "缺少项数", value=lambda w: len(w.missing), page=False),
+            Column("status", "状态", value=_status_text, html=_missing_tag, export=False),
+            *[Column(f"has_{item.code}", item.name, value=_holds(item.code), page=False) for item in required],
+            Column("missing", "缺少的必备材料", value=_missing_names, html=_missing_items),
+        ],
+        export=Exporter(sheet="档案齐全情况", filename="社区档案齐全情况.xlsx"),
+    )

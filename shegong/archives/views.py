@@ -40,14 +40,14 @@ from shegong.archives.forms import (
     class_label,
     read_scan,
 )
-from shegong.archives.lists import ACCESS_LOG, COMMUNITY_ARCHIVES, corrections_list, missing_items
+from shegong.archives.lists import ACCESS_LOG, community_archives, corrections_list
 from shegong.archives.models import ArchiveRecord, Attachment, CorrectionRequest
 from shegong.archives.rules import archive_rules
 from shegong.common.divcodes import DivisionCodeError, normalize_code
 from shegong.common.errors import ApplicationError
 from shegong.common.formviews import submit
 from shegong.common.history import history_entries
-from shegong.common.lists import run_list
+from shegong.common.lists import run_list, run_rows
 from shegong.common.models import AccessLog
 from shegong.common.pdf import PdfUnavailable, pdf_response, unavailable_response
 from shegong.org.models import Division
@@ -467,17 +467,14 @@ def archive_index(request: HttpRequest) -> HttpResponse:
     rows: list[dict[str, Any]] = []
     listed = None
     if parent is not None and parent.is_community:
-        # The community's workers, a declared list (sortable, paged, ?export=xlsx); the counts in one query.
-        flagged = selectors.archive_flags(actor=user, scope=parent.code)
-        result = run_list(COMMUNITY_ARCHIVES, request, flagged)
+        # The community's workers, a declared list over their completeness (two queries whatever the
+        # size; sortable, paged, ?export=xlsx with the columns of the whole-scope workbook's sheet).
+        workers = selectors.worker_completeness(actor=user, scope=parent.code)
+        result = run_rows(community_archives(), request, workers)
         if isinstance(result, HttpResponse):
             return result
         listed = result
-        n = result.count
-        if result.pager.num_pages == 1:  # the usual community: every worker is on the page, no query
-            complete = sum(1 for w in result.objects if not missing_items(w))
-        else:
-            complete = selectors.archive_counts(flagged)[1]
+        n, complete = len(workers), sum(1 for w in workers if not w.missing)
     else:
         rows = selectors.completeness_rates(actor=user, parent=parent)
         n, complete = sum(r["workers"] for r in rows), sum(r["complete"] for r in rows)
