@@ -9,7 +9,7 @@ Each file is imported as `shegong import --dry-run` would (`import_roster(..., d
 subprocess, whose address space is limited to --memory (so a regression shows as a failed row, not a
 dead machine); the table gives the outcome (the first error's message), the seconds and the peak RSS
 (`ru_maxrss` of that subprocess). The files are built here by hand (zipfile and minimal SpreadsheetML),
-so that tests/test_roster_limits.py builds exactly the same ones.
+so that tests/roster/test_roster_limits.py builds exactly the same ones.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Every route the project serves, computed from Django's resolver and the API's OpenAPI schema.
 
-The scope matrix (tests/test_route_matrix.py) is checked against these lists, so a new URL pattern or
+The scope matrix (tests/access/test_route_matrix.py) is checked against these lists, so a new URL pattern or
 API operation without a matrix row fails the suite instead of going untested. Routes are keyed by HTTP
 method + path pattern (never by URL name: names are being namespaced, paths stay as users bookmark them).
 """

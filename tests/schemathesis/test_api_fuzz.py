@@ -35,7 +35,7 @@ def _body(case: Any) -> dict[str, Any]:
 
 
 # Known failures in code outside the API layer, each left out by the narrowest condition on the input
-# until its fix lands (then delete the entry; tests/test_api_errors.py has the plain test of each).
+# until its fix lands (then delete the entry; tests/api/test_api_errors.py has the plain test of each).
 KNOWN: dict[str, tuple[str, Callable[[Any], bool]]] = {
 }
 

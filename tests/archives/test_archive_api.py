@@ -2,7 +2,7 @@
 
 Contract tests call as the province civil-affairs admin (sees the whole fixture world) unless a test is
 about who may do something. The scope matrix of every endpoint (role x inside/outside: 404 outside and
-nothing changed, 403 for a view-only write) is generated from the routes in tests/test_route_matrix.py;
+nothing changed, 403 for a view-only write) is generated from the routes in tests/access/test_route_matrix.py;
 here are the lists that span the scope. Attachments are stored under the tmp UPLOAD_ROOT set in conftest.
 """
 
@@ -671,7 +671,7 @@ def test_correction_rejected_with_reason(world, api):
 
 def test_correction_only_by_the_worker_themself(world, api, prov, rec):
     url = f"/workers/{world.w1.pk}/archive/corrections"
-    # a refusal, not a bad value: 403 with the words of the page (tests/test_archive_web.py::test_correction_flow)
+    # a refusal, not a bad value: 403 with the words of the page (tests/archives/test_archive_web.py::test_correction_flow)
     body = assert_error(call(prov, "post", url, {"text": "替他申请"}), 403)
     assert body["message"] == services.NOT_SELF
     me = api(world.users["worker"])
@@ -685,7 +685,7 @@ def test_correction_only_by_the_worker_themself(world, api, prov, rec):
 
 # --- the scope of the lists ------------------------------------------------------------------------------------
 # Every archive operation x role x inside/outside (404 outside, 403 view-only, nothing changed when refused) is
-# in tests/test_route_matrix.py, generated from the OpenAPI schema. Here: the lists that span the scope.
+# in tests/access/test_route_matrix.py, generated from the OpenAPI schema. Here: the lists that span the scope.
 
 
 @dataclass

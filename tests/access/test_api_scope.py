@@ -192,7 +192,7 @@ def _expected(role: Role, endpoint_name: str, side: str) -> int:
     return role.writes[endpoint_name] if ep.write else 200
 
 
-# Every operation x role x inside/outside is in tests/test_route_matrix.py (generated from the OpenAPI schema).
+# Every operation x role x inside/outside is in tests/access/test_route_matrix.py (generated from the OpenAPI schema).
 # Kept here: the division detail by a street's 12-digit code, a second spelling of the same route.
 CASES = [
     pytest.param(role_name, ep_name, side, target, _expected(role, ep_name, side),

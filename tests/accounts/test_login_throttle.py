@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from shegong.accounts.models import LoginLockEvent, User
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "Test-pass-2021"
 BAD_LOGIN = "用户名或密码不正确"
 LOCKED = "登录失败次数过多,该账号在此地址已被锁定"
@@ -140,7 +140,7 @@ setup_test_environment()  # the test client's host
 settings.STORAGES = {**settings.STORAGES,  # pages render without collectstatic, as in tests/conftest.py
                      "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 from shegong.accounts.models import User
-from tests.test_login_throttle import race
+from tests.accounts.test_login_throttle import race
 User.objects.create_user("racer", password="Test-pass-2021")
 print(json.dumps(race("racer")))
 """

@@ -10,7 +10,7 @@ import pytest
 from shegong.staffing.models import PostType
 from shegong.staffing.services import post_type_code
 
-STANDARD = Path(__file__).resolve().parents[2] / "shared" / "standard" / "DB22T3226-2021.md"
+STANDARD = Path(__file__).resolve().parents[3] / "shared" / "standard" / "DB22T3226-2021.md"
 
 
 def _duty_items() -> dict[str, str]:

@@ -24,7 +24,7 @@ from django.test import Client
 from shegong.access import system_actor
 from shegong.accounts.services import token_create
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NO_STORE = "private, no-store"
 
 

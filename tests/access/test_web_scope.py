@@ -83,7 +83,7 @@ def appointments(world) -> dict[str, Appointment]:
 
 # ---- worker pages ---------------------------------------------------------------------------------
 # The status of every page for every role, inside and outside its scope, and anonymous, is in
-# tests/test_route_matrix.py (generated from the URL patterns). Here: what the pages show and change.
+# tests/access/test_route_matrix.py (generated from the URL patterns). Here: what the pages show and change.
 
 
 @pytest.mark.parametrize(("role", "target"), MATRIX)

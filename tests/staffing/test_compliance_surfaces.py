@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from shegong.common.errors import ApplicationError
 from shegong.staffing.compliance import evaluate
 from shegong.staffing.rules import RULESETS_DIR, load_rule_set
-from tests.test_compliance_rules import AS_OF, build
+from tests.staffing.test_compliance_rules import AS_OF, build
 
 DEFAULT = (RULESETS_DIR / "db22t3226-2021.toml").read_text(encoding="utf-8")
 

@@ -1,5 +1,5 @@
 """Account commands around issue 9: `user password`, `user deactivate` / `activate`, and what they mean for
-signing in; the old hand-written login throttle is gone (django-axes does it: tests/test_login_throttle.py)."""
+signing in; the old hand-written login throttle is gone (django-axes does it: tests/accounts/test_login_throttle.py)."""
 
 from __future__ import annotations
 

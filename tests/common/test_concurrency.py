@@ -34,7 +34,7 @@ from tests import factories
 PAIRS = 50
 # Transactional (the threads see each other's commits); serialized_rollback brings the seeded rows (roles,
 # post types) back and keeps the flush from re-creating content types that a later serialized test
-# restores (tests/test_login_throttle.py).
+# restores (tests/accounts/test_login_throttle.py).
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
@@ -233,7 +233,7 @@ def test_openapi_documents_the_412(db):
 
 
 def _edit_form(client: Client, url: str, action: str) -> Any:
-    from tests.test_form_roundtrip import action_name, post_forms
+    from tests.web.test_form_roundtrip import action_name, post_forms
 
     (form,) = [f for f in post_forms(client, url) if action_name(f) == action]
     return form
@@ -360,7 +360,7 @@ def test_appointment_is_ended_once(world):
 
 
 def FormFromHtml(url: str, html: str) -> Any:  # noqa: N802 — reads like the class it returns
-    from tests.test_form_roundtrip import FormParser
+    from tests.web.test_form_roundtrip import FormParser
 
     parser = FormParser(url)
     parser.feed(html)

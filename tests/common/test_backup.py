@@ -45,7 +45,7 @@ from tests.files import PDF, png
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 PASSPHRASE = "Kx7 rainy lantern 2021"
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)

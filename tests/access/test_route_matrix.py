@@ -370,8 +370,8 @@ KNOWN_BUGS: dict[str, str] = {
 
 # Routes without a matrix row, each with its reason.
 EXEMPT: dict[str, str] = {
-    "login/": "the sign-in page is for anonymous users; tested in tests/test_accounts.py and test_login_throttle.py",
-    "logout/": "signing out touches no scoped data; tested in tests/test_web_flows.py",
+    "login/": "the sign-in page is for anonymous users; tested in tests/accounts/test_accounts.py and test_login_throttle.py",
+    "logout/": "signing out touches no scoped data; tested in tests/web/test_web_flows.py",
 }
 
 
@@ -580,7 +580,7 @@ def test_every_route_has_a_row():
     covered_patterns = {key.split(" ", 1)[1] for key in ROUTES if not is_api(key)}
     missing = [p for p in url_patterns() if p not in covered_patterns and p not in EXEMPT]
     missing += [op for op in api_operations() if op not in ROUTES]
-    assert not missing, "routes without a row in the scope matrix (tests/test_route_matrix.py):\n" + "\n".join(missing)
+    assert not missing, "routes without a row in the scope matrix (tests/access/test_route_matrix.py):\n" + "\n".join(missing)
 
 
 def test_no_row_for_a_route_that_does_not_exist():
