@@ -6,9 +6,7 @@
     python bench/pages.py --only workers --workers 10000 --communities 750 --repeat 20 --profile 25
 
 `--only workers` times just the worker list and a worker page (and skips loading the archives);
-`--prototype` also times /proto/workers/: the same worker list (filters, 50 rows, pager) built on
-shegong.common.lists, served from a URLconf of this script only, to see the machinery's cost before
-the apps adopt it. `--profile N` runs each timed page once more under cProfile and prints its N costliest functions
+`--profile N` runs each timed page once more under cProfile and prints its N costliest functions
 (cumulative time), to see where a page's time goes (templates, decryption, history, queries).
 
 Each run builds a fresh database: a new SQLite file, or on PostgreSQL a dedicated database (default
@@ -215,130 +213,9 @@ def _profile(client: Any, url: str, top: int, **extra: Any) -> str:
     return out.getvalue()
 
 
-# ---- the worker list on shegong.common.lists (a prototype for the adoption; --prototype) -------------
-
-PROTO_TEMPLATE = """{% extends "shegong/base.html" %}{% load i18n humanize %}
-{% block title %}社区工作者{% endblock %}
-{% block content %}
-<h1>社区工作者 <span class="muted">共 {{ list.count|intcomma }} 人</span></h1>
-<div><a class="btn" href="{{ list.export_url }}">导出 Excel</a></div>
-<div class="card">
-  <form method="get" class="toolbar" id="filters">
-    <label>姓名<input name="q" value="{{ params.q }}" size="24"></label>
-    <label>社区<select name="community">{{ community_options }}</select></label>
-    <label>岗位<select name="post_type">{{ post_type_options }}</select></label>
-    <label>人员类别<select name="category">{{ category_options }}</select></label>
-    <label>状态<select name="status">{{ status_options }}</select></label>
-    <button class="btn primary">筛选</button>
-  </form>
-  {% include "common/list_table.html" with empty="没有符合条件的人员" %}
-  {% include "common/list_pager.html" %}
-</div>
-{% endblock %}"""
-
-
-def _proto_declaration() -> Any:
-    import django_filters
-    from django.db.models import Exists, OuterRef
-    from django.utils import timezone
-    from django.utils.html import format_html
-
-    from shegong.common.lists import Column, Exporter, ListDeclaration
-    from shegong.people.models import Worker
-    from shegong.staffing.models import Appointment
-
-    class WorkerFilter(django_filters.FilterSet):
-        q = django_filters.CharFilter(label="姓名", field_name="name", lookup_expr="contains")
-        community = django_filters.CharFilter(label="社区", method="below")
-        post_type = django_filters.CharFilter(label="岗位", method="holding")
-        category = django_filters.ChoiceFilter(label="人员类别", choices=Worker.Category.choices)
-        status = django_filters.ChoiceFilter(label="状态", choices=Worker.Status.choices)
-
-        class Meta:
-            model = Worker
-            fields: list[str] = []
-
-        def below(self, queryset: Any, name: str, value: str) -> Any:
-            return queryset.filter(community__code__startswith=value)
-
-        def holding(self, queryset: Any, name: str, value: str) -> Any:
-            today = timezone.localdate()
-            active = Appointment.objects.filter(worker=OuterRef("pk"), post_type__code=value,
-                                                start_date__lte=today).exclude(end_date__lte=today)
-            return queryset.filter(Exists(active))
-
-    def tag(value: str, special: str, css: str) -> Any:
-        return format_html('<span class="tag {}">{}</span>', css, value) if value == special else value
-
-    return ListDeclaration(
-        name="workers", model=Worker, filterset=WorkerFilter,
-        # Only what the columns show: no ciphertext fetched, no unused dates parsed (SQLite returns text).
-        base=lambda: Worker.objects.select_related("community").only(
-            "name", "gender", "birth_date", "id_number_masked", "phone_masked", "category", "status",
-            "community__code", "community__name"),
-        columns=[
-            Column("name", "姓名", sortable=True, href=lambda w: f"/workers/{w.pk}/"),
-            Column("gender", "性别"),
-            Column("birth_date", "出生日期", sortable=True),
-            Column("id_number", "公民身份号码", value="id_number_masked", personal=True,
-                   export_value="id_number_masked", css="mono"),
-            Column("phone", "联系电话", value="phone_masked", personal=True, export_value="phone_masked", css="mono"),
-            Column("community", "所在社区", value="community.name", sortable=True, order_by=("community__code",),
-                   href=lambda w: f"/divisions/{w.community.code}/"),
-            Column("category", "人员类别", html=lambda w: tag(w.category, "公益性岗位", "amber")),
-            Column("status", "状态", html=lambda w: tag(w.status, "在岗", "green")),
-        ],
-        ordering=("community__code", "name"),
-        export=Exporter(sheet="社区工作者", filename="社区工作者.xlsx"),
-    )
-
-
-def _proto_urlconf() -> Any:
-    """The project's URLs plus /proto/workers/ (a module object: Django accepts one as ROOT_URLCONF)."""
-    import types
-
-    from django.db.models import Q
-    from django.http import HttpResponse
-    from django.template import engines
-    from django.urls import include, path
-
-    from shegong.access import restrict
-    from shegong.common.lists import options_html, run_list
-    from shegong.org.models import Division
-    from shegong.people.models import Worker
-    from shegong.staffing.models import PostType
-
-    declaration = _proto_declaration()
-    template = engines["django"].from_string(PROTO_TEMPLATE)
-
-    def view(request: Any) -> Any:
-        result = run_list(declaration, request, restrict(declaration.queryset(), request.user, "view"))
-        if isinstance(result, HttpResponse):
-            return result
-        params = request.GET
-        communities = (restrict(Division.objects.all(), request.user, "view")
-                       .filter(Q(level="community"), is_active=True).order_by("code").values_list("code", "name"))
-        context = {
-            "list": result, "params": params,
-            "community_options": options_html(list(communities[:2000]), params.get("community", "")),
-            "post_type_options": options_html(list(PostType.objects.values_list("code", "name")),
-                                              params.get("post_type", "")),
-            "category_options": options_html(Worker.Category.choices, params.get("category", "")),
-            "status_options": options_html(Worker.Status.choices, params.get("status", "")),
-        }
-        return HttpResponse(template.render(context, request))
-
-    from django.conf import settings
-
-    project = settings.ROOT_URLCONF
-    module = types.ModuleType("bench_proto_urls")  # hashable, as the URL resolver cache needs
-    module.urlpatterns = [path("proto/workers/", view), path("", include(project))]  # type: ignore[attr-defined]
-    return module
-
-
 ONLY = {
     # the worker list (page 1 and a deep page) and a worker page: the issue-10 goal of ≤ 25 ms median
-    "workers": lambda url: url.startswith(("/workers/?page=", "/proto/workers/")) or url == "/workers/" or url.startswith("/workers/?page=") or
+    "workers": lambda url: url == "/workers/" or url.startswith("/workers/?page=") or
     (url.startswith("/workers/") and url.rstrip("/").split("/")[-1].isdigit()),
 }
 
@@ -413,9 +290,6 @@ def _run(args: argparse.Namespace, db_url: str) -> int:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     fx = _fixtures()
-    if args.prototype:
-        settings.ROOT_URLCONF = _proto_urlconf()
-        fx["pages"] += ["/proto/workers/", "/proto/workers/?page=50"]
     profiles: list[tuple[str, str, str]] = []
     if args.only:
         keep = ONLY[args.only]
@@ -513,8 +387,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=sorted(ONLY), help="time only these pages (no archives loaded)")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="print each page's N costliest functions under cProfile")
-    parser.add_argument("--prototype", action="store_true",
-                        help="also time /proto/workers/, the worker list built on shegong.common.lists")
     parser.add_argument("--show-queries", action="store_true", help="print every query of each page")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
     args = parser.parse_args(argv)
