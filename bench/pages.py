@@ -286,9 +286,12 @@ def _run(args: argparse.Namespace, db_url: str) -> int:
     stats = load(n_communities=args.communities, n_workers=args.workers, seed=args.seed, history=not args.no_history)
     from django.db import connection
 
-    if connection.vendor == "postgresql":  # what autovacuum would do soon after a bulk load
+    if connection.vendor == "postgresql":
+        # What autovacuum does soon after a bulk load (PostgreSQL ≥ 13 vacuums insert-only tables too): the
+        # statistics, and the visibility map that lets a count over workers be an index-only scan (10 ms →
+        # 3 ms for 10,000 workers; without it every count reads the whole heap).
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE")
     fx = _fixtures()
     profiles: list[tuple[str, str, str]] = []
     if args.only:
