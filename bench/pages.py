@@ -335,7 +335,7 @@ def _load_archives(fx: dict[str, Any], args: argparse.Namespace) -> tuple[dict[s
     archive_stats = load_archives(viewer=fx["users"]["province"], seed=args.seed)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE")
     w, d, c = fx["worker"].pk, fx["district"].code, fx["community"].code
     fx["pages"] += ["/archives/", f"/archives/?parent={d}", f"/archives/?parent={c}", f"/archives/{w}/",
                     f"/archives/{w}/access-log/", "/archives/access-log/", "/archives/export.xlsx"]
