@@ -153,7 +153,7 @@ def community_archives() -> ListDeclaration:
             Column("missing_count", "缺少项数", value=lambda w: len(w.missing), page=False),
             Column("status", "状态", value=_status_text, html=_missing_tag, export=False),
             *[Column(f"has_{item.code}", item.name, value=_holds(item.code), page=False) for item in required],
-            Column("missing", "缺少的必备材料", value=_missing_names, html=_missing_items),
+            Column("missing", "缺少的必备材料", value=_missing_names, html=_missing_items, css="wrap"),
         ],
         export=Exporter(sheet="档案齐全情况", filename="社区档案齐全情况.xlsx"),
     )

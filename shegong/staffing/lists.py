@@ -97,7 +97,7 @@ FINDINGS = ListDeclaration(
         Column("clause", "条款", sortable=True, sort_value=_clause_key, css="mono"),
         Column("level", "级别", value="level_name", sortable=True, sort_value=lambda f: f.level != ERROR,
                html=_level_cell),
-        Column("message", "问题", html=_message_cell),
+        Column("message", "问题", html=_message_cell, css="wrap"),
         Column("expected", "应为"),
         Column("actual", "实际", css="num", export_value=lambda f: "" if f.actual is None else f.actual),
         Column("rule", "规则", page=False),
