@@ -344,7 +344,8 @@ def post_type_index(request: HttpRequest) -> HttpResponse:
 def _worker_appointments(request: HttpRequest, worker: Worker) -> dict[str, Any]:
     """The worker page's posts: current (with the street's 岗位说明书, 8.1.1.2) and past, and their history."""
     appointments = list(Appointment.objects.restrict(request.user, "view").filter(worker=worker)
-                        .select_related("community", "post_type").order_by("end_date", "-start_date"))
+                        .select_related("community", "post_type").defer("post_type__duties")  # long JSON, not shown
+                        .order_by("end_date", "-start_date"))
     subjects = {a.pk: f"任职:{a.post_type.name}({a.community.name})" for a in appointments}
     records = list(Appointment.history.filter(id__in=list(subjects)).select_related("history_user")
                    .order_by("history_date", "history_id"))
