@@ -62,15 +62,7 @@ def world(db) -> World:
     w2 = factories.WorkerFactory(name="李四", community=c2)
     w3 = factories.WorkerFactory(name="王五", community=c3)
     w_other = factories.WorkerFactory(name="赵六", community=other, id_number=factories.id_number("220202"))
-    users = {
-        "province": factories.user("province", "civil_affairs", "22"),
-        "city": factories.user("city", "civil_affairs", "2201"),
-        "street": factories.user("street", "street_admin", "220102001"),
-        "community": factories.user("community", "community_admin", "220102001001"),
-        "training": factories.user("training", "training_admin", "2201"),
-        "worker": factories.user("worker", "worker", "220102001001", worker=w1),
-        "nobody": User.objects.create_user("nobody", password="Test-pass-2021"),
-    }
+    users = factories.world_users(w1)
     return World(c1, c2, c3, other, w1, w2, w3, w_other, users)
 
 

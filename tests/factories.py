@@ -66,3 +66,18 @@ def appoint(worker: Worker, post: str, community_obj: Division | None = None, st
 
 def user(username: str, role: str, scope: str, worker: Worker | None = None, password: str = "Test-pass-2021") -> User:
     return user_create(actor=system_actor("command"), username=username, password=password, role=role, scope=scope, worker=worker, validate=False)
+
+
+def world_users(worker: Worker) -> dict[str, User]:
+    """The seven accounts of the test world (tests/conftest.py `world`, the route matrix): a civil-affairs admin
+    on the province and on 长春市, a street admin on 220102001, a community admin on 东风社区, a view-only training
+    admin on 长春市, `worker`'s own account, and a user without any grant."""
+    return {
+        "province": user("province", "civil_affairs", "22"),
+        "city": user("city", "civil_affairs", "2201"),
+        "street": user("street", "street_admin", "220102001"),
+        "community": user("community", "community_admin", "220102001001"),
+        "training": user("training", "training_admin", "2201"),
+        "worker": user("worker", "worker", "220102001001", worker=worker),
+        "nobody": User.objects.create_user("nobody", password="Test-pass-2021"),
+    }

@@ -461,15 +461,7 @@ def build_world() -> Data:
         "w_other": _worker(name="赵六", community=other, id_number=factories.id_number("220202")),
         "w_far": _worker(name="孙八", community=far, id_number=factories.id_number("210102")),
     }
-    users = {
-        "province": factories.user("province", "civil_affairs", "22"),
-        "city": factories.user("city", "civil_affairs", "2201"),
-        "street": factories.user("street", "street_admin", "220102001"),
-        "community": factories.user("community", "community_admin", "220102001001"),
-        "training": factories.user("training", "training_admin", "2201"),
-        "worker": factories.user("worker", "worker", "220102001001", worker=workers["w1"]),
-        "nobody": User.objects.create_user("nobody", password="Test-pass-2021"),
-    }
+    users = factories.world_users(workers["w1"])
     root = User.objects.create_superuser("root", password="Test-pass-2021")
     appointments = {k: factories.appoint(x, "普通社工", method="聘用") for k, x in workers.items()}
     records, attachments, corrections = {}, {}, {}
