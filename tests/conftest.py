@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import shutil
 import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -29,6 +31,13 @@ def pytest_configure(config):
                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     settings.WHITENOISE_AUTOREFRESH = True
     settings.UPLOAD_ROOT = tempfile.mkdtemp(prefix="shegong-uploads-")
+    # Each test process its own var/: the post-type marker file (shegong/staffing/post_types.py) tells the
+    # other processes of a change, so a test saving a post type in one xdist worker would otherwise make another
+    # worker re-read the table in the middle of a query count. The keys were read when settings loaded.
+    var = Path(tempfile.mkdtemp(prefix="shegong-var-"))
+    if (Path(settings.VAR_DIR) / "keys.json").exists():
+        shutil.copy(Path(settings.VAR_DIR) / "keys.json", var / "keys.json")
+    settings.VAR_DIR = var
     # Background jobs run inline in tests.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     # Argon2 is the production hasher (tested in test_accounts); tests log in faster with MD5.

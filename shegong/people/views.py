@@ -106,6 +106,7 @@ def worker_index(request: HttpRequest) -> HttpResponse:
     post_types = [(code, name) for code, name, _ in form.post_types] if form is not None else []
     return render(request, "people/workers.html", {
         "list": result, "page": result.page, "params": params, "query": result.query,
+        "communities": communities,  # the scope's communities (tests read them; the select uses the options)
         # Built in Python: 750 communities through a template loop or Django's Select cost 15–90 ms.
         "community_options": options_html(communities, params["community"]),
         "post_type_options": options_html(post_types, params["post_type"]),
