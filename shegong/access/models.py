@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Self
 from django.db import models
 
 from shegong.access.scope import scope_q
+from shegong.common.fields import recorded_at
 
 
 class RestrictedQuerySet(models.QuerySet):
@@ -41,7 +42,7 @@ class ScopeDeclaration(models.Model):
 
 
 class ScopedModel(ScopeDeclaration):
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    created_at = recorded_at("创建时间")
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:

@@ -8,6 +8,9 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_update_with_history
 
+from shegong.common.fields import recorded_at
+from shegong.org.models import division_fk
+
 # Who may do what is itself history (issue 10): every create, change and delete of a user, role, grant
 # or API token is recorded with who and when (django-simple-history, as the domain models). Secrets stay
 # out of it: the password hash, and the token's digests, are never copied into a historical row.
@@ -68,8 +71,8 @@ class Grant(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="grants", verbose_name="用户")
     role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="grants", verbose_name="角色")
-    division = models.ForeignKey("org.Division", on_delete=models.PROTECT, related_name="grants", verbose_name="范围")
-    created_at = models.DateTimeField("授权时间", auto_now_add=True)
+    division = division_fk("范围", related_name="grants")
+    created_at = recorded_at("授权时间")
 
     # A removed grant leaves a "-" row: who removed whose province-wide reveal rights, and when.
     history = HistoricalRecords()
@@ -121,7 +124,7 @@ class ApiToken(models.Model):
     name = models.CharField("用途", max_length=100, blank=True)
     prefix = models.CharField("前缀", max_length=12, db_index=True)
     key_hash = models.CharField("摘要", max_length=64, unique=True)
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    created_at = recorded_at("创建时间")
     expires_at = models.DateTimeField("到期时间", null=True, blank=True, help_text="空 = 不过期")
     last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
     revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
@@ -149,7 +152,7 @@ class LoginLockEvent(models.Model):
         UNLOCK = "unlock", "解除锁定"
 
     kind = models.CharField("事件", max_length=10, choices=Kind.choices)
-    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    at = recorded_at("时间", db_index=True)
     username = models.CharField("用户名", max_length=150, blank=True, db_index=True,
                                 help_text="as typed at login, lower-cased; blank: the lock covers every username from the address")
     ip = models.GenericIPAddressField("IP 地址", null=True, blank=True)

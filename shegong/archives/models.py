@@ -15,7 +15,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -26,7 +25,10 @@ from shegong.access.models import ScopeDeclaration, ScopedModel
 from shegong.archives.rules import archive_rules
 from shegong.common.codes import EDUCATION
 from shegong.common.dates import date_error, one_year_after
+from shegong.common.fields import acting_user, recorded_at
 from shegong.common.versioning import Versioned
+from shegong.org.models import division_fk
+from shegong.people.models import worker_fk
 
 
 class ArchiveClass(models.IntegerChoices):
@@ -64,8 +66,7 @@ class ArchiveRecord(OfOneWorker, ScopedModel, Versioned):
         REWARD = "reward", "奖励"
         SANCTION = "sanction", "处分"
 
-    worker = models.ForeignKey("people.Worker", on_delete=models.PROTECT, related_name="archive_records",
-                               verbose_name="社区工作者")
+    worker = worker_fk("archive_records")
     archive_class = models.PositiveSmallIntegerField("类别", choices=ArchiveClass.choices)
     kind = models.CharField("种类", max_length=16, choices=Kind.choices, default=Kind.DOCUMENT)
     title = models.CharField("材料名称", max_length=200)
@@ -76,12 +77,10 @@ class ArchiveRecord(OfOneWorker, ScopedModel, Versioned):
                                      help_text="archive_rules.toml 中必备材料的代码,如 id_card")
     voided_at = models.DateTimeField("作废时间", null=True, blank=True)
     void_reason = models.CharField("作废原因", max_length=500, blank=True)
-    voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="+", verbose_name="作废人")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+", verbose_name="录入人")
+    voided_by = acting_user("作废人", optional=True)
+    created_by = acting_user("录入人", optional=True)
     # ScopedModel's creation time, under the catalogue's own word (it pairs with 录入人).
-    created_at = models.DateTimeField("录入时间", auto_now_add=True)
+    created_at = recorded_at("录入时间")
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
@@ -276,9 +275,8 @@ class Attachment(RecordDetail):
     content_type = models.CharField("类型", max_length=40)
     size = models.PositiveIntegerField("大小(字节)")
     sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="+", verbose_name="上传人")
-    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+    uploaded_by = acting_user("上传人", optional=True)
+    uploaded_at = recorded_at("上传时间")
 
     history = HistoricalRecords()
 
@@ -297,17 +295,13 @@ class Attachment(RecordDetail):
 class Transfer(OfOneWorker):
     """转递: the archive moved with the worker to another community (and maybe street)."""
 
-    worker = models.ForeignKey("people.Worker", on_delete=models.PROTECT, related_name="archive_transfers",
-                               verbose_name="社区工作者")
-    from_community = models.ForeignKey("org.Division", on_delete=models.PROTECT, related_name="+",
-                                       verbose_name="转出社区")
-    to_community = models.ForeignKey("org.Division", on_delete=models.PROTECT, related_name="+",
-                                     verbose_name="转入社区")
+    worker = worker_fk("archive_transfers")
+    from_community = division_fk("转出社区", related_name="+")
+    to_community = division_fk("转入社区", related_name="+")
     date = models.DateField("转递日期")
     reason = models.CharField("原因", max_length=300)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                           related_name="+", verbose_name="经办人")
-    created_at = models.DateTimeField("记录时间", auto_now_add=True)
+    by = acting_user("经办人", optional=True)
+    created_at = recorded_at("记录时间")
 
     history = HistoricalRecords()
 
@@ -325,18 +319,15 @@ class CorrectionRequest(OfOneWorker, Versioned):
         ACCEPTED = "accepted", "已采纳"
         REJECTED = "rejected", "未采纳"
 
-    worker = models.ForeignKey("people.Worker", on_delete=models.PROTECT, related_name="correction_requests",
-                               verbose_name="社区工作者")
+    worker = worker_fk("correction_requests")
     record = models.ForeignKey(ArchiveRecord, on_delete=models.PROTECT, null=True, blank=True,
                                related_name="correction_requests", verbose_name="涉及材料")
     text = models.TextField("更正内容", max_length=2000)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
     decision_reason = models.CharField("处理意见", max_length=500, blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+", verbose_name="申请人")
-    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+", verbose_name="处理人")
+    requested_by = acting_user("申请人", optional=True)
+    requested_at = recorded_at("申请时间")
+    decided_by = acting_user("处理人", optional=True)
     decided_at = models.DateTimeField("处理时间", null=True, blank=True)
 
     history = HistoricalRecords()

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
+
+from shegong.common.fields import acting_user, recorded_at
 
 
 class AccessLog(models.Model):
@@ -16,12 +17,12 @@ class AccessLog(models.Model):
         ATTACHMENT_DOWNLOAD = "attachment_download", "下载档案附件"
         ARCHIVE_PRINT = "archive_print", "打印档案文书"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="用户")
+    user = acting_user("用户")
     action = models.CharField("操作", max_length=32, choices=Action.choices)
     object_type = models.CharField("对象类型", max_length=64)
     object_id = models.CharField("对象", max_length=64)
     object_label = models.CharField("对象名称", max_length=200, blank=True)
-    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    at = recorded_at("时间", db_index=True)
     ip = models.GenericIPAddressField("IP 地址", null=True, blank=True)
     worker = models.ForeignKey("people.Worker", on_delete=models.PROTECT, null=True, blank=True,
                                related_name="access_logs", verbose_name="所涉人员",

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.expressions import Combinable
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -74,3 +75,9 @@ class Division(ScopedModel):
             errors["households"] = "户数、常住人口、党组织类型只适用于社区"
         if errors:
             raise ValidationError(errors)
+
+
+def division_fk(verbose_name: str, related_name: str) -> models.ForeignKey[Division | Combinable, Division]:
+    """A row's place in the one tree (a worker's community, a grant's scope, a street's post description):
+    PROTECT, because a division that rows still point at is deactivated, never deleted."""
+    return models.ForeignKey(Division, on_delete=models.PROTECT, related_name=related_name, verbose_name=verbose_name)

@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.expressions import Combinable
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -11,6 +12,7 @@ from shegong.access.models import ScopedModel
 from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
 from shegong.common.dates import date_error
 from shegong.common.versioning import Versioned
+from shegong.org.models import division_fk
 
 
 def _sixteenth_birthday(birth: dt.date) -> dt.date:
@@ -76,8 +78,7 @@ class Worker(ScopedModel, Versioned):
     status = models.CharField("状态", max_length=4, choices=Status.choices, default=Status.ACTIVE)
     work_start_date = models.DateField("参加工作日期", null=True, blank=True)
     post_start_date = models.DateField("社工岗入职日期", null=True, blank=True)
-    community = models.ForeignKey("org.Division", on_delete=models.PROTECT, related_name="workers",
-                                  verbose_name="所在社区")
+    community = division_fk("所在社区", related_name="workers")
 
     history = HistoricalRecords(excluded_fields=["id_number_encrypted", "phone_encrypted", "updated_at"])
 
@@ -112,3 +113,9 @@ class Worker(ScopedModel, Versioned):
         errors |= worker_date_errors(self.birth_date, self.work_start_date, self.post_start_date, today)
         if errors:
             raise ValidationError(errors)
+
+
+def worker_fk(related_name: str) -> models.ForeignKey[Worker | Combinable, Worker]:
+    """A row about one worker (an appointment, an archive item, a transfer, a correction request): PROTECT,
+    because people leave and their records stay (DESIGN habit 7)."""
+    return models.ForeignKey(Worker, on_delete=models.PROTECT, related_name=related_name, verbose_name="社区工作者")

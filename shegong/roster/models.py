@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 
+from shegong.common.fields import acting_user, recorded_at
+
 
 class UploadStorage(FileSystemStorage):
     """Uploaded rosters hold personal data: kept under settings.UPLOAD_ROOT (read when used, not at
@@ -36,7 +38,7 @@ class ImportJob(models.Model):
         DONE = "done", "已导入"
         FAILED = "failed", "失败"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="用户")
+    user = acting_user("用户")
     filename = models.CharField("文件名", max_length=255)
     file = models.FileField("文件", storage=_upload_storage, upload_to="roster/%Y/%m/")
     size = models.PositiveBigIntegerField("大小", default=0)
@@ -46,7 +48,7 @@ class ImportJob(models.Model):
     total = models.PositiveIntegerField(default=0)
     result = models.JSONField("结果", null=True, blank=True)
     message = models.TextField("说明", blank=True)
-    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+    created_at = recorded_at("上传时间")
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     # Who is running it: a job in an active state whose process is gone (or that has been silent for
     # ROSTER_JOB_STALE_SECONDS, its process on another host) is marked failed and may be run again.

@@ -11,6 +11,8 @@ from simple_history.models import HistoricalRecords
 from shegong.access.models import RestrictedQuerySet, ScopedModel
 from shegong.common.dates import date_error
 from shegong.common.versioning import Versioned
+from shegong.org.models import division_fk
+from shegong.people.models import worker_fk
 
 
 class PostType(models.Model):
@@ -66,10 +68,8 @@ class Appointment(ScopedModel, Versioned):
         HIRED = "聘用", "聘用"
         CONCURRENT = "兼任", "兼任"
 
-    worker = models.ForeignKey("people.Worker", on_delete=models.PROTECT, related_name="appointments",
-                               verbose_name="社区工作者")
-    community = models.ForeignKey("org.Division", on_delete=models.PROTECT, related_name="appointments",
-                                  verbose_name="社区")
+    worker = worker_fk("appointments")
+    community = division_fk("社区", related_name="appointments")
     post_type = models.ForeignKey(PostType, on_delete=models.PROTECT, related_name="appointments", verbose_name="岗位")
     method = models.CharField("任职方式", max_length=8, choices=Method.choices)
     start_date = models.DateField("任职日期")
@@ -134,8 +134,7 @@ class PostDescription(ScopedModel, Versioned):
         PUBLISHED = "published", "已发布"
         SUPERSEDED = "superseded", "已替代"
 
-    street = models.ForeignKey("org.Division", on_delete=models.PROTECT, related_name="post_descriptions",
-                               verbose_name="街道(乡镇)")
+    street = division_fk("街道(乡镇)", related_name="post_descriptions")
     post_type = models.ForeignKey(PostType, on_delete=models.PROTECT, related_name="descriptions",
                                   verbose_name="岗位")
     version = models.PositiveIntegerField("版本")
