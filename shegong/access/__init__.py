@@ -25,6 +25,7 @@ from shegong.access.scope import (
     grant_codes,
     is_operator,
     may_anywhere,
+    preload_grant_rows,
     require,
     require_operator,
     require_self_or_operator,
@@ -36,6 +37,7 @@ from shegong.access.scope import (
 __all__ = [
     "Actor", "SystemActor", "actor_label", "is_system", "system_actor",
     "Forbidden", "NotVisible",
-    "actions_anywhere", "can", "can_at", "get_scoped", "grant_codes", "is_operator", "may_anywhere", "require",
+    "actions_anywhere", "can", "can_at", "get_scoped", "grant_codes", "is_operator", "may_anywhere", "preload_grant_rows",
+    "require",
     "require_operator", "require_self_or_operator", "restrict", "scope_q", "scope_roots",
 ]

@@ -68,6 +68,12 @@ def grant_rows(actor: Any) -> list[Any]:
     return rows
 
 
+def preload_grant_rows(actor: Any, rows: list[Any]) -> None:
+    """Hand over the actor's Grant rows (with role and division) read together with the actor itself (the
+    sign-in backend does: one query for both); `grant_rows` then reads nothing."""
+    actor._access_grant_rows = list(rows)
+
+
 def grant_codes(actor: Any, action: str = "view") -> list[str]:
     """The division codes where the actor holds `action` over a subtree (self-only grants excluded)."""
     return [g.code for g in grant_scopes(actor) if action in g.actions and not g.self_only]

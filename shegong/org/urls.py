@@ -8,5 +8,6 @@ app_name = "org"
 
 urlpatterns = [
     path("divisions/", views.division_index, name="division_index"),
+    path("divisions/cascade/", views.division_cascade, name="division_cascade"),
     path("divisions/<str:code>/", views.division_detail, name="division_detail"),
 ]

@@ -18,6 +18,8 @@ from django.shortcuts import render
 from shegong.access import can, get_scoped
 from shegong.common.divcodes import DivisionCodeError, normalize_code
 from shegong.common.history import history_entries
+from shegong.org.cascade import FIELD_NAME, chosen
+from shegong.org.cascade import division_cascade as division_cascade_for
 from shegong.org.models import Division
 from shegong.org.selectors import community_counts, division_ancestors, division_list, division_roots
 
@@ -84,3 +86,12 @@ def division_detail(request: HttpRequest, code: str) -> HttpResponse:
         "division": division, "ancestors": division_ancestors(division=division), "rows": rows,
         "history": _history(division), **extra,
     })
+
+
+@login_required
+def division_cascade(request: HttpRequest) -> HttpResponse:
+    """The cascader's selects for the chosen division (htmx swaps them in when one level changes)."""
+    field = request.GET.get("field", "")
+    field = field if FIELD_NAME.match(field) else "community"  # only a plain name reaches the page
+    cascade = division_cascade_for(actor=request.user, field=field, selected=chosen(request.GET.getlist(field)))
+    return render(request, "org/cascade.html", {"cascade": cascade})

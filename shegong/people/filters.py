@@ -7,6 +7,7 @@ GET for the API and old links — it is matched through the same hash, never by 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import django_filters
@@ -29,12 +30,25 @@ def _models() -> tuple[Any, Any]:
     return appointment, appointment._meta.get_field("post_type").related_model
 
 
+PostTypeRows = Callable[[], list[tuple[str, str, list[str]]]]
+_post_type_rows: PostTypeRows | None = None
+
+
+def provide_post_types(source: PostTypeRows) -> None:
+    """staffing (above people) hands over its post types as (code, name, aliases), in table order, from
+    its process cache (staffing/post_types.py): the filter needs no query of its own."""
+    global _post_type_rows
+    _post_type_rows = source
+
+
 class WorkerFilterForm(forms.Form):
     """Resolves a post given by code, canonical name or accepted variant to its code; the post types
     are read once per request and kept for the page's select (`post_types`)."""
 
     @cached_property
     def post_types(self) -> list[tuple[str, str, list[str]]]:
+        if _post_type_rows is not None:
+            return _post_type_rows()
         _, post_type = _models()
         return list(post_type._default_manager.order_by("pk").values_list("code", "name", "aliases"))
 

@@ -27,6 +27,7 @@ from shegong.common.history import history_entries
 from shegong.common.lists import options_html, run_list
 from shegong.common.rollup import rollup
 from shegong.common.versioning import history_at
+from shegong.org.cascade import chosen, division_cascade
 from shegong.org.models import Division
 from shegong.org.views import division_part
 from shegong.people.forms import WorkerForm
@@ -100,15 +101,13 @@ def worker_index(request: HttpRequest) -> HttpResponse:
     if isinstance(result, HttpResponse):
         return result
     params = {k: request.GET.get(k, "").strip() for k in FILTERS}
-    communities = list(Division.objects.restrict(request.user, "view").filter(
-        is_active=True, level=Division.Level.COMMUNITY).order_by("code").values_list("code", "name")[:2000])
+    params["community"] = chosen(request.GET.getlist("community"))
     form = result.form  # its post types were read once, to resolve the filter; the select reuses them
     post_types = [(code, name) for code, name, _ in form.post_types] if form is not None else []
     return render(request, "people/workers.html", {
         "list": result, "page": result.page, "params": params, "query": result.query,
-        "communities": communities,  # the scope's communities (tests read them; the select uses the options)
-        # Built in Python: 750 communities through a template loop or Django's Select cost 15–90 ms.
-        "community_options": options_html(communities, params["community"]),
+        # 市 → 区县 → 街道 → 社区, down to the current choice: never a province's 750 communities at once.
+        "cascade": division_cascade(actor=request.user, field="community", selected=params["community"]),
         "post_type_options": options_html(post_types, params["post_type"]),
         "category_options": options_html(Worker.Category.choices, params["category"]),
         "status_options": options_html(Worker.Status.choices, params["status"]),
@@ -120,6 +119,7 @@ def _search_redirect(request: HttpRequest) -> HttpResponse:
     """The filter form posts, so that a full ID number never appears in a URL or an access log: it is
     replaced by its keyed hash before the redirect to the GET list."""
     params = {k: request.POST.get(k, "").strip() for k in (*FILTERS, "sort", "per_page")}
+    params["community"] = chosen(request.POST.getlist("community"))  # the cascade's deepest choice
     try:
         params["idh"] = search_hash(parse_id_number(params["q"]).value)
         params["q"] = ""

@@ -39,6 +39,7 @@ class _Maps:
     loaded_at: float
     index: dict[str, tuple[int, str]] = field(default_factory=dict)  # code → (id, name)
     codes: dict[str, str] = field(default_factory=dict)  # code, name or variant → code
+    rows: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (code, name, aliases), table order
 
 
 _lock = threading.Lock()
@@ -95,7 +96,8 @@ def _current() -> _Maps:
     if maps is not None and maps.generation == _generation and time.monotonic() - maps.loaded_at < MAX_AGE:
         return maps
     fresh = _Maps(_generation, time.monotonic())
-    for code, pk, name, aliases in PostType.objects.values_list("code", "id", "name", "aliases"):
+    for code, pk, name, aliases in PostType.objects.order_by("pk").values_list("code", "id", "name", "aliases"):
+        fresh.rows.append((code, name, list(aliases)))
         fresh.index[code] = (pk, name)
         for key in (code, name, *aliases):
             fresh.codes.setdefault(key, code)
@@ -106,6 +108,11 @@ def _current() -> _Maps:
 def post_type_index() -> dict[str, tuple[int, str]]:
     """{code: (id, name)} of the post types."""
     return _current().index
+
+
+def post_type_rows() -> list[tuple[str, str, list[str]]]:
+    """(code, name, aliases) of every post type, in table order (a copy: callers may keep it)."""
+    return list(_current().rows)
 
 
 def post_type_code(value: object) -> str:

@@ -218,6 +218,7 @@ ROUTES: dict[str, Route] = {
     # ---- pages: shell, org, people, staffing ----
     "GET ": Route(None, fixed("/"), "any"),
     "GET divisions/": Route(None, fixed("/divisions/"), "any"),
+    "GET divisions/cascade/": Route(None, fixed("/divisions/cascade/?field=community"), "any"),
     "GET divisions/<str:code>/": Route("community", com("/divisions/{code}/")),
     "GET workers/": Route(None, fixed("/workers/"), "any"),
     "GET workers/new/": Route(None, fixed("/workers/new/"), "change"),

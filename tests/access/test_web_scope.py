@@ -11,11 +11,13 @@ The fixture world (tests/conftest.py): c1, c2 under street 220102001, c3 under s
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.test import Client
 
 from shegong.common.models import AccessLog
+from shegong.org.models import Division
 from shegong.people.models import Worker
 from shegong.staffing.models import Appointment
 from tests import factories
@@ -274,11 +276,46 @@ def test_worker_list_filters_cannot_reach_outside(world, role):
         assert found == ("w_other" in VIEW[role]), (role, params)
 
 
+def _cascade_codes(body: str) -> set[str]:
+    return {v for v in re.findall(r'<option value="(\d*)"', body) if v}
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_worker_list_community_choices_in_scope(world, role):
-    resp = client_for(world, role).get("/workers/")
-    codes = {code for code, _ in resp.context["communities"]}
-    assert codes == {getattr(world, c).code for c in VIEW_COMMUNITY[role]}
+    """Walking the division cascader down from the worker list, every level included, reaches exactly the
+    communities in scope and offers nothing outside it."""
+    client = client_for(world, role)
+    body = client.get("/workers/").content.decode()
+    seen: set[str] = set()
+    todo = _cascade_codes(body.split('class="cascade"', 1)[1].split("</span>", 1)[0]) if 'class="cascade"' in body else set()
+    while todo:
+        code = todo.pop()
+        seen.add(code)
+        resp = client.get("/divisions/cascade/", {"field": "community", "community": code})
+        assert resp.status_code == 200
+        todo |= _cascade_codes(resp.content.decode()) - seen
+    communities = {c for c in seen if len(c) == 12}
+    expected = {getattr(world, c).code for c in VIEW_COMMUNITY[role]}
+    if len(expected) == 1:  # one community in scope: no cascade to choose from
+        assert communities <= expected
+    else:
+        assert communities == expected
+    visible = set(Division.objects.restrict(world.users[role], "view").values_list("code", flat=True))
+    assert seen <= visible, seen - visible
+    assert not any(c.startswith("21") for c in seen)  # 辽宁 is outside every grant
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_cascade_ignores_an_outside_choice(world, role):
+    """Asking the cascader for a division outside the scope shows the scope's top level, nothing of it."""
+    outside = {"province": None, "city": world.other, "street": world.c3, "community": world.c2,
+               "training": world.other, "worker": world.c2, "nobody": world.c1}[role]
+    if outside is None:
+        return  # the province admin sees the whole test world
+    resp = client_for(world, role).get("/divisions/cascade/", {"field": "community", "community": outside.code})
+    assert resp.status_code == 200
+    body = resp.content.decode()
+    assert outside.code not in body and outside.name not in body
 
 
 @pytest.mark.parametrize("role", ROLES)
