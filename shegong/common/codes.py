@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from enum import property as enum_property
+
+from django.db import models
 
 _ETHNIC_NAMES = ["汉族", "蒙古族", "回族", "藏族", "维吾尔族", "苗族", "彝族", "壮族", "布依族", "朝鲜族", "满族", "侗族", "瑶族", "白族", "土家族", "哈尼族", "哈萨克族", "傣族", "黎族", "傈僳族", "佤族", "畲族", "高山族", "拉祜族", "水族", "东乡族", "纳西族", "景颇族", "柯尔克孜族", "土族", "达斡尔族", "仫佬族", "羌族", "布朗族", "撒拉族", "毛南族", "仡佬族", "锡伯族", "阿昌族", "普米族", "塔吉克族", "怒族", "乌孜别克族", "俄罗斯族", "鄂温克族", "德昂族", "保安族", "裕固族", "京族", "塔塔尔族", "独龙族", "鄂伦春族", "赫哲族", "门巴族", "珞巴族", "基诺族"]
 
@@ -42,6 +45,17 @@ class CodeTable:
         if text in self.aliases:
             return self.aliases[text]
         raise ValueError(f"“{text}”不是{self.standard}中的{self.name}")
+
+
+class NameChoices(models.TextChoices):
+    """Choices whose stored value is the very name shown — the standard's own words (在岗, 党组织, 选举 …).
+
+    A member is written once, `ACTIVE = "在岗"`, and its label is its value, so the stored value (what an
+    import matches, what a filter sends) and the label (what a page shows) cannot drift apart."""
+
+    @enum_property
+    def label(self) -> str:
+        return str(self.value)
 
 
 def normalize_text(value: object) -> str:

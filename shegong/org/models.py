@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from shegong.access.models import ScopedModel
+from shegong.common.codes import NameChoices
 from shegong.common.divcodes import DivisionCodeError, level_of, normalize_code, parent_code
 
 
@@ -21,10 +22,10 @@ class Division(ScopedModel):
         COMMUNITY = "community", _("社区")
         GRID = "grid", _("网格")
 
-    class PartyOrgType(models.TextChoices):
-        COMMITTEE = "党委", "党委"
-        GENERAL_BRANCH = "党总支", "党总支"
-        BRANCH = "党支部", "党支部"
+    class PartyOrgType(NameChoices):
+        COMMITTEE = "党委"
+        GENERAL_BRANCH = "党总支"
+        BRANCH = "党支部"
 
     code = models.CharField("区划代码", max_length=20, unique=True)
     name = models.CharField("名称", max_length=100)

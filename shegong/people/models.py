@@ -9,7 +9,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from shegong.access.models import ScopedModel
-from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
+from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS, NameChoices
 from shegong.common.dates import date_error
 from shegong.common.versioning import Versioned
 from shegong.org.models import division_fk
@@ -46,21 +46,21 @@ def worker_date_errors(birth_date: dt.date | None, work_start_date: dt.date | No
 class Worker(ScopedModel, Versioned):
     """A community worker (3.2) or a person on a public-welfare post, who is on the roster but is not one."""
 
-    class Gender(models.TextChoices):
-        MALE = "男", "男"
-        FEMALE = "女", "女"
+    class Gender(NameChoices):
+        MALE = "男"
+        FEMALE = "女"
 
-    class Category(models.TextChoices):
-        FULL_TIME = "专职社区工作者", "专职社区工作者"
-        PUBLIC_WELFARE = "公益性岗位", "公益性岗位"
-        PART_TIME = "兼职", "兼职"
+    class Category(NameChoices):
+        FULL_TIME = "专职社区工作者"
+        PUBLIC_WELFARE = "公益性岗位"
+        PART_TIME = "兼职"
 
-    class Status(models.TextChoices):
-        ACTIVE = "在岗", "在岗"
-        AWAY = "离岗", "离岗"
-        RETIRED = "退休", "退休"
-        RESIGNED = "辞职", "辞职"
-        DISMISSED = "解聘", "解聘"
+    class Status(NameChoices):
+        ACTIVE = "在岗"
+        AWAY = "离岗"
+        RETIRED = "退休"
+        RESIGNED = "辞职"
+        DISMISSED = "解聘"
 
     name = models.CharField("姓名", max_length=50, db_index=True)
     id_number_encrypted = models.TextField("公民身份号码(密文)")

@@ -9,6 +9,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from shegong.access.models import RestrictedQuerySet, ScopedModel
+from shegong.common.codes import NameChoices
 from shegong.common.dates import date_error
 from shegong.common.versioning import Versioned
 from shegong.org.models import division_fk
@@ -18,16 +19,16 @@ from shegong.people.models import worker_fk
 class PostType(models.Model):
     """A post of clauses 4–6, seeded from data/post_types.json with the standard's duties."""
 
-    class Category(models.TextChoices):
-        PARTY = "党组织", "党组织"
-        RESIDENTS = "居委会", "居委会"
-        SOCIAL_WORK = "社工岗", "社工岗"
-        CONCURRENT = "兼任", "兼任"
+    class Category(NameChoices):
+        PARTY = "党组织"
+        RESIDENTS = "居委会"
+        SOCIAL_WORK = "社工岗"
+        CONCURRENT = "兼任"
 
-    class Layer(models.TextChoices):
-        PRINCIPAL = "正职", "正职"
-        DEPUTY = "副职", "副职"
-        ORDINARY = "普通", "普通"
+    class Layer(NameChoices):
+        PRINCIPAL = "正职"
+        DEPUTY = "副职"
+        ORDINARY = "普通"
 
     code = models.SlugField("代码", max_length=40, unique=True)
     name = models.CharField("岗位", max_length=40, unique=True)
@@ -62,11 +63,11 @@ AppointmentManager = models.Manager.from_queryset(AppointmentQuerySet)
 class Appointment(ScopedModel, Versioned):
     """A worker holding a post in a community, from start to end (empty while current)."""
 
-    class Method(models.TextChoices):
-        ELECTION = "选举", "选举"
-        ASSIGNED = "组织指派", "组织指派"
-        HIRED = "聘用", "聘用"
-        CONCURRENT = "兼任", "兼任"
+    class Method(NameChoices):
+        ELECTION = "选举"
+        ASSIGNED = "组织指派"
+        HIRED = "聘用"
+        CONCURRENT = "兼任"
 
     worker = worker_fk("appointments")
     community = division_fk("社区", related_name="appointments")
