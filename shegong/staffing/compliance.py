@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -443,6 +443,47 @@ def compliance_report(*, actor: Actor, scope: str = "", as_of: dt.date | None = 
         return division, community_report(community=division, as_of=as_of, rule_set=rule_set)
     report = evaluate(actor=actor, scope=division.code if division else "", as_of=as_of, rule_set=rule_set)
     return division, report
+
+
+@dataclass(frozen=True)
+class FindingsChange:
+    """What a change would do to the findings: the ones it adds and the ones it clears. A finding whose
+    numbers change ("2 名" → "3 名") counts as cleared and added."""
+
+    added: list[Finding]
+    cleared: list[Finding]
+
+    @property
+    def adds_errors(self) -> bool:
+        return any(f.level == ERROR for f in self.added)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.added and not self.cleared
+
+
+def _finding_key(f: Finding) -> tuple[Any, ...]:
+    return f.community, f.rule, f.worker, f.message
+
+
+def findings_change(*, change: Callable[[], Any], scope: str = "", actor: Actor | None = None,
+                    as_of: dt.date | None = None, rule_set: RuleSet | None = None) -> FindingsChange:
+    """The findings `change` would add and clear in `scope` (or all the actor may view), found by making
+    the change inside a savepoint, checking, and rolling it back: the rules at entry time are exactly
+    the rules of the compliance page (issue 11: an appointment, or an import's preview, shows what it
+    would do before it is done). An error raised by `change` (a validation error) propagates."""
+    with transaction.atomic():
+        before = evaluate(scope=scope, actor=actor, as_of=as_of, rule_set=rule_set).findings
+        savepoint = transaction.savepoint()
+        try:
+            change()
+            after = evaluate(scope=scope, actor=actor, as_of=as_of, rule_set=rule_set).findings
+        finally:
+            transaction.savepoint_rollback(savepoint)
+    old = {_finding_key(f) for f in before}
+    new = {_finding_key(f) for f in after}
+    return FindingsChange(added=[f for f in after if _finding_key(f) not in old],
+                          cleared=[f for f in before if _finding_key(f) not in new])
 
 
 def filter_findings(findings: Iterable[Finding], *, level: str = "", clause: str = "", q: str = "") -> list[Finding]:
