@@ -357,6 +357,14 @@ class HeaderCell:
     direction: str  # "asc", "desc" or "" (not the current sort)
     url: str  # the link that sorts by this column (toggling the direction when it is current)
 
+    @property
+    def aria_sort(self) -> str:
+        """The header's sort state for screen readers (WAI-ARIA `aria-sort`): "ascending"/"descending" on
+        the current sort column, "none" on the other sortable ones, "" (no attribute) on the rest."""
+        if not self.sortable:
+            return ""
+        return {"asc": "ascending", "desc": "descending"}.get(self.direction, "none")
+
 
 @dataclass
 class Pager:
@@ -369,6 +377,9 @@ class Pager:
     next_url: str
     last_url: str
     sizes: list[tuple[int, str, bool]]  # (size, url, current)
+    # The page-jump form ("跳至第 _ 页", a plain GET form: works without JavaScript) carries the filters,
+    # sort and page size as hidden fields, so a jump keeps them.
+    jump_fields: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -478,8 +489,8 @@ def _header(declaration: ListDeclaration, kept: QueryDict, sort: str) -> list[He
 
 
 def _pager(declaration: ListDeclaration, kept: QueryDict, page: Page, size: int) -> Pager:
-    """Links to the first, previous, next and last page and to each page size, keeping filters and sort
-    (page 1 and the default size are left out of the URL)."""
+    """Links to the first, previous, next and last page and to each page size, and the fields of the
+    page-jump form, keeping filters and sort (page 1 and the default size are left out of the URL)."""
     n = page.paginator.num_pages
     number = page.number
     return Pager(
@@ -490,6 +501,7 @@ def _pager(declaration: ListDeclaration, kept: QueryDict, page: Page, size: int)
         last_url=_url(kept, **{PAGE: n}) if number < n else "",
         sizes=[(s, _url(kept, **{PER_PAGE: s if s != declaration.page_size else None, PAGE: None}), s == size)
                for s in declaration.page_sizes],
+        jump_fields=[(key, value) for key in kept if key != PAGE for value in kept.getlist(key)],
     )
 
 

@@ -4,7 +4,8 @@ query strings, the workbook and the API filter — the steps every list will sha
 from __future__ import annotations
 
 import io
-from urllib.parse import parse_qs
+import re
+from urllib.parse import parse_qs, urlencode
 
 import django_filters
 import pytest
@@ -304,3 +305,60 @@ def test_rows_in_memory_filter_sort_page_and_export():
                                                                   ("丁", 3, "x")]
     bad = run_rows(MEMORY, rf.get("/", {"at_least": "many"}), ROWS)
     assert isinstance(bad, ListPage) and bad.objects == [] and bad.errors[0].startswith("筛选条件“最小值”")
+
+
+def _jump(result: ListPage, page: int) -> str:
+    """The query string the pager's page-jump form (a plain GET form) submits when page `page` is typed."""
+    return urlencode([*result.pager.jump_fields, ("page", str(page))])
+
+
+def test_page_jump_keeps_filters_sort_and_page_size(many):
+    world, _ = many  # 16 workers; 13 in 东风社区's street 220102001
+    small = ListDeclaration(name="small", model=Worker, columns=WORKERS.columns, filterset=WorkerFilter,
+                            page_sizes=(2, 5), page_size=5, ordering=("name",))
+    first = run(world, "community=220102001&sort=-name&per_page=2", declaration=small)
+    assert first.pager.num_pages == 7
+    assert sorted(first.pager.jump_fields) == [("community", "220102001"), ("per_page", "2"), ("sort", "-name")]
+    jumped = run(world, _jump(first, 6), declaration=small)
+    expected = sorted(Worker.objects.filter(community__code__startswith="220102001").values_list("name", flat=True),
+                      reverse=True)
+    assert jumped.pager.number == 6 and names(jumped) == expected[10:12]
+    assert jumped.sort == "-name" and jumped.pager.per_page == 2
+    past = run(world, _jump(first, 99), declaration=small)
+    assert past.pager.number == 7  # a page past the end: the last one, as for links
+    html = render_to_string("common/list_pager.html", {"list": jumped})
+    form = re.search(r'<form method="get" class="page-jump"[^>]*>(.*?)</form>', html, re.S)
+    assert form is not None, html
+    assert '<input type="hidden" name="sort" value="-name">' in form.group(1)
+    assert '<input type="hidden" name="per_page" value="2">' in form.group(1)
+    assert '<input type="hidden" name="community" value="220102001">' in form.group(1)
+    assert 'name="page"' in form.group(1) and 'max="7"' in form.group(1) and 'value="6"' in form.group(1)
+    assert "跳至第" in form.group(1) and "跳转" in form.group(1)
+    assert 'name="page" value' not in form.group(1).split('type="number"')[0]  # no stale hidden page
+
+
+def test_page_jump_fields_are_escaped_and_absent_on_one_page(world):
+    worker(world.c1, name='"><script>')
+    result = run(world, "q=%22%3E%3Cscript%3E")
+    assert result.pager.num_pages == 1
+    assert "page-jump" not in render_to_string("common/list_pager.html", {"list": result})
+    for i in range(60):
+        worker(world.c1, name=f'"><script>{i}')
+    many_pages = run(world, "q=%22%3E%3Cscript%3E")
+    html = render_to_string("common/list_pager.html", {"list": many_pages})
+    assert 'value="&quot;&gt;&lt;script&gt;"' in html and "<script>" not in html
+
+
+def test_headers_have_scope_and_say_their_sort_state(world):
+    result = run(world, "sort=-name")
+    html = render_to_string("common/list_table.html", {"list": result})
+    heads = re.findall(r"<th\b[^>]*>", html)
+    assert len(heads) == len(WORKERS.page_columns()) and all('scope="col"' in h for h in heads)
+    states = {h.key: h.aria_sort for h in result.header}
+    assert states == {"name": "descending", "birth_date": "none", "id_number": "", "phone": "",
+                      "community": "none", "category": ""}
+    assert '<th scope="col" aria-sort="descending">' in html
+    assert html.count('aria-sort="none"') == 2 and html.count("aria-sort") == 3
+    assert '<span aria-hidden="true"> ▼</span>' in html and "当前按此列降序,点击改为升序" in html
+    ascending = render_to_string("common/list_table.html", {"list": run(world, "sort=birth_date")})
+    assert '<th scope="col" aria-sort="ascending">' in ascending and "当前按此列升序,点击改为降序" in ascending

@@ -45,7 +45,7 @@ def test_page_export_and_api_give_the_same_rows_in_the_same_order(world, api):
     export = client(world).get(f"/workers/?{query}&export=xlsx")
     assert export.status_code == 200 and "filename*=utf-8''" in export["Content-Disposition"]
     rows = list(load_workbook(io.BytesIO(export.content))["社区工作者"].iter_rows(values_only=True))
-    assert rows[0] == ("姓名", "性别", "出生日期", "公民身份号码", "联系电话", "所在社区", "人员类别", "状态")
+    assert rows[0] == ("姓名", "性别", "出生日期", "公民身份号码", "联系电话", "街道", "所在社区", "人员类别", "状态")
     by_pk = {w.pk: w for w in Worker.objects.filter(pk__in=shown)}
     assert [r[0] for r in rows[1:]] == [by_pk[pk].name for pk in shown]
     items = api(world.users["province"]).get(f"/api/v1/workers?{query}&limit=100").json()["items"]
@@ -70,7 +70,8 @@ def test_sortable_columns_and_page_sizes_on_the_page(world):
     more(world)
     resp = client(world).get("/workers/?sort=birth_date&per_page=25")
     result = resp.context["list"]
-    assert [h.key for h in result.header if h.sortable] == ["name", "birth_date", "community", "category", "status"]
+    assert [h.key for h in result.header if h.sortable] == ["name", "birth_date", "street", "community", "category",
+                                                                 "status"]
     dates = [w.birth_date for w in result.objects]
     assert dates == sorted(dates) and len(dates) == 25
     assert [size for size, _, _ in result.pager.sizes] == [25, 50, 100]
@@ -138,3 +139,43 @@ def test_api_list_query_count_does_not_grow_with_rows(world, api):
     with CaptureQueriesContext(connection) as large:
         assert c.get("/api/v1/workers?limit=50").status_code == 200
     assert len(large.captured_queries) == len(small.captured_queries) <= 5
+
+
+def test_street_column_sorted_and_read_in_the_same_query(world):
+    """街道 (the community's parent) is a column of the page and the workbook, sortable, and costs no
+    query per row: the page's query count does not grow with its rows."""
+    c = client(world)
+    c.get("/workers/")
+    with CaptureQueriesContext(connection) as few:
+        assert c.get("/workers/?per_page=100").status_code == 200
+    more(world)
+    with CaptureQueriesContext(connection) as many:
+        resp = c.get("/workers/?per_page=100&sort=-street")
+    assert len(many.captured_queries) == len(few.captured_queries)
+    result = resp.context["list"]
+    streets = [w.community.parent.name for w in result.objects]
+    codes = [w.community.parent.code for w in result.objects]
+    assert codes == sorted(codes, reverse=True) and len(streets) == 34
+    assert set(codes) == {"220102001", "220102002", "220202001"}
+    body = resp.content.decode()
+    assert '<th scope="col" aria-sort="descending"><a' in body and ">街道<" in body
+    assert "<td>测试002街道</td>" in body
+    rows = list(load_workbook(io.BytesIO(c.get("/workers/?sort=street&export=xlsx").content))["社区工作者"]
+                .iter_rows(values_only=True))
+    by_name = {w.name: w.community.parent.code for w in Worker.objects.select_related("community__parent")}
+    assert rows[0][5] == "街道"
+    exported = [by_name[r[0]] for r in rows[1:]]
+    assert exported == sorted(exported) and len(exported) == 34 and exported[-1] == "220202001"  # 赵六
+
+
+def test_page_jump_on_the_worker_list_keeps_filters_and_sort(world):
+    more(world)
+    c = client(world)
+    resp = c.get("/workers/?community=2201&sort=name&per_page=25")
+    body = resp.content.decode()
+    assert 'class="page-jump"' in body and '<input type="hidden" name="community" value="2201">' in body
+    fields = dict(resp.context["list"].pager.jump_fields)
+    jumped = c.get("/workers/", {**fields, "page": "2"})
+    result = jumped.context["list"]
+    assert result.pager.number == 2 and result.sort == "name" and result.pager.per_page == 25
+    assert len(result.objects) == 8  # 33 in 2201, 25 on page 1
