@@ -55,6 +55,8 @@ SEARCH_HASH_KEY = _key("SHEGONG_HASH_KEY")
 DEBUG = os.environ.get("SHEGONG_DEBUG", "") == "1"
 ALLOWED_HOSTS = [h for h in os.environ.get("SHEGONG_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("SHEGONG_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+# A failed CSRF check (an expired form, cookies refused): a Chinese page in the site's frame, not Django's.
+CSRF_FAILURE_VIEW = "shegong.web.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -21,3 +21,6 @@ urlpatterns = [
 # Forbidden / NotVisible (shegong.access) and Django's PermissionDenied / Http404: one rendering for pages.
 handler403 = "shegong.web.views.forbidden"
 handler404 = "shegong.web.views.not_found"
+# A bad request and a server error: Chinese, in a plain frame that reads neither the session nor the database.
+handler400 = "shegong.web.errors.bad_request"
+handler500 = "shegong.web.errors.server_error"
