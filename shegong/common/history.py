@@ -6,6 +6,7 @@ change from a command is attributed as well as one from the web.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +62,45 @@ class HistoryEntry:
 
 _KIND = {"+": _("创建"), "~": _("修改"), "-": _("删除")}
 
+# The command line a reason may carry from older data ("演示数据(shegong demo)"): not for a user's eyes.
+_COMMAND = re.compile(r"\s*[(（]\s*shegong\b[^)）]*[)）]")
+# A system actor's label, as stamp() puts it at the head of the reason ("命令行:…", "演示数据"): a short Chinese word.
+_LABEL = re.compile(r"^[\u4e00-\u9fff]{2,8}$")
+
+
+def clean_reason(reason: str) -> str:
+    """The reason as a user reads it: without a command line in brackets."""
+    return _COMMAND.sub("", reason or "").strip()
+
+
+def system_who(reason: str) -> tuple[str, str]:
+    """(who, reason) for a record made without a user: the system actor's Chinese label that stamp() put
+    at the head of the reason ("命令行:导入名单" → 命令行, 导入名单; "演示数据" → 演示数据, ""), or 系统."""
+    text = clean_reason(reason)
+    head, sep, rest = text.replace("：", ":").partition(":")
+    if sep and _LABEL.match(head.strip()):
+        return head.strip(), rest.strip()
+    if _LABEL.match(text):
+        return text, ""
+    return str(_("系统")), text
+
+
+def _user_names(records: list[Any]) -> dict[Any, str]:
+    """The name each acting user is shown by: their 姓名 (display_name), else the name of the worker their
+    account belongs to (read in one query for all of them), else a neutral label — never the login name."""
+    users = {r.history_user_id: r.history_user for r in records if r.history_user_id}
+    names = {pk: u.display_name for pk, u in users.items() if getattr(u, "display_name", "")}
+    unnamed = {pk: getattr(u, "worker_id", None) for pk, u in users.items() if pk not in names}
+    worker_ids = {w for w in unnamed.values() if w is not None}
+    workers: dict[Any, Any] = {}
+    if worker_ids:
+        some = next(u for u in users.values() if getattr(u, "worker_id", None) in worker_ids)
+        workers = type(some)._meta.get_field("worker").related_model._default_manager.in_bulk(worker_ids)
+    for pk, worker_id in unnamed.items():
+        worker = workers.get(worker_id)
+        names[pk] = worker.name if worker is not None else str(_("未登记姓名的账号(编号 %(pk)s)") % {"pk": pk})
+    return names
+
 
 def _display(record: Any, field: models.Field, related: dict[str, dict[Any, Any]]) -> str:
     value = getattr(record, field.attname, None)
@@ -82,6 +122,8 @@ def history_entries(records: list[Any], model: type[models.Model], subject: str 
     loaded once for all records (a fixed number of queries, whatever the number of objects); `known`
     gives objects the caller has already loaded ({Division: {pk: division}}), so that a page does not
     read again what it shows anyway (the worker page: its community, the posts' types).
+
+    `who` is a person's 姓名, never their login name, or a system actor's Chinese label (命令行, 演示数据 …).
     """
     fields = [f for f in model._meta.concrete_fields if f.name not in HIDDEN_FIELDS and f.name != "id"]
     related: dict[str, dict[Any, Any]] = {}
@@ -93,6 +135,7 @@ def history_entries(records: list[Any], model: type[models.Model], subject: str 
             related[f.name] = {**have, **f.related_model._default_manager.in_bulk(missing)} if missing else have
     entries: list[HistoryEntry] = []
     last: dict[Any, Any] = {}
+    names = _user_names(records)
     for rec in records:
         previous = last.get(rec.id)
         changes: list[Change] = []
@@ -103,11 +146,13 @@ def history_entries(records: list[Any], model: type[models.Model], subject: str 
                 continue
             if old != new:
                 changes.append(Change(f.name, str(f.verbose_name), old, new))
-        who = rec.history_user.username if rec.history_user_id else str(_("系统"))
+        if rec.history_user_id:
+            who, reason = names[rec.history_user_id], clean_reason(rec.history_change_reason)
+        else:
+            who, reason = system_who(rec.history_change_reason)
         label = subject.get(rec.id, "") if isinstance(subject, dict) else subject
         entries.append(HistoryEntry(rec.history_date, who, str(_KIND.get(rec.history_type, rec.history_type)),
-                                    rec.history_change_reason or "", changes, label,
-                                    rec.history_type))
+                                    reason, changes, label, rec.history_type))
         last[rec.id] = rec
     entries.reverse()
     return entries

@@ -15,6 +15,7 @@ from shegong.org.models import Division
 from shegong.staffing.compliance import ERROR, LEVEL_NAMES, WARNING, Finding, filter_findings
 from shegong.staffing.filters import AppointmentFilter, VacancyFilter
 from shegong.staffing.models import Appointment
+from shegong.staffing.rules import ANY, load_rule_set
 
 APPOINTMENTS = ListDeclaration(
     name="appointments", model=Appointment, filterset=AppointmentFilter,
@@ -87,6 +88,27 @@ def _message_cell(f: Finding) -> str:
     return f.message
 
 
+# The quota findings' rules are the 4.1 quota itself (staffing.compliance: quota_*).
+_QUOTA_RULES = {"quota_households": "户数未填写,无法核定社工岗数量", "quota_max": "社工岗数量超过核定上限",
+                "quota_min": "社工岗数量低于核定下限"}
+
+
+def rule_name(f: Finding) -> str:
+    """The finding's rule in Chinese, from the rule set (a head count: "党组织书记人数"; a holder rule:
+    "网格长任职条件"). The rule set's internal id (`public_welfare_holds_post`) is never shown: a rule the
+    current rule set does not know gives an empty cell, and the 条款 column still names the clause."""
+    if f.rule in _QUOTA_RULES:
+        return _QUOTA_RULES[f.rule]
+    rule_set = load_rule_set()
+    for headcount in rule_set.headcounts:
+        if headcount.id == f.rule:
+            return f"{headcount.label}人数"
+    for holder in rule_set.holders:
+        if holder.id == f.rule:
+            return "所有岗位的任职人员类别" if holder.post == ANY else f"{rule_set.post_name(holder.post)}任职条件"
+    return ""
+
+
 FINDINGS = ListDeclaration(
     name="findings", model=None,
     memory_filter=MemoryFilter(form=FindingFilterForm, apply=lambda rows, data: filter_findings(
@@ -100,7 +122,7 @@ FINDINGS = ListDeclaration(
         Column("message", "问题", html=_message_cell, css="wrap"),
         Column("expected", "应为"),
         Column("actual", "实际", css="num", export_value=lambda f: "" if f.actual is None else f.actual),
-        Column("rule", "规则", page=False),
+        Column("rule", "规则", value=rule_name, page=False),
     ],
     page_sizes=(50, 100, 200),
     page_size=100,

@@ -5,12 +5,16 @@ Chinese errors naming the field; and the completeness workbook of an empty scope
 from __future__ import annotations
 
 import io
+import re
+from types import SimpleNamespace
 
 from django.test import Client
 from openpyxl import load_workbook
 
 from shegong.archives import services
 from shegong.archives.models import CorrectionRequest
+from shegong.staffing.lists import rule_name
+from shegong.staffing.rules import load_rule_set
 from tests import factories
 
 BASE = "/api/v1"
@@ -152,6 +156,11 @@ def test_compliance_findings_are_a_declared_list_in_memory(world):
     assert rows[0] == ("区划代码", "社区", "条款", "级别", "问题", "应为", "实际", "规则")
     assert [(r[1], r[4]) for r in rows[1:]] == [(f.name, f.message) for f in found]
     assert {r[3] for r in rows[1:]} <= {"错误", "提示"}
+    # The rule column names the rule in Chinese, never the rule set's internal id (issue 11, point 10).
+    by_message = {f.message: f for f in found}
+    for r in rows[1:]:
+        assert r[7] and not re.search(r"[A-Za-z_]", r[7]), r
+        assert r[7] != by_message[r[4]].rule
     report = load_workbook(io.BytesIO(b"".join(city.get("/compliance/export.xlsx?scope=2201&sort=-name")
                                               .streaming_content)))
     assert [tuple(c.value for c in r) for r in report["问题清单"].iter_rows()] == rows
@@ -165,3 +174,17 @@ def test_compliance_findings_are_a_declared_list_in_memory(world):
     assert any("筛选条件“级别”" in e for e in bad.context["list"].errors)
     refused = city.get("/compliance/?scope=2201&sort=salary")
     assert any("不能按“salary”排序" in e for e in refused.context["list"].errors)
+
+
+def test_every_rule_of_the_rule_set_has_a_chinese_name():
+    """Each rule the compliance check can report (quota, head counts, holder rules) gets a Chinese name in
+    the workbook's 规则 column; an unknown id gives an empty cell, never the id."""
+    rule_set = load_rule_set()
+    ids = ["quota_households", "quota_max", "quota_min", *(r.id for r in rule_set.headcounts),
+           *(r.id for r in rule_set.holders)]
+    names = {i: rule_name(SimpleNamespace(rule=i)) for i in ids}
+    assert all(n and not re.search(r"[A-Za-z_]", n) for n in names.values()), names
+    assert names["public_welfare_holds_post"] == "所有岗位的任职人员类别"
+    assert names["party_secretary"] == "党组织书记人数"
+    assert names["grid_leader_eligibility"] == "网格长任职条件"
+    assert rule_name(SimpleNamespace(rule="made_up_rule")) == ""
