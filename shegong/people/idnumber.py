@@ -57,9 +57,10 @@ def parse_id_number(raw: object, *, as_of: dt.date | None = None) -> IdNumber:
         raise IdNumberError(f"公民身份号码中的出生日期 {birth.isoformat()} 晚于今天")
     if birth.year < 1900:
         raise IdNumberError(f"公民身份号码中的出生日期 {birth.isoformat()} 早于 1900 年")
-    expected = check_char(value[:17])
-    if value[17] != expected:
-        raise IdNumberError(f"公民身份号码校验码错误:最后一位应为 {expected},而不是 {value[17]}")
+    if value[17] != check_char(value[:17]):
+        # Never which last digit would be "correct": the wrong digit may be any of the 18, and a clerk told
+        # the "right" last digit would change that one and register a wrong number that passes the check.
+        raise IdNumberError("公民身份号码校验码错误:号码中有数字录入有误,请对照身份证逐位核对后重新填写")
     gender = "男" if int(value[16]) % 2 == 1 else "女"
     return IdNumber(value=value, birth_date=birth, gender=gender, region=value[:6])
 

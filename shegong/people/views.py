@@ -16,10 +16,12 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shegong.access import Forbidden, can, get_scoped, may_anywhere, restrict
-from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
+from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS, normalize_text
 from shegong.common.crypto import search_hash
 from shegong.common.errors import ApplicationError, ConflictError
 from shegong.common.forms import conflict_form
@@ -37,10 +39,11 @@ from shegong.people.models import Worker
 from shegong.people.services import worker_create, worker_reveal, worker_update
 
 HISTORY = 50  # entries shown on the worker page, newest first
-FILTERS = ("community", "post_type", "category", "status", "q", "idh")
+FILTERS = ("community", "post_type", "category", "status", "q", "idh", "idbad")
 WORKER_FORM_FIELDS = ("name", "ethnicity", "political_status", "education", "category", "status",
                       "work_start_date", "post_start_date")
 NO_COMMUNITY = "您没有可以登记社区工作者的社区"
+REVEAL_IDS = {"id_number": "id-number", "phone": "phone"}  # the element ids of worker.html's masked fields
 
 # A part: (request, worker) -> extra template context; "history" entries in it are merged with the worker's.
 WorkerPart = Callable[[HttpRequest, Worker], dict[str, Any]]
@@ -106,6 +109,7 @@ def worker_index(request: HttpRequest) -> HttpResponse:
     post_types = [(code, name) for code, name, _ in form.post_types] if form is not None else []
     return render(request, "people/workers.html", {
         "list": result, "page": result.page, "params": params, "query": result.query,
+        "search_hint": search_hint(params["q"], invalid_id=bool(params["idbad"])),
         # 市 → 区县 → 街道 → 社区, down to the current choice: never a province's 750 communities at once.
         "cascade": division_cascade(actor=request.user, field="community", selected=params["community"]),
         "post_type_options": options_html(post_types, params["post_type"]),
@@ -113,6 +117,32 @@ def worker_index(request: HttpRequest) -> HttpResponse:
         "status_options": options_html(Worker.Status.choices, params["status"]),
         "can_add": may_anywhere(request.user, "change"),
     })
+
+
+def _id_like(text: str) -> bool:
+    """Digits (and perhaps a final X): a piece of an ID number, which a name search never matches."""
+    value = normalize_text(text).upper()
+    return bool(value) and value.rstrip("X").isdigit() and value.count("X") <= 1
+
+
+def search_hint(q: str, *, invalid_id: bool = False) -> str:
+    """Why a search by number finds nobody, and what to do instead (issue 11, point 14). ID numbers are
+    stored encrypted and found through a keyed hash of the whole number, so a part of one (the last four
+    digits) cannot be searched."""
+    what_to_do = _("身份证号请输入完整 18 位;按姓名查找请输入姓名片段")
+    if not invalid_id and _id_like(q) and len(normalize_text(q)) >= 15:
+        try:
+            parse_id_number(q)  # a whole valid number (an old link, GET ?q=): found through its hash
+            return ""
+        except IdNumberError:
+            invalid_id = True
+    if invalid_id:
+        return _("输入的身份证号无效,没有找到人员:请对照身份证逐位核对。%(todo)s") % {"todo": what_to_do}
+    if _id_like(q):
+        text = normalize_text(q)
+        return _("“%(text)s”只有 %(n)s 位,不能按身份证号的一部分查找(号码加密保存)。%(todo)s") % {
+            "text": text, "n": len(text), "todo": what_to_do}
+    return ""
 
 
 def _search_redirect(request: HttpRequest) -> HttpResponse:
@@ -124,7 +154,11 @@ def _search_redirect(request: HttpRequest) -> HttpResponse:
         params["idh"] = search_hash(parse_id_number(params["q"]).value)
         params["q"] = ""
     except IdNumberError:
-        pass
+        if _id_like(params["q"]) and len(normalize_text(params["q"])) >= 15:
+            # A whole number that fails the check: no rows, a hint, and still never the number in the URL
+            # (its keyed hash matches nobody, since every stored number is valid).
+            params["idh"] = search_hash(normalize_text(params["q"]).upper())
+            params["q"], params["idbad"] = "", "1"
     query = urlencode({k: v for k, v in params.items() if v})
     url = reverse("people:worker_index")
     return redirect(f"{url}?{query}" if query else url)
@@ -167,7 +201,11 @@ def worker_reveal_view(request: HttpRequest, pk: int, field: str) -> HttpRespons
         value = worker_reveal(worker=worker, actor=request.user, field=field, ip=ip_of(request))
     except ApplicationError as exc:
         raise Forbidden(exc.message) from exc
-    return HttpResponse(f'<span class="revealed" title="已记录本次查看">{value}</span>')
+    # The whole field is replaced: the value where the masked one was, and in place of the 查看 button a
+    # note that it is shown (and logged) — no button that still offers to show what is on the screen.
+    return HttpResponse(format_html(
+        '<span class="mono revealed" id="{}" title="{}">{}</span> <span class="muted" role="status">{}</span>',
+        REVEAL_IDS.get(field, field), _("已记录本次查看"), value, _("已显示,本次查看已记录")))
 
 
 @login_required

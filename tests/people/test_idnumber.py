@@ -47,19 +47,23 @@ def test_good_number_parses(value, gender, birth, region):
     assert parsed.region == region
 
 
-def test_bad_check_digit_names_expected_char():
-    wrong = "0" if GOOD_MALE[-1] != "0" else "1"
+@pytest.mark.parametrize("last", [c for c in "0123456789X" if c != GOOD_MALE[-1]])
+def test_bad_check_digit_never_tells_the_correct_digit(last):
+    """Issue 11, point 14: the message says the number is wrong and to check it against the card; it never
+    names the last digit that would pass (a clerk would change that one and keep the real typo)."""
     with pytest.raises(IdNumberError) as exc:
-        parse_id_number(GOOD_MALE[:17] + wrong)
+        parse_id_number(GOOD_MALE[:17] + last)
     msg = str(exc.value)
-    assert "校验码" in msg
-    assert f"应为 {GOOD_MALE[-1]}" in msg
-    assert f"而不是 {wrong}" in msg
+    assert "校验码错误" in msg and "对照身份证" in msg and "逐位核对" in msg
+    assert "应为" not in msg and "而不是" not in msg
+    assert GOOD_MALE[-1] not in msg and last not in msg  # neither the passing nor the typed last character
 
 
-def test_bad_check_digit_expected_x():
-    with pytest.raises(IdNumberError, match="应为 X"):
-        parse_id_number("110105194912310021")
+def test_a_typo_in_the_middle_gets_the_same_message():
+    """A wrong digit anywhere (here the 10th) fails the same check, with the same advice."""
+    typo = GOOD_MALE[:9] + str((int(GOOD_MALE[9]) + 1) % 10) + GOOD_MALE[10:]
+    with pytest.raises(IdNumberError, match="请对照身份证逐位核对"):
+        parse_id_number(typo)
 
 
 @pytest.mark.parametrize("old", ["220102850314001", "110105491231002"])
