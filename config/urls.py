@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("roster/", include("shegong.roster.urls")),
     path("archives/", include("shegong.archives.urls")),
+    path("accounts/", include("shegong.accounts.urls")),
     path("", include("shegong.staffing.urls")),
     path("", include("shegong.org.urls")),
     path("", include("shegong.people.urls")),

@@ -55,6 +55,9 @@ class Role(models.Model):
     actions = models.JSONField("允许的操作", default=list)
     self_only = models.BooleanField("仅限本人档案", default=False)
     sort = models.PositiveSmallIntegerField("排序", default=0)
+    rank = models.PositiveSmallIntegerField(
+        "级别", default=0,
+        help_text="an administrator grants only roles whose rank is not above their own (accounts/roles.py)")
 
     history = HistoricalRecords()
 
@@ -168,3 +171,32 @@ class LoginLockEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.username or '*'}@{self.ip}"
+
+
+class LoginEvent(models.Model):
+    """Every sign-in and every failed attempt on the login page (issue 11, point 7): when, the username as
+    typed, the account it names (when there is one), the address, the browser (shortened) and the result.
+    Nothing else: never the password typed. Written by receivers of Django's user_logged_in and
+    user_login_failed (shegong/accounts/signals.py); read by each user for their own account and by an
+    administrator for the accounts they manage (selectors.login_events). Rows are never changed."""
+
+    class Result(models.TextChoices):
+        SUCCESS = "success", "成功"
+        FAILURE = "failure", "失败"
+        LOCKED = "locked", "已锁定"
+
+    at = recorded_at("时间", db_index=True)
+    username = models.CharField("用户名", max_length=150, blank=True)
+    user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="login_events",
+                             verbose_name="账号")
+    ip = models.GenericIPAddressField("IP 地址", null=True, blank=True)
+    user_agent = models.CharField("浏览器", max_length=120, blank=True)
+    result = models.CharField("结果", max_length=10, choices=Result.choices)
+
+    class Meta:
+        verbose_name = "登录记录"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["user", "at"], name="login_event_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.get_result_display()} {self.at:%Y-%m-%d %H:%M}"

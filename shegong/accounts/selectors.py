@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from shegong.access import Actor, is_operator
+from django.db.models import Prefetch, Q, QuerySet
+
+from shegong.access import Actor, NotVisible, is_operator
 from shegong.access.scope import grant_scopes
-from shegong.accounts.models import ApiToken, Grant, Role, User
+from shegong.accounts.authority import managed_users
+from shegong.accounts.models import ApiToken, Grant, LoginEvent, Role, User
 from shegong.common.history import HistoryEntry, history_entries
 
 
@@ -38,3 +41,34 @@ def access_history(user: User, *, limit: int = 200) -> list[HistoryEntry]:
     ]
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries[:limit]
+
+
+def users_managed(*, actor: Actor) -> QuerySet[User]:
+    """The accounts the actor manages (accounts.authority), with their grants, roles and divisions
+    prefetched for the list (two more queries per page, whatever its length)."""
+    grants = Grant.objects.select_related("role", "division").order_by("-role__rank", "division__code")
+    return managed_users(actor).prefetch_related(Prefetch("grants", queryset=grants))
+
+
+def user_managed(*, actor: Actor, pk: int) -> User:
+    """One account the actor manages, or NotVisible (404): an account outside is not even named."""
+    try:
+        return users_managed(actor=actor).get(pk=pk)
+    except (User.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotVisible() from exc
+
+
+def login_events(*, actor: Actor) -> QuerySet[LoginEvent]:
+    """The sign-ins the actor may read: their own, and an administrator's of the accounts they manage;
+    the operator every row (also attempts naming no account)."""
+    rows = LoginEvent.objects.select_related("user")
+    if is_operator(actor):
+        return rows
+    if not getattr(actor, "pk", None):
+        return rows.none()
+    return rows.filter(Q(user_id=actor.pk) | Q(user__in=managed_users(actor).values("pk")))
+
+
+def tokens_of(*, user: User) -> QuerySet[ApiToken]:
+    """A user's API tokens, newest first (the page computes each one's status)."""
+    return ApiToken.objects.filter(user=user).select_related("user").order_by("-created_at", "-id")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -14,15 +15,20 @@ from django.utils import timezone
 
 from shegong.access import (
     Actor,
+    Forbidden,
+    is_operator,
     require,
     require_operator,
     require_self_or_operator,
+    restrict,
     system_actor,
 )
-from shegong.accounts.models import ApiToken, Grant, LoginLockEvent, Role, User
+from shegong.accounts.authority import manages, require_manages, require_may_grant
+from shegong.accounts.models import ApiToken, Grant, LoginEvent, LoginLockEvent, Role, User
 from shegong.accounts.roles import ROLES
 from shegong.accounts.throttle import current_locks, release_attempts
 from shegong.accounts.validators import DemoPasswordValidator, SurroundingSpaceValidator
+from shegong.common.crypto import search_hash
 from shegong.common.divcodes import DivisionCodeError, normalize_code
 from shegong.common.errors import ApplicationError
 from shegong.common.history import stamp
@@ -53,8 +59,13 @@ def user_create(*, username: str, password: str, role: str, scope: str, display_
     role_obj = _role(role)
     division = _scope_division(scope)
     require(actor, "change", division, message=f"您无权在“{division.name}”创建用户或授予角色")
+    require_may_grant(actor, role_obj, division)  # never a role above the actor's own (accounts/roles.py)
     if role_obj.self_only and worker is None:
         raise ApplicationError("社区工作者账号必须关联一名社区工作者", field="worker")
+    if worker is not None:
+        require(actor, "change", worker, message="您无权为该社区工作者开通账号")
+        if User.objects.filter(worker=worker).exists():
+            raise ApplicationError("该社区工作者已有账号", field="worker")
     user = User(username=username, display_name=display_name)
     password_check(password, user=user, strength=validate, demo=demo)
     user.set_password(password)
@@ -65,6 +76,18 @@ def user_create(*, username: str, password: str, role: str, scope: str, display_
     stamp(grant, actor=actor, reason="创建用户时授予")
     grant.save()
     return user
+
+
+def worker_for_account(*, id_number: str, actor: Actor) -> Any:
+    """The worker a new account is linked to, found by the keyed hash of the ID number among the workers
+    the actor may change; through the model User.worker points to (accounts sits below people)."""
+    worker_model: Any = User._meta.get_field("worker").related_model
+    number = "".join(id_number.split()).upper()
+    found = restrict(worker_model._default_manager.all(), actor, "change").filter(
+        id_number_hash=search_hash(number)).first()
+    if found is None:
+        raise ApplicationError("没有找到该公民身份号码的社区工作者,或其不在您的管理范围内", field="worker_id_number")
+    return found
 
 
 def password_check(password: str, *, user: User | None = None, strength: bool = True, demo: bool = False) -> None:
@@ -105,10 +128,27 @@ def user_set_password(*, user: User, password: str, validate: bool = True, actor
 
 
 @transaction.atomic
+def password_change(*, user: User, old_password: str, new_password: str, actor: Actor) -> int:
+    """A signed-in user changes their own password (修改密码): the old one must be right, the new one pass
+    password_check and differ from the old. The API tokens are revoked (user_set_password). Returns how
+    many tokens were revoked. The page keeps the session itself (update_session_auth_hash)."""
+    require_self_or_operator(actor, user.pk, "您只能修改自己的密码")
+    if not old_password or not user.check_password(old_password):
+        raise ApplicationError("原密码不正确", field="old_password")
+    if new_password == old_password:
+        raise ApplicationError("新密码不能与原密码相同", field="new_password1")
+    try:
+        password_check(new_password, user=user)
+    except ApplicationError as exc:
+        raise ApplicationError(exc.message, field="new_password1") from exc
+    return user_set_password(user=user, password=new_password, actor=actor)
+
+
+@transaction.atomic
 def user_deactivate(*, user: User, actor: Actor) -> int:
     """Deactivate the account (it can no longer sign in or use the API) and revoke its tokens, which stay
     revoked if it is activated again. Returns how many tokens were revoked."""
-    _require_admin(actor, f"只有系统管理员可以停用账号 {user.username}")
+    _require_manager(actor, user, "停用账号")
     revoked = token_revoke_all(user=user, reason=ApiToken.RevokeReason.DEACTIVATED, actor=actor)
     if user.is_active:
         user.is_active = False
@@ -120,7 +160,7 @@ def user_deactivate(*, user: User, actor: Actor) -> int:
 @transaction.atomic
 def user_activate(*, user: User, actor: Actor) -> None:
     """Activate the account again; its old API tokens stay revoked."""
-    _require_admin(actor, f"只有系统管理员可以启用账号 {user.username}")
+    _require_manager(actor, user, "启用账号")
     if not user.is_active:
         user.is_active = True
         stamp(user, actor=actor, reason="启用账号")
@@ -135,6 +175,22 @@ def _require_admin(actor: Actor, message: str) -> None:
 def _require_admin_or_self(actor: Actor, user: User) -> None:
     """One's own password and tokens, or the operator's."""
     require_self_or_operator(actor, user.pk, f"您只能管理自己的密码和令牌,不能管理 {user.username} 的")
+
+
+def _require_manager(actor: Actor, user: User, what: str) -> None:
+    """An account in the actor's management (accounts.authority), never the actor's own: an administrator
+    does not deactivate themself nor change their own grants (another administrator, or the operator, does)."""
+    require_manages(actor, user, what)
+    if getattr(actor, "pk", None) is not None and actor.pk == user.pk:
+        raise Forbidden(f"您不能为自己{what},请由上级管理员办理")
+
+
+def _require_self_or_manager(actor: Actor, user: User) -> None:
+    """One's own tokens, or those of an account the actor manages (to see and revoke them)."""
+    if getattr(actor, "pk", None) is not None and actor.pk == user.pk and user.is_active:
+        return
+    if not manages(actor, user):
+        _require_admin_or_self(actor, user)  # the operator passes; anyone else gets the message
 
 
 def _role(code: str) -> Role:
@@ -163,6 +219,8 @@ def _grant_on(*, user: User, role: str, scope: str, actor: Actor,
     role_obj = _role(role)
     division = _scope_division(scope)
     require(actor, "change", division, message=refusal.format(division=division.name))
+    require_may_grant(actor, role_obj, division)  # never a role above the actor's own (accounts/roles.py)
+    _require_manager(actor, user, "变更授权")
     return role_obj, division, Grant.objects.filter(user=user, role=role_obj, division=division).first()
 
 
@@ -188,6 +246,9 @@ def grant_remove(*, user: User, role: str, scope: str, actor: Actor) -> Grant:
                                           refusal="您无权收回“{division}”的角色授权")
     if grant is None:
         raise ApplicationError(f"用户 {user.username} 没有 {role_obj.name}({division.name})授权", field="role")
+    if not is_operator(actor) and not user.grants.exclude(pk=grant.pk).exists():
+        raise ApplicationError(f"这是用户 {user.username} 唯一的授权,收回后将无人能管理该账号;"
+                               f"如不再需要该账号,请停用它", field="role")
     stamp(grant, actor=actor, reason="收回授权")
     grant.delete()
     return grant
@@ -273,7 +334,7 @@ def token_authenticate(token: str) -> User | None:
 def token_revoke_all(*, user: User, reason: str = ApiToken.RevokeReason.MANUAL, actor: Actor) -> int:
     """Revoke every token of the user that still works (or would, before it expires), each with a history
     row naming who and why. Returns the count."""
-    _require_admin_or_self(actor, user)
+    _require_self_or_manager(actor, user)
     return ApiToken.objects.filter(user=user).revoke(reason=reason, actor=actor)
 
 
@@ -292,13 +353,17 @@ def token_revoke(*, prefix: str, actor: Actor) -> ApiToken:
     if len(rows) > 1:
         listed = "、".join(f"{r.prefix}({r.user.username})" for r in rows)
         raise ApplicationError(f"前缀 {prefix} 对应多个令牌:{listed};请给出更长的前缀", field="prefix")
-    row = rows[0]
-    _require_admin_or_self(actor, row.user)
-    if row.revoked_at is None:
-        ApiToken.objects.filter(pk=row.pk).revoke(reason=ApiToken.RevokeReason.MANUAL,
-                                                  actor=actor)
-        row.refresh_from_db(fields=["revoked_at", "revoke_reason"])
-    return row
+    return token_revoke_one(token=rows[0], actor=actor)
+
+
+def token_revoke_one(*, token: ApiToken, actor: Actor) -> ApiToken:
+    """Revoke this token (one's own, or one of a user the actor manages — accounts.authority); a token
+    already revoked stays as it is."""
+    _require_self_or_manager(actor, token.user)
+    if token.revoked_at is None:
+        ApiToken.objects.filter(pk=token.pk).revoke(reason=ApiToken.RevokeReason.MANUAL, actor=actor)
+        token.refresh_from_db(fields=["revoked_at", "revoke_reason"])
+    return token
 
 
 def token_status(row: ApiToken, *, now: datetime | None = None) -> str:
@@ -346,3 +411,29 @@ def login_unlock(*, username: str | None = None, ip: str | None = None, actor: s
 def login_locks() -> list[Any]:
     """The locks in force now (a username from one address, or a whole address)."""
     return current_locks()
+
+
+# ---- login history (LoginEvent) ------------------------------------------------------------------------
+
+USER_AGENT_LENGTH = 120
+
+
+def short_user_agent(value: str) -> str:
+    """The browser's self-description, shortened to what tells one device from another."""
+    text = " ".join((value or "").split())
+    return text if len(text) <= USER_AGENT_LENGTH else text[:USER_AGENT_LENGTH - 1] + "…"
+
+
+def login_event_record(*, result: str, username: str, user: User | None, request: Any) -> LoginEvent:
+    """Record one sign-in or failed attempt (called by the receivers of Django's user_logged_in and
+    user_login_failed, shegong/accounts/signals.py). The recording is the system's, on behalf of no one:
+    there is no acting user to check; the row holds only when, who (as typed, and the account), the
+    address, the browser and the result."""
+    meta = getattr(request, "META", {}) if request is not None else {}
+    ip = meta.get("REMOTE_ADDR") or None
+    try:
+        ip = str(ipaddress.ip_address(ip)) if ip else None
+    except ValueError:
+        ip = None
+    return LoginEvent.objects.create(result=result, username=(username or "")[:150], user=user, ip=ip,
+                                     user_agent=short_user_agent(meta.get("HTTP_USER_AGENT", "")))

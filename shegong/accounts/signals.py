@@ -1,4 +1,11 @@
-"""API tokens end with their user's password and with their user's account, whichever way those change.
+"""Receivers of the accounts app.
+
+Login history (issue 11, point 7): every sign-in (user_logged_in) and every failed attempt
+(user_login_failed, also when django-axes refuses a locked-out attempt) becomes a LoginEvent row through
+services.login_event_record. The failed attempt's credentials are Django's cleansed copy: only the
+username is read, never the password.
+
+API tokens end with their user's password and with their user's account, whichever way those change.
 
 A post_save receiver on the user model sees every save(): Django's `changepassword`, `createsuperuser`,
 the shell, our services. set_password() leaves the new raw password on the instance until the save, which
@@ -11,11 +18,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from shegong.accounts.models import ApiToken, User
-from shegong.accounts.services import password_fingerprint
+from shegong.accounts.models import ApiToken, LoginEvent, User
+from shegong.accounts.services import login_event_record, password_fingerprint
 
 
 @receiver(post_save, sender=User, dispatch_uid="shegong.accounts.tokens_follow_user")
@@ -43,3 +51,17 @@ def tokens_follow_user(sender: Any, instance: User, created: bool, update_fields
     else:
         # a hash assigned directly and saved: treat as a new password
         changed.revoke(reason=ApiToken.RevokeReason.PASSWORD_CHANGED, actor=actor)
+
+
+@receiver(user_logged_in, dispatch_uid="shegong.accounts.login_recorded")
+def login_recorded(sender: Any, request: Any, user: User, **kwargs: Any) -> None:
+    login_event_record(result=LoginEvent.Result.SUCCESS, username=user.get_username(), user=user, request=request)
+
+
+@receiver(user_login_failed, dispatch_uid="shegong.accounts.login_failure_recorded")
+def login_failure_recorded(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
+    username = str(credentials.get("username") or "")
+    user = User._default_manager.filter(username=username).first() if username else None
+    locked = bool(getattr(request, "axes_locked_out", False))
+    login_event_record(result=LoginEvent.Result.LOCKED if locked else LoginEvent.Result.FAILURE,
+                       username=username, user=user, request=request)

@@ -38,7 +38,7 @@ from django.db import connection, transaction
 from django.test import Client
 
 from shegong.access import system_actor
-from shegong.accounts.models import User
+from shegong.accounts.models import ApiToken, User
 from shegong.accounts.services import token_create
 from shegong.archives import services as archive_services
 from shegong.archives.models import ArchiveRecord, Attachment, CorrectionRequest
@@ -177,6 +177,24 @@ def job(fmt: str) -> Path:
 
 def fixed(p: str) -> Path:
     return lambda d, t: p
+
+
+# Accounts (issue 11 point 7): a target is another role's account; an administrator manages the accounts whose
+# grants all lie inside theirs at a rank not above it (shegong/accounts/authority.py). (inside, outside) per role;
+# the training admin and the worker manage no account: their "inside" is 404 as well (special at the rows).
+ACCOUNT_TARGETS = {"province": ("city", "nobody"), "city": ("street", "province"), "street": ("community", "city"),
+                   "community": ("worker", "street"), "training": ("worker", "street"),
+                   "worker": ("worker", "community"), "nobody": (None, "worker")}
+NO_ACCOUNTS = {"training": 404, "worker": 404}
+
+
+def acct(fmt: str) -> Path:
+    def path(d: Data, t: str) -> str:
+        u = d.users[t]
+        token = ApiToken.objects.filter(user=u).order_by("pk").first()
+        grant = u.grants.order_by("pk").first()
+        return fmt.format(pk=u.pk, grant=grant.pk if grant else 0, token=token.pk if token else 0)
+    return path
 
 
 def _inside_community(role: str) -> str:
@@ -362,6 +380,33 @@ ROUTES: dict[str, Route] = {
     "POST /api/v1/archive/corrections/{request_id}/decide": Route(
         "worker", corr("/api/v1/archive/corrections/{pk}/decide"), "change",
         body({"accept": False, "reason": "经核对无误"})),
+    # ---- accounts (issue 11 point 7): one's own account for everyone; user management for administrators ----
+    "GET accounts/": Route(None, fixed("/accounts/"), "any"),
+    "GET accounts/password/": Route(None, fixed("/accounts/password/"), "any"),
+    "POST accounts/password/": Route(None, fixed("/accounts/password/"), "any", body({}), json=False, success=W),
+    "GET accounts/tokens/": Route(None, fixed("/accounts/tokens/"), "any"),
+    "POST accounts/tokens/": Route(None, fixed("/accounts/tokens/"), "any", body({"name": ""}), json=False, success=W),
+    "GET accounts/logins/": Route(None, fixed("/accounts/logins/"), "any"),
+    # One's own token (the worker's inside is itself) or a managed account's.
+    "POST accounts/tokens/<int:pk>/revoke/": Route("account", acct("/accounts/tokens/{token}/revoke/"), "any", body({}),
+                                                   json=False, success=W, special={"training": 404}),
+    # The lists and forms without an object: administrators only (403 naming 用户管理 for everyone else).
+    "GET accounts/users/": Route(None, fixed("/accounts/users/"), "change"),
+    "GET accounts/users/new/": Route(None, fixed("/accounts/users/new/"), "change"),
+    "POST accounts/users/new/": Route(None, fixed("/accounts/users/new/"), "change", body({}), json=False, success=W),
+    "GET accounts/users/<int:pk>/": Route("account", acct("/accounts/users/{pk}/"), "change", special=NO_ACCOUNTS),
+    "GET accounts/users/<int:pk>/grants/new/": Route("account", acct("/accounts/users/{pk}/grants/new/"), "change",
+                                                     special=NO_ACCOUNTS),
+    "POST accounts/users/<int:pk>/grants/new/": Route("account", acct("/accounts/users/{pk}/grants/new/"), "change",
+                                                      body({}), json=False, success=W, special=NO_ACCOUNTS),
+    # The target's only grant: refused with a message (不能收回唯一的授权), a redirect to the user's page.
+    "POST accounts/users/<int:pk>/grants/<int:grant_pk>/remove/": Route(
+        "account", acct("/accounts/users/{pk}/grants/{grant}/remove/"), "change", body({}), json=False, success=W,
+        special=NO_ACCOUNTS),
+    "POST accounts/users/<int:pk>/deactivate/": Route("account", acct("/accounts/users/{pk}/deactivate/"), "change",
+                                                      body({}), json=False, success=W, special=NO_ACCOUNTS),
+    "POST accounts/users/<int:pk>/activate/": Route("account", acct("/accounts/users/{pk}/activate/"), "change",
+                                                    body({}), json=False, success=W, special=NO_ACCOUNTS),
 }
 
 # Rows that fail today for a bug outside the matrix, each with its reason (strict: fixing it turns the row red
@@ -407,6 +452,8 @@ def inside_status(key: str, role: str) -> int | frozenset[int]:
 def target_of(route: Route, role: str, side: str) -> str | None:
     if route.target is None:
         return None
+    if route.target == "account":
+        return ACCOUNT_TARGETS[role][0 if side == "inside" else 1]
     if route.target == "job":
         # An import job belongs to its uploader: the own job is inside, another user's outside.
         if side == "inside":

@@ -63,6 +63,14 @@ NOT_EDIT_FORMS = {
     "roster_index": "uploads a roster workbook (file input; create)",
     "roster_job_commit": "confirms an import: an action",
     "roster_job_retry": "validates the same roster file again: an action",
+    "password": "修改密码: the old and the new password must be typed (create-like)",
+    "tokens": "creates an API token (create)",
+    "token_revoke": "revokes an API token: an action",
+    "user_new": "creates a user (create)",
+    "grant_new": "grants a role (create)",
+    "grant_remove": "removes a grant: an action",
+    "user_deactivate": "deactivates an account: an action",
+    "user_activate": "activates an account: an action",
 }
 
 # URL patterns that take arguments and are not opened by the crawl, and why.
@@ -75,6 +83,10 @@ NOT_CRAWLED = {
     "archive_record_upload": "POST only",
     "archive_record_void": "POST only",
     "description_publish": "POST only",
+    "token_revoke": "POST only",
+    "grant_remove": "POST only",
+    "user_deactivate": "POST only",
+    "user_activate": "POST only",
 }
 DOWNLOAD = re.compile(r"\.(pdf|xlsx)$")
 
@@ -159,6 +171,8 @@ PAGES: dict[str, Callable[[Rich], list[str]]] = {
     "archive_transfer": lambda r: [reverse("archives:archive_transfer", args=[r.world.w1.pk])],
     "archive_correction_new": lambda r: [reverse("archives:archive_correction_new", args=[r.world.w1.pk])],
     "archive_correction_decide": lambda r: [reverse("archives:archive_correction_decide", args=[r.correction.pk])],
+    "user_detail": lambda r: [reverse("accounts:user_detail", args=[r.world.users[k].pk]) for k in ("street", "city")],
+    "grant_new": lambda r: [reverse("accounts:grant_new", args=[r.world.users["street"].pk])],
 }
 
 
