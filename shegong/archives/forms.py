@@ -7,6 +7,7 @@ details); `detail_fields` lists the fields that go to the service as `details`.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, ClassVar, cast
 
 from django import forms
@@ -197,29 +198,104 @@ RECORD_FORMS: dict[str, type[RecordForm]] = {
 }
 
 
+def _norm(value: Any) -> str:
+    """A value as the change check compares it: text stripped with \\n line ends (a browser posts CR LF),
+    dates in ISO, a yes/no as 1 or "", nothing as ""."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+CATALOGUE_FIELDS = ("archive_class", "title", "date", "issuer", "required_item", "notes")
+
+
+def record_initial(record: ArchiveRecord) -> dict[str, Any]:
+    """A record (and its details) in the edit form's terms."""
+    values: dict[str, Any] = {name: getattr(record, name) for name in CATALOGUE_FIELDS}
+    values["archive_class"] = str(record.archive_class)
+    detail = getattr(record, record.kind, None) if record.kind != ArchiveRecord.Kind.DOCUMENT else None
+    for name in RECORD_FORMS[record.kind].detail_fields:
+        values[name] = getattr(detail, name, None) if detail is not None else None
+    values["row_version"] = record.row_version
+    return values
+
+
+class RecordEditForm(forms.Form):
+    """What editing adds to a record form: the reason kept in history and the version the form was filled
+    from; no scan (scans are uploaded on the record page). The reason is required only when something
+    changed: a form saved as shown changes nothing and needs none."""
+
+    reason = forms.CharField(label="修改原因", max_length=200,
+                             error_messages={"required": "请填写修改原因:它记入这份材料的变更记录"},
+                             help_text="记入变更记录,例如:按本人更正申请更正毕业日期")
+    row_version = VersionField()
+
+    kind: ClassVar[str]
+    detail_fields: ClassVar[tuple[str, ...]]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields.pop("scan", None)
+        self.fields["title"].required = True
+        self.fields["title"].help_text = ""
+        self.fields["date"].help_text = ""
+        self.order_fields([name for name in self.fields if name != "reason"] + ["reason"])
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.is_bound and "reason" in self.errors and not self.changed():
+            del self.errors["reason"]
+
+    def changed(self) -> list[str]:
+        """The fields whose value differs from the record's (compared as text: dates ISO, line ends \\n)."""
+        data = getattr(self, "cleaned_data", {})
+        return [name for name in self.fields if name not in ("reason", "row_version") and name in data
+                and _norm(data[name]) != _norm(self.initial.get(name))]
+
+    def changes(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(catalogue fields, detail fields) that changed, for services.record_update (None clears)."""
+        data = self.cleaned_data
+        record: dict[str, Any] = {}
+        details: dict[str, Any] = {}
+        for name in self.changed():
+            (details if name in self.detail_fields else record)[name] = data[name]
+        return record, details
+
+
+def _edit_form(form_class: type[RecordForm]) -> type[RecordForm]:
+    return cast(type[RecordForm], type(f"{form_class.__name__}Edit", (RecordEditForm, form_class), {}))
+
+
+EDIT_FORMS: dict[str, type[RecordForm]] = {kind: _edit_form(f) for kind, f in RECORD_FORMS.items()}
+
+
 class UploadForm(forms.Form):
     scan = ScanField()
 
 
 class VoidForm(forms.Form):
-    reason = forms.CharField(label="作废原因", max_length=500, required=False,
-                             widget=forms.TextInput(attrs={"placeholder": "必填:为什么作废这份材料"}),
+    reason = forms.CharField(label="作废原因", max_length=500,
+                             error_messages={"required": "作废原因不能为空"},
+                             widget=forms.TextInput(attrs={"placeholder": "为什么作废这份材料"}),
                              help_text="材料不会删除:作废后仍保留在档案中,划线显示并注明原因")
 
 
 class TransferForm(forms.Form):
-    to_community = forms.ChoiceField(label="转入社区")
-    date = forms.DateField(label="转递日期", widget=DATE)
-    reason = forms.CharField(label="转递原因", max_length=300, required=False,
-                             widget=forms.TextInput(attrs={"placeholder": "必填,例如:工作调动"}))
+    """The target community comes from the division cascader (the view passes its deepest choice)."""
 
-    def __init__(self, *args: Any, communities: list[tuple[str, str]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["to_community"]).choices = [("", "—"), *communities]
+    to_community = forms.CharField(label="转入社区", max_length=12, error_messages={"required": "请选择转入社区"})
+    date = forms.DateField(label="转递日期", widget=DATE)
+    reason = forms.CharField(label="转递原因", max_length=300, error_messages={"required": "转递原因不能为空"},
+                             widget=forms.TextInput(attrs={"placeholder": "例如:工作调动"}))
 
 
 class CorrectionForm(forms.Form):
-    text = forms.CharField(label="需要更正的内容", max_length=2000, required=False,
+    text = forms.CharField(label="需要更正的内容", max_length=2000,
+                           error_messages={"required": "请写明需要更正的内容"},
                            widget=forms.Textarea(attrs={"rows": 3, "placeholder": "写明哪一项不对、应当是什么"}))
     record = forms.ChoiceField(label="涉及材料", required=False)
 
@@ -230,7 +306,13 @@ class CorrectionForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    decision = forms.ChoiceField(label="处理结果", choices=[("accept", "采纳"), ("reject", "不采纳")])
-    reason = forms.CharField(label="处理意见", max_length=500, required=False,
-                             widget=forms.TextInput(attrs={"placeholder": "必填:采纳或不采纳的理由"}))
+    """采纳 or 不予采纳, chosen on purpose (no default), with the reason the worker reads."""
+
+    decision = forms.ChoiceField(label="处理结果", choices=[("", "— 请选择 —"), ("accept", "采纳"),
+                                                        ("reject", "不予采纳")],
+                                 error_messages={"required": "请选择处理结果:采纳或不予采纳",
+                                                 "invalid_choice": "请选择处理结果:采纳或不予采纳"})
+    reason = forms.CharField(label="处理意见", max_length=500,
+                             error_messages={"required": "请填写处理意见(采纳或不采纳的理由)"},
+                             widget=forms.TextInput(attrs={"placeholder": "采纳或不予采纳的理由,本人可见"}))
     row_version = VersionField()

@@ -69,7 +69,8 @@ def _record_cell(c: CorrectionRequest) -> Any:
     return format_html('<a href="{}">{}</a>', reverse("archives:archive_record", args=[c.record.pk]), c.record.title)
 
 
-STATUS_TAGS: dict[str, str] = {CorrectionRequest.Status.PENDING: " amber", CorrectionRequest.Status.ACCEPTED: " green"}
+STATUS_TAGS: dict[str, str] = {CorrectionRequest.Status.PENDING: " amber", CorrectionRequest.Status.ACCEPTED: " green",
+                               CorrectionRequest.Status.DONE: " blue"}
 
 
 def _status(c: CorrectionRequest) -> Any:
@@ -83,9 +84,16 @@ def _decision(c: CorrectionRequest, *, can_decide: bool) -> Any:
                                reverse("archives:archive_correction_decide", args=[c.pk]),
                                reverse("archives:archive_corrections"))
         return mark_safe('<span class="muted">等待管理员处理</span>')  # noqa: S308 - a constant
-    when = c.decided_at.strftime("%Y-%m-%d") if c.decided_at else ""
-    return format_html('{}<div class="muted" style="font-size:12px">{} {}</div>', c.decision_reason,
-                       c.decided_by or "", when)
+    when = timezone.localtime(c.decided_at).strftime("%Y-%m-%d") if c.decided_at else ""
+    shown = format_html('{}<div class="muted" style="font-size:12px">{} {}</div>', c.decision_reason,
+                        c.decided_by or "", when)
+    if c.status == CorrectionRequest.Status.ACCEPTED and can_decide:
+        return format_html('{}<a class="btn small primary" href="{}#carry-out">按此更正</a>', shown,
+                           reverse("archives:archive_correction_decide", args=[c.pk]))
+    if c.carried_out_at is not None:
+        return format_html('{}<div class="muted" style="font-size:12px">已落实:{} {}</div>', shown,
+                           c.carried_out_by or "—", timezone.localtime(c.carried_out_at).strftime("%Y-%m-%d"))
+    return shown
 
 
 def corrections_list(*, can_decide: bool) -> ListDeclaration:

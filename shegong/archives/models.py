@@ -312,12 +312,14 @@ class Transfer(OfOneWorker):
 
 class CorrectionRequest(OfOneWorker, Versioned):
     """更正申请 (PIPL art. 46): a worker asks to correct their archive; an admin accepts or rejects it
-    with a reason."""
+    with a reason; an accepted request is carried out (落实) by editing or adding the record concerned,
+    which names who, when and the record changed. The worker sees each decision until they mark it seen."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "待处理"
         ACCEPTED = "accepted", "已采纳"
         REJECTED = "rejected", "未采纳"
+        DONE = "done", "已落实"
 
     worker = worker_fk("correction_requests")
     record = models.ForeignKey(ArchiveRecord, on_delete=models.PROTECT, null=True, blank=True,
@@ -329,6 +331,12 @@ class CorrectionRequest(OfOneWorker, Versioned):
     requested_at = recorded_at("申请时间")
     decided_by = acting_user("处理人", optional=True)
     decided_at = models.DateTimeField("处理时间", null=True, blank=True)
+    carried_out_by = acting_user("落实人", optional=True)
+    carried_out_at = models.DateTimeField("落实时间", null=True, blank=True)
+    carried_out_record = models.ForeignKey(ArchiveRecord, on_delete=models.PROTECT, null=True, blank=True,
+                                           related_name="corrections_carried_out", verbose_name="更正后的材料")
+    seen_at = models.DateTimeField("本人阅知时间", null=True, blank=True,
+                                   help_text="申请人看到处理结果并点了“知道了”的时间")
 
     history = HistoricalRecords()
 
@@ -338,4 +346,15 @@ class CorrectionRequest(OfOneWorker, Versioned):
         constraints = [
             models.CheckConstraint(condition=Q(status="pending") | ~Q(decision_reason=""),
                                    name="correction_decided_with_reason"),
+            models.CheckConstraint(condition=~Q(status="done") | Q(carried_out_at__isnull=False),
+                                   name="correction_done_has_time"),
         ]
+
+    @property
+    def decided(self) -> bool:
+        return self.status != self.Status.PENDING
+
+    @property
+    def accepted(self) -> bool:
+        """采纳 (whether carried out yet or not)."""
+        return self.status in (self.Status.ACCEPTED, self.Status.DONE)

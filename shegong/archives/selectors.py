@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from shegong.access import Actor, scope_q
@@ -177,8 +178,52 @@ def access_log_list(*, actor: Actor, scope: str = "", action: str = "") -> Query
 
 def correction_requests(*, actor: Actor, status: str = "") -> QuerySet[CorrectionRequest]:
     qs = CorrectionRequest.objects.restrict(actor, "view").select_related(
-        "worker", "worker__community", "record", "requested_by", "decided_by")
+        "worker", "worker__community", "record", "requested_by", "decided_by", "carried_out_by",
+        "carried_out_record")
     return qs.filter(status=status) if status else qs
+
+
+@dataclass(frozen=True)
+class Todo:
+    """A to-do of a work desk: how many, and the filtered list that shows them."""
+
+    count: int
+    url: str
+    label: str
+
+
+def _corrections_todo(actor: Actor, status: str, label: str) -> Todo:
+    n = CorrectionRequest.objects.restrict(actor, "change").filter(status=status).count()
+    return Todo(n, reverse("archives:archive_corrections") + f"?status={status}", label)
+
+
+def pending_corrections(actor: Actor) -> Todo:
+    """Correction requests waiting for a decision in the actor's change scope (one count query), with the
+    URL of the list filtered to them. A viewer without `change` there gets 0."""
+    return _corrections_todo(actor, CorrectionRequest.Status.PENDING, "待处理的档案更正申请")
+
+
+def corrections_to_carry_out(actor: Actor) -> Todo:
+    """Accepted correction requests not yet carried out (按此更正) in the actor's change scope."""
+    return _corrections_todo(actor, CorrectionRequest.Status.ACCEPTED, "已采纳待落实的档案更正申请")
+
+
+def unseen_decisions(*, worker: Worker) -> list[CorrectionRequest]:
+    """The decided correction requests of `worker` that they have not marked seen, newest decision first."""
+    return list(CorrectionRequest.objects.filter(worker=worker, decided_at__isnull=False, seen_at__isnull=True)
+                .select_related("record", "decided_by").order_by("-decided_at", "-id"))
+
+
+def my_decided_corrections(actor: Actor) -> list[CorrectionRequest]:
+    """For a worker's own home: the decisions on their own correction requests they have not yet marked
+    seen (采纳 / 未采纳 / 已落实, reason, date); [] for an account that is no worker. Each links to
+    reverse("archives:archive_detail", args=[r.worker_id]) + "#corrections", where 知道了 marks them seen."""
+    worker_id = getattr(actor, "worker_id", None)
+    if not worker_id:
+        return []
+    return list(CorrectionRequest.objects.restrict(actor, "view")
+                .filter(worker_id=worker_id, decided_at__isnull=False, seen_at__isnull=True)
+                .select_related("record", "decided_by").order_by("-decided_at", "-id"))
 
 
 def completeness_rates(*, actor: Actor, parent: Division | None = None) -> list[dict[str, Any]]:

@@ -531,3 +531,42 @@ def correction_request_decide(*, actor: Actor, request: CorrectionRequest, accep
     stamp(request, actor=actor, reason=f"{request.get_status_display()}:{reason}")
     request.save()
     return request
+
+
+@transaction.atomic
+def correction_carry_out(*, actor: Actor, request: CorrectionRequest, record: ArchiveRecord,
+                         how: str = "修改") -> CorrectionRequest:
+    """落实: an accepted request has been carried out by changing (or adding) `record`; the request says
+    who did it, when, and which record. Called in the same transaction as the record's change."""
+    _can(actor, "change", request.worker)
+    lock(request)
+    if request.status == CorrectionRequest.Status.DONE:
+        raise _fail(f"这项更正申请已于 {timezone.localtime(request.carried_out_at):%Y-%m-%d} 落实,不能再次落实",
+                    "request")
+    if request.status != CorrectionRequest.Status.ACCEPTED:
+        raise _fail(f"这项更正申请{request.get_status_display()}:只有已采纳的申请才能按此更正", "request")
+    if record.worker_id != request.worker_id:
+        raise _fail("所改材料不属于提出申请的人员的档案", "record")
+    request.status = CorrectionRequest.Status.DONE
+    request.carried_out_by = person(actor)
+    request.carried_out_at = timezone.now()
+    request.carried_out_record = record
+    stamp(request, actor=actor, reason=f"落实:{how}“{record.title}”")
+    request.save()
+    return request
+
+
+@transaction.atomic
+def correction_decisions_seen(*, actor: Actor, worker: Worker) -> int:
+    """The worker has read the decisions on their correction requests (the notice on their archive page
+    goes away). Only the worker themself; returns how many were marked."""
+    if getattr(actor, "worker_id", None) != worker.pk:
+        raise Forbidden("只有本人可以确认已阅更正申请的处理结果")
+    marked = 0
+    for request in CorrectionRequest.objects.filter(worker=worker, decided_at__isnull=False,
+                                                    seen_at__isnull=True).select_for_update():
+        request.seen_at = timezone.now()
+        stamp(request, actor=actor, reason="本人已阅处理结果")
+        request.save()
+        marked += 1
+    return marked

@@ -15,6 +15,7 @@ urlpatterns = [
     path("corrections/<int:pk>/decide/", views.correction_decide, name="archive_correction_decide"),
     path("attachments/<int:pk>/", views.attachment_download_view, name="archive_attachment"),
     path("records/<int:pk>/", views.record_detail, name="archive_record"),
+    path("records/<int:pk>/edit/", views.record_edit, name="archive_record_edit"),
     path("records/<int:pk>/upload/", views.record_upload, name="archive_record_upload"),
     path("records/<int:pk>/void/", views.record_void_view, name="archive_record_void"),
     path("<int:pk>/", views.archive_detail, name="archive_detail"),
@@ -22,6 +23,7 @@ urlpatterns = [
     path("<int:pk>/records/new/", views.record_new, name="archive_record_new"),
     path("<int:pk>/transfer/", views.transfer_view, name="archive_transfer"),
     path("<int:pk>/corrections/new/", views.correction_new, name="archive_correction_new"),
+    path("<int:pk>/corrections/seen/", views.corrections_seen, name="archive_corrections_seen"),
     path("<int:pk>/catalogue.pdf", views.catalogue_pdf_view, name="archive_catalogue_pdf"),
     path("<int:pk>/info-form.pdf", views.info_form_pdf_view, name="archive_info_form_pdf"),
 ]

@@ -24,12 +24,16 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.views.decorators.http import require_POST, require_safe
 
 from shegong.access import Forbidden, NotVisible, can, get_scoped, may_anywhere
 from shegong.archives import documents, selectors, services
 from shegong.archives.exporters import write_completeness
+from shegong.archives.filters import digits
 from shegong.archives.forms import (
+    CATALOGUE_FIELDS,
+    EDIT_FORMS,
     RECORD_FORMS,
     CorrectionForm,
     DecisionForm,
@@ -39,17 +43,21 @@ from shegong.archives.forms import (
     VoidForm,
     class_label,
     read_scan,
+    record_initial,
 )
 from shegong.archives.lists import ACCESS_LOG, community_archives, corrections_list
 from shegong.archives.models import ArchiveRecord, Attachment, CorrectionRequest
 from shegong.archives.rules import archive_rules
 from shegong.common.divcodes import DivisionCodeError, normalize_code
-from shegong.common.errors import ApplicationError
+from shegong.common.errors import ApplicationError, ConflictError
+from shegong.common.forms import conflict_form
 from shegong.common.formviews import submit
 from shegong.common.history import history_entries
 from shegong.common.lists import run_list, run_rows
 from shegong.common.models import AccessLog
 from shegong.common.pdf import PdfUnavailable, pdf_response, unavailable_response
+from shegong.common.versioning import history_at
+from shegong.org.cascade import chosen, division_cascade
 from shegong.org.models import Division
 from shegong.org.selectors import division_ancestors, division_get, division_roots
 from shegong.people.models import Worker
@@ -164,6 +172,7 @@ def archive_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "pending": [c for c in corrections if c.status == CorrectionRequest.Status.PENDING],
         "correction_form": CorrectionForm(records=records) if rights["is_self"] else None,
         "decision_form": DecisionForm() if rights["can_change"] else None,
+        "unseen": selectors.unseen_decisions(worker=worker) if rights["is_self"] else [],
     })
 
 
@@ -192,6 +201,13 @@ def _record_page(request: HttpRequest, record: ArchiveRecord, *, upload_form: Up
     writable = can_change and worker.status == Worker.Status.ACTIVE and not record.is_voided
     history = list(record.history.select_related("history_user").order_by("history_date", "history_id"))
     entries = history_entries(history, ArchiveRecord, subject="材料")
+    detail_model = services.DETAIL_MODELS.get(record.kind)
+    if detail_model is not None:  # the structured fields' own changes (学历、起止日期 …), under the kind's name
+        detail_history = list(detail_model.history.filter(record_id=record.pk)  # type: ignore[attr-defined]
+                              .select_related("history_user").order_by("history_date", "history_id"))
+        for past in detail_history:  # history_entries keys rows by `.id`; a detail's key is its record
+            past.id = past.record_id
+        entries += history_entries(detail_history, detail_model, subject=record.get_kind_display())
     entries.sort(key=lambda e: e.when, reverse=True)
     item = archive_rules().required_item(record.required_item) if record.required_item else None
     q = getattr(record, "qualification", None)
@@ -202,6 +218,8 @@ def _record_page(request: HttpRequest, record: ArchiveRecord, *, upload_form: Up
         "qualification": selectors.qualification_status(q) if q is not None else None,
         "can_change": can_change, "writable": writable, "read_only": worker.status != Worker.Status.ACTIVE,
         "upload_form": upload_form or UploadForm(), "void_form": void_form or VoidForm(), "history": entries,
+        "corrections": list(record.correction_requests.select_related("decided_by", "carried_out_by")
+                            .order_by("-requested_at", "-id")),
     }, status=status)
 
 
@@ -224,24 +242,114 @@ def record_new(request: HttpRequest, pk: int) -> HttpResponse:
     if item is not None:
         initial.setdefault("archive_class", str(item.archive_class))
         initial.setdefault("title", item.name)
+    correction = _correction_to_carry_out(request, worker)
+    if isinstance(correction, HttpResponse):
+        return correction
     form: RecordForm = form_class(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         scan = form.cleaned_data.get("scan")
         try:
-            with transaction.atomic():  # the record and its scan together, or neither
+            with transaction.atomic():  # the record, its scan and the request carried out together, or none
                 record = services.record_create(actor=request.user, worker=worker, kind=form.kind,
-                                                details=form.details() or None, reason="网页登记档案材料",
+                                                details=form.details() or None,
+                                                reason=_correction_reason(correction) or "网页登记档案材料",
                                                 **form.record_data())
                 if scan:
                     services.attachment_add(actor=request.user, record=record, name=scan.name, data=read_scan(scan))
+                if correction is not None:
+                    services.correction_carry_out(actor=request.user, request=correction, record=record, how="增加")
         except ApplicationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, f"已登记“{record.title}”" + (",扫描件已上传" if scan else ""))
+            messages.success(request, f"已登记“{record.title}”" + (",扫描件已上传" if scan else "")
+                             + (";更正申请已落实" if correction is not None else ""))
             return redirect(_archive_url(worker.pk, f"r{record.pk}"))
     return render(request, "archives/record_form.html", {
         "worker": worker, "form": form, "kind": kind, "kinds": ArchiveRecord.Kind.choices,
-        "kind_label": ArchiveRecord.Kind(kind).label, "query": request.GET.urlencode(),
+        "kind_label": ArchiveRecord.Kind(kind).label, "query": request.GET.urlencode(), "correction": correction,
+        "carry": f"&correction={correction.pk}" if correction is not None else "",
+    })
+
+
+def _correction_to_carry_out(request: HttpRequest, worker: Worker) -> CorrectionRequest | HttpResponse | None:
+    """The accepted correction request named by ?correction= that the form will carry out (None when
+    none is named; 404 when it is not this worker's or not visible; back to the request with a message
+    when it is not (or no longer) waiting to be carried out)."""
+    raw = request.GET.get("correction", "").strip()
+    if not raw:
+        return None
+    correction = get_scoped(selectors.correction_requests(actor=request.user), request.user, "change",
+                            pk=raw if raw.isdigit() else 0)
+    if correction.worker_id != worker.pk:
+        raise NotVisible("这项更正申请不属于该人员的档案")
+    if correction.status != CorrectionRequest.Status.ACCEPTED:
+        messages.error(request, f"这项更正申请{correction.get_status_display()},不能再按此更正")
+        return redirect("archives:archive_correction_decide", pk=correction.pk)
+    return correction
+
+
+def _correction_reason(correction: CorrectionRequest | None) -> str:
+    return f"按更正申请更正:{Truncator(correction.text).chars(80)}" if correction is not None else ""
+
+
+def _record_base(record: ArchiveRecord, version: int | None) -> dict[str, Any] | None:
+    """The record and its details as they were at `version`, in the edit form's terms (None: unknown)."""
+    past = history_at(record, version)
+    if past is None:
+        return None
+    values: dict[str, Any] = {name: getattr(past, name) for name in CATALOGUE_FIELDS}
+    values["archive_class"] = str(past.archive_class)
+    detail_model = services.DETAIL_MODELS.get(record.kind)
+    if detail_model is not None:
+        detail = (detail_model.history.filter(record_id=record.pk, history_date__lte=past.history_date)  # type: ignore[attr-defined]
+                  .order_by("-history_date", "-history_id").first())
+        values |= {name: getattr(detail, name, None) for name in EDIT_FORMS[record.kind].detail_fields}
+    return values
+
+
+@login_required
+def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """修改档案材料: the record's catalogue fields and details, prefilled, with a required reason kept in
+    history; optimistic concurrency on the record's version. With ?correction= it carries out an
+    accepted correction request (落实) in the same transaction."""
+    record = _record(request, pk)
+    worker = record.worker
+    _require_writable(request, worker)
+    if record.is_voided:
+        raise Forbidden("已作废的材料不能修改")
+    correction = _correction_to_carry_out(request, worker)
+    if isinstance(correction, HttpResponse):
+        return correction
+    form_class = EDIT_FORMS[record.kind]
+    initial = record_initial(record)
+    if correction is not None:
+        initial["reason"] = _correction_reason(correction)
+    form: Any = form_class(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        catalogue, details = form.changes()
+        if not catalogue and not details:
+            messages.info(request, "没有修改" + (";更正申请尚未落实" if correction is not None else ""))
+            return redirect("archives:archive_record", pk=record.pk)
+        expected = form.cleaned_data.get("row_version")
+        try:
+            with transaction.atomic():
+                services.record_update(actor=request.user, record=record, details=details or None,
+                                       reason=form.cleaned_data["reason"], expected_version=expected, **catalogue)
+                if correction is not None:
+                    services.correction_carry_out(actor=request.user, request=correction, record=record)
+        except ConflictError as exc:
+            current = exc.current if isinstance(exc.current, ArchiveRecord) else _record(request, pk)
+            form = conflict_form(form, current=record_initial(current), base=_record_base(current, expected),
+                                 version=current.row_version,
+                                 make=lambda data, initial: form_class(data, initial=initial))
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"已修改“{record.title}”" + (";更正申请已落实" if correction else ""))
+            return redirect("archives:archive_record", pk=record.pk)
+    return render(request, "archives/record_form.html", {
+        "worker": worker, "form": form, "kind": record.kind, "kind_label": record.get_kind_display(),
+        "record": record, "editing": True, "correction": correction,
     })
 
 
@@ -299,34 +407,42 @@ def attachment_download_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     return response
 
 
-def _transfer_targets(request: HttpRequest, worker: Worker) -> list[tuple[str, str]]:
-    qs = (Division.objects.restrict(request.user, "change").filter(level=Division.Level.COMMUNITY, is_active=True)
-          .exclude(pk=worker.community_id).select_related("parent").order_by("code"))
-    return [(d.code, f"{d.parent.name if d.parent else ''} {d.name}({d.code})".strip()) for d in qs[:3000]]
+def _has_transfer_targets(request: HttpRequest, worker: Worker) -> bool:
+    return (Division.objects.restrict(request.user, "change").filter(level=Division.Level.COMMUNITY, is_active=True)
+            .exclude(pk=worker.community_id).exists())
 
 
 @login_required
 def transfer_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """转递: the target community chosen with the division cascader (市 → 区县 → 街道 → 社区); its deepest
+    choice is the target, which the service checks (a community, in the user's change scope)."""
     worker = _worker(request, pk)
     _require_writable(request, worker)
-    form = TransferForm(request.POST or None, communities=_transfer_targets(request, worker),
-                        initial={"date": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    data = None
+    if request.method == "POST":
+        data = request.POST.copy()
+        data["to_community"] = chosen(request.POST.getlist("to_community"))
+    form = TransferForm(data, initial={"date": timezone.localdate()})
+    if data is not None and form.is_valid():
+        cleaned = form.cleaned_data
 
         def save() -> str:
             try:
-                target = division_get(actor=request.user, code=data["to_community"], action="change")
+                target = division_get(actor=request.user, code=cleaned["to_community"], action="change")
             except Division.DoesNotExist as exc:
                 raise ApplicationError("所选社区不在您可管理的范围内", field="to_community") from exc
-            services.archive_transfer(actor=request.user, worker=worker, to_community=target, date=data["date"],
-                                      reason=data["reason"])
+            services.archive_transfer(actor=request.user, worker=worker, to_community=target,
+                                      date=cleaned["date"], reason=cleaned["reason"])
             return f"已将{worker.name}的档案转递至{target.name}"
 
         done, form = submit(request, form, save, to="archives:archive_detail", errors=_form_error, pk=worker.pk)
         if done is not None:
             return done
-    return render(request, "archives/transfer_form.html", {"worker": worker, "form": form})
+    selected = str(data["to_community"]) if data is not None else ""
+    return render(request, "archives/transfer_form.html", {
+        "worker": worker, "form": form, "has_targets": _has_transfer_targets(request, worker),
+        "cascade": division_cascade(actor=request.user, field="to_community", selected=selected),
+    })
 
 
 # ---- access log ---------------------------------------------------------------------------------------
@@ -354,9 +470,14 @@ def audit_index(request: HttpRequest) -> HttpResponse:
     result = run_list(ACCESS_LOG, request, selectors.access_log_list(actor=request.user))
     if isinstance(result, HttpResponse):  # ?export=xlsx
         return result
+    get = request.GET
+    scope = chosen(get.getlist("scope")) or digits(get.get("scope", ""))
     return render(request, "archives/audit.html", {
-        "list": result, "page": result.page, "action": request.GET.get("action", ""),
-        "scope": request.GET.get("scope", ""), "actions": AccessLog.Action.choices,
+        "list": result, "page": result.page, "action": get.get("action", ""), "scope": scope,
+        "since": get.get("since", ""), "until": get.get("until", ""), "user_q": get.get("user", ""),
+        "actions": AccessLog.Action.choices,
+        "cascade": division_cascade(actor=request.user, field="scope", selected=scope),
+        "filtered": any(get.get(k) for k in ("action", "scope", "since", "until", "user")),
     })
 
 
@@ -399,16 +520,32 @@ def correction_decide(request: HttpRequest, pk: int) -> HttpResponse:
                                                reason=form.cleaned_data["reason"],
                                                expected_version=form.cleaned_data.get("row_version"))
             return (f"已处理{correction.worker.name}的更正申请:{correction.get_status_display()}"
-                    + (";请据此修改或补充档案材料" if accept else ""))
+                    + (";请点“按此更正”修改或补充档案材料" if accept else ""))
 
-        done, form = submit(request, form, save, errors=_form_error,
-                            to=_next_url(request, _archive_url(correction.worker_id, "corrections")))
+        # An accepted request stays on its page, which now offers 按此更正 (carrying it out).
+        default = reverse("archives:archive_correction_decide", args=[correction.pk]) if accept else \
+            _next_url(request, _archive_url(correction.worker_id, "corrections"))
+        done, form = submit(request, form, save, errors=_form_error, to=default)
         if done is not None:
             return done
     return render(request, "archives/correction_decide.html", {
         "correction": correction, "worker": correction.worker, "form": form,
         "next": _next_url(request, ""),
+        "kinds": ArchiveRecord.Kind.choices,
     })
+
+
+@login_required
+@require_POST
+def corrections_seen(request: HttpRequest, pk: int) -> HttpResponse:
+    """知道了: the worker has read the decisions on their correction requests."""
+    worker = _worker(request, pk)
+    if getattr(request.user, "worker_id", None) != worker.pk:
+        raise Forbidden("只有本人可以确认已阅更正申请的处理结果")
+    n = services.correction_decisions_seen(actor=request.user, worker=worker)
+    if n:
+        messages.success(request, "已确认阅知处理结果")
+    return redirect(_archive_url(worker.pk, "corrections"))
 
 
 @login_required
@@ -480,6 +617,7 @@ def archive_index(request: HttpRequest) -> HttpResponse:
         n, complete = sum(r["workers"] for r in rows), sum(r["complete"] for r in rows)
     for r in rows:
         r["percent"] = round(r["rate"] * 100) if r["rate"] is not None else None
+        r["lacking"] = [(item, r["workers"] - n) for item, n in r["items"]]  # people WITHOUT each item
     due = selectors.qualifications_due(actor=user)
     return render(request, "archives/index.html", {
         "parent": parent, "ancestors": division_ancestors(division=parent) if parent else [],

@@ -375,12 +375,17 @@ def test_transfer_moves_the_archive_and_its_access(world):
     assert "转递档案" not in text_of(community.get(url("archives:archive_detail", world.w1.pk)))  # no other community
     city = client_for(world, "city")
     form = city.get(url("archives:archive_transfer", world.w1.pk))
-    choices = [c for c, _ in form.context["form"].fields["to_community"].choices]
-    assert world.c3.code in choices and world.c1.code not in choices and world.other.code not in choices
-    resp = city.post(url("archives:archive_transfer", world.w1.pk), {"to_community": world.c3.code, "date": "2024-03-01",
+    # The target is chosen with the division cascader (市 → 区县 → 街道 → 社区), from the city admin's scope.
+    levels = form.context["cascade"].levels
+    assert levels and world.c1.code[:6] in levels[0].options and world.other.code[:4] not in levels[0].options
+    cascade = [world.c3.code[:6], world.c3.code[:9], world.c3.code]  # every select of the cascade posts a value
+    resp = city.post(url("archives:archive_transfer", world.w1.pk), {"to_community": cascade, "date": "2024-03-01",
                                                            "reason": ""})
     assert "转递原因不能为空" in field_block(text_of(resp), "reason")
-    resp = city.post(url("archives:archive_transfer", world.w1.pk), {"to_community": world.c3.code, "date": "2024-03-01",
+    resp = city.post(url("archives:archive_transfer", world.w1.pk), {"to_community": cascade[:2], "date": "2024-03-01",
+                                                           "reason": "工作调动"})  # a street, not a community
+    assert resp.status_code == 200 and "不是社区" in text_of(resp)
+    resp = city.post(url("archives:archive_transfer", world.w1.pk), {"to_community": cascade, "date": "2024-03-01",
                                                            "reason": "工作调动"})
     assert resp.status_code == 302
     assert Worker.objects.get(pk=world.w1.pk).community == world.c3
@@ -498,7 +503,9 @@ def test_correction_flow(world):
     resp = admin.post(url("archives:archive_correction_decide", req.pk),
                       {"decision": "accept", "reason": "已核对原始材料,予以更正",
                        "next": url("archives:archive_detail", world.w1.pk) + "#corrections"})
-    assert resp.status_code == 302 and resp["Location"].endswith("#corrections")
+    # Accepted: back to the request, which now offers 按此更正 (carrying it out), not to the archive.
+    assert resp.status_code == 302 and resp["Location"] == url("archives:archive_correction_decide", req.pk)
+    assert "按此更正" in text_of(admin.get(resp["Location"]))
     req.refresh_from_db()
     assert (req.status, req.decided_by) == ("accepted", world.users["community"])
     body = text_of(me.get(url("archives:archive_detail", world.w1.pk)))
