@@ -20,8 +20,9 @@ def _role_choices() -> list[tuple[str, str]]:
 class UserFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="用户名或姓名", method="search")
     role = django_filters.ChoiceFilter(label="角色", field_name="grants__role__code", choices=_role_choices,
-                                       distinct=True)
-    active = django_filters.ChoiceFilter(label="状态", choices=ACTIVE_CHOICES, method="by_active")
+                                       distinct=True, empty_label="全部")
+    active = django_filters.ChoiceFilter(label="状态", choices=ACTIVE_CHOICES, method="by_active",
+                                         empty_label="全部")
 
     class Meta:
         model = User
@@ -41,7 +42,7 @@ class LoginEventFilter(django_filters.FilterSet):
     start = django_filters.DateFilter(label="起始日期", field_name="at", lookup_expr="date__gte",
                                       widget=DateInput())
     end = django_filters.DateFilter(label="截止日期", field_name="at", lookup_expr="date__lte", widget=DateInput())
-    result = django_filters.ChoiceFilter(label="结果", choices=LoginEvent.Result.choices)
+    result = django_filters.ChoiceFilter(label="结果", choices=LoginEvent.Result.choices, empty_label="全部")
     q = django_filters.CharFilter(label="用户名或姓名", method="search")
 
     class Meta:

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 
 from shegong.access import Forbidden, NotVisible
 from shegong.accounts import selectors, services
-from shegong.accounts.authority import grantable_roles, is_account_admin, user_roles_text
+from shegong.accounts.authority import authorities, grantable_roles, is_account_admin, user_roles_text
 from shegong.accounts.forms import GrantForm, LoginForm, PasswordChangeForm, TokenCreateForm, UserCreateForm
 from shegong.accounts.lists import LOGINS, USERS
 from shegong.accounts.models import ApiToken, User
@@ -198,15 +198,23 @@ def _errors(form: Any, exc: ApplicationError) -> None:
             form.add_error(name if name in form.fields else None, msg)
 
 
-def _scope(request: HttpRequest) -> str:
-    return chosen(request.POST.getlist("scope")) if request.method == "POST" else ""
+def _scope(request: HttpRequest, actor: User) -> str:
+    """The division chosen in the cascader; its top "全部" means the actor's whole scope when that is one
+    division (a street administrator's street), and nothing chosen otherwise."""
+    if request.method != "POST":
+        return ""
+    code = chosen(request.POST.getlist("scope"))
+    if code:
+        return code
+    roots = {a.code for a in authorities(actor)}
+    return roots.pop() if len(roots) == 1 else ""
 
 
 @login_required
 def user_new(request: HttpRequest) -> HttpResponse:
     me = _admin(request)
     form = UserCreateForm(request.POST or None, roles=grantable_roles(me))
-    scope = _scope(request)
+    scope = _scope(request, me)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
 
@@ -244,7 +252,7 @@ def grant_add_view(request: HttpRequest, pk: int) -> HttpResponse:
     me = _me(request)
     user = selectors.user_managed(actor=me, pk=pk)  # 404 outside (and for whoever manages no account)
     form = GrantForm(request.POST or None, roles=grantable_roles(me))
-    scope = _scope(request)
+    scope = _scope(request, me)
     if request.method == "POST" and form.is_valid():
         role = form.cleaned_data["role"]
 

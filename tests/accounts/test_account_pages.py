@@ -164,6 +164,15 @@ def test_through_the_page_a_higher_role_is_not_offered_and_a_forged_one_is_refus
     assert Grant.history.filter(id=grant.pk, history_type="-").exists()
 
 
+def test_the_cascaders_top_choice_is_the_admins_whole_scope(world):
+    """A street admin's cascader starts at the street's communities; its "全部" is the street itself."""
+    c = signed_in(world.users["street"])
+    target = world.users["community"]
+    resp = c.post(reverse("accounts:grant_new", args=[target.pk]), {"role": "street_admin", "scope": [""]})
+    assert resp.status_code == 302
+    assert Grant.objects.filter(user=target, role__code="street_admin", division__code="220102001").exists()
+
+
 def test_a_user_outside_cannot_be_reached_through_any_page(world):
     c = signed_in(world.users["community"])
     street = world.users["street"]
