@@ -309,6 +309,13 @@ ROUTES: dict[str, Route] = {
                                                     json=False, success=W),
     "POST archives/records/<int:pk>/void/": Route("worker", rec("/archives/records/{pk}/void/"), "change",
                                                   body({"reason": "重复录入"}), json=False, success=W),
+    "GET archives/records/<int:pk>/edit/": Route("worker", rec("/archives/records/{pk}/edit/"), "change"),
+    "POST archives/records/<int:pk>/edit/": Route("worker", rec("/archives/records/{pk}/edit/"), "change",
+                                                  body({"title": "居民身份证复印件(正反面)", "reason": "核对原件"}),
+                                                  json=False, success=W),
+    # 知道了: only the worker themself marks the decisions on their own requests seen.
+    "POST archives/<int:pk>/corrections/seen/": Route("worker", w("/archives/{pk}/corrections/seen/"), "self",
+                                                      body({}), json=False, success=W),
     "GET archives/<int:pk>/": Route("worker", w("/archives/{pk}/"), logs=True, check=shows_name),
     "GET archives/<int:pk>/access-log/": Route("worker", w("/archives/{pk}/access-log/")),
     "GET archives/<int:pk>/records/new/": Route("worker", w("/archives/{pk}/records/new/"), "change"),

@@ -43,7 +43,7 @@ LANGUAGES = ("zh-hans", "en")
 ADMIN = "city"  # civil-affairs admin of 长春 (2201): may change every worker, archive and street description there
 
 # Forms submitted as shown: nothing may change.
-EDIT_FORMS = {"worker_edit", "description_edit"}
+EDIT_FORMS = {"worker_edit", "description_edit", "archive_record_edit"}
 
 # Forms that are not a round trip, and why.
 NOT_EDIT_FORMS = {
@@ -59,6 +59,7 @@ NOT_EDIT_FORMS = {
     "archive_transfer": "transfers the archive to another community: an action",
     "archive_correction_new": "a worker's correction request (create; only the worker themself)",
     "archive_correction_decide": "decides a correction request once: an action that needs a reason",
+    "archive_corrections_seen": "知道了: the worker marks the decisions on their requests seen (an action)",
     "description_publish": "publishes the draft: an action",
     "roster_index": "uploads a roster workbook (file input; create)",
     "roster_job_commit": "confirms an import: an action",
@@ -82,6 +83,7 @@ NOT_CRAWLED = {
     "archive_attachment": "a file download",
     "archive_record_upload": "POST only",
     "archive_record_void": "POST only",
+    "archive_corrections_seen": "POST only",
     "description_publish": "POST only",
     "token_revoke": "POST only",
     "grant_remove": "POST only",
@@ -168,6 +170,7 @@ PAGES: dict[str, Callable[[Rich], list[str]]] = {
     "archive_record": lambda r: [reverse("archives:archive_record", args=[rec.pk]) for rec in r.records],
     "archive_record_new": lambda r: [reverse("archives:archive_record_new", args=[r.world.w1.pk]) + f"?kind={k}"
                                      for k in ArchiveRecord.Kind.values],
+    "archive_record_edit": lambda r: [reverse("archives:archive_record_edit", args=[rec.pk]) for rec in r.records],
     "archive_transfer": lambda r: [reverse("archives:archive_transfer", args=[r.world.w1.pk])],
     "archive_correction_new": lambda r: [reverse("archives:archive_correction_new", args=[r.world.w1.pk])],
     "archive_correction_decide": lambda r: [reverse("archives:archive_correction_decide", args=[r.correction.pk])],
