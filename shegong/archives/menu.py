@@ -1,7 +1,9 @@
 """archives' navigation entries (built into the side menu by shegong.web.navigation).
 
-A user with a worker record has two entries: 我的档案 (their own archive) and 人事档案 (the others',
-and the pages of records and decisions). Which is current depends on whose archive is open.
+我的档案 (SELF) is the account's own archive; 人事档案 (ADMIN) the archives of the others, the audit, the
+correction requests and the pages of records and decisions. A worker's account sees only 我的档案 (the two
+never lead to the same page); an administrator on the roster sees both, and which is current depends on
+whose archive is open.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from shegong.common.menus import MenuEntry
+from shegong.common.menus import ADMIN, SELF, MenuEntry
 
 OWN_PAGES = ("archives:archive_detail", "archives:archive_access_log", "archives:archive_correction_new")
 
@@ -33,8 +35,9 @@ def _others(request: HttpRequest) -> bool:
 
 
 MENU = [
-    MenuEntry(_("我的档案"), "archives:archive_detail", 20, active_on=OWN_PAGES, action=None,
-              visible=lambda request: bool(_worker_id(request)), url_args=lambda request: (_worker_id(request),),
+    MenuEntry(_("我的档案"), "archives:archive_detail", 20, active_on=OWN_PAGES, audience=SELF,
+              url_args=lambda request: (_worker_id(request),),
               active_if=_own),
-    MenuEntry(_("人事档案"), "archives:archive_index", 50, active_on=("archives:",), active_if=_others),
+    MenuEntry(_("人事档案"), "archives:archive_index", 50, audience=ADMIN, active_on=("archives:",),
+              active_if=_others),
 ]

@@ -7,6 +7,7 @@ GET for the API and old links — it is matched through the same hash, never by 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from shegong.common.codes import normalize_text
+from shegong.common.codes import EDUCATION, POLITICAL_STATUS, normalize_text
 from shegong.common.crypto import search_hash
 from shegong.common.divcodes import DivisionCodeError, normalize_code
 from shegong.people.idnumber import IdNumberError, parse_id_number
@@ -28,6 +29,50 @@ def _models() -> tuple[Any, Any]:
     below staffing in the layers and imports nothing from it."""
     appointment: Any = Worker._meta.get_field("appointments").related_model
     return appointment, appointment._meta.get_field("post_type").related_model
+
+
+# The age bands of the home page's chart, also accepted by ?age= ("30-39", "-29", "60-": whole years on today).
+AGE_BANDS: tuple[tuple[int | None, int | None], ...] = ((None, 29), (30, 39), (40, 49), (50, 59), (60, None))
+PARTY_MEMBERS = ("01", "02")  # 中国共产党党员, 中国共产党预备党员 (GB/T 4762)
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def age_band_text(lo: int | None, hi: int | None) -> str:
+    return f"{'' if lo is None else lo}-{'' if hi is None else hi}"
+
+
+def born_in_band(lo: int | None, hi: int | None, as_of: dt.date) -> dict[str, dt.date]:
+    """Lookups on birth_date for an age from `lo` to `hi` whole years (either end open) on `as_of`."""
+    lookups = {}
+    if lo is not None:
+        lookups["birth_date__lte"] = years_before(as_of, lo)
+    if hi is not None:
+        lookups["birth_date__gt"] = years_before(as_of, hi + 1)
+    return lookups
+
+
+def parse_age_band(value: str) -> tuple[int | None, int | None]:
+    lo_text, sep, hi_text = value.replace("–", "-").partition("-")
+    if not sep or not (lo_text.strip() or hi_text.strip()):
+        raise ValueError(value)
+    lo = int(lo_text) if lo_text.strip() else None
+    hi = int(hi_text) if hi_text.strip() else None
+    if (lo is not None and lo < 0) or (hi is not None and hi < 0) or (lo is not None and hi is not None and lo > hi):
+        raise ValueError(value)
+    return lo, hi
+
+
+def _age_field_check(value: str) -> None:
+    try:
+        parse_age_band(value)
+    except ValueError:
+        raise forms.ValidationError(f"年龄段“{value}”应写作“30-39”“-29”或“60-”(周岁)") from None
 
 
 PostTypeRows = Callable[[], list[tuple[str, str, list[str]]]]
@@ -69,6 +114,17 @@ class WorkerFilter(django_filters.FilterSet):
     post_type = django_filters.CharFilter(label="岗位", method="holding")
     category = django_filters.ChoiceFilter(label="人员类别", choices=Worker.Category.choices)
     status = django_filters.ChoiceFilter(label="状态", choices=Worker.Status.choices)
+    # The drill-downs of the home page's charts (issue 11): ?education=21, ?gender=女, ?political=party
+    # (中共党员 and 预备党员) or a GB/T 4762 code, ?age=30-39, ?qualified=1 (holds a 社会工作职业资格).
+    education = django_filters.ChoiceFilter(label="学历", choices=[*EDUCATION.choices, ("none", "未填")],
+                                            method="by_code")
+    gender = django_filters.ChoiceFilter(label="性别", choices=Worker.Gender.choices)
+    political = django_filters.ChoiceFilter(
+        label="政治面貌", method="by_political",
+        choices=[("party", "中共党员(含预备党员)"), ("other", "非中共党员"), *POLITICAL_STATUS.choices])
+    age = django_filters.CharFilter(label="年龄段", method="by_age", validators=[_age_field_check])
+    qualified = django_filters.ChoiceFilter(label="社会工作职业资格", choices=[("1", "持证"), ("0", "未持证")],
+                                            method="by_qualification")
 
     class Meta:
         model = Worker
@@ -95,3 +151,30 @@ class WorkerFilter(django_filters.FilterSet):
             return queryset.filter(id_number_hash=search_hash(parse_id_number(value).value))
         except IdNumberError:
             return queryset.filter(name__contains=value)
+
+    def by_code(self, queryset: QuerySet[Worker], name: str, value: str) -> QuerySet[Worker]:
+        return queryset.filter(**{name: "" if value == "none" else value})
+
+    def by_political(self, queryset: QuerySet[Worker], name: str, value: str) -> QuerySet[Worker]:
+        if value == "party":
+            return queryset.filter(political_status__in=PARTY_MEMBERS)
+        if value == "other":
+            return queryset.exclude(political_status__in=PARTY_MEMBERS)
+        return queryset.filter(political_status=value)
+
+    def by_age(self, queryset: QuerySet[Worker], name: str, value: str) -> QuerySet[Worker]:
+        lo, hi = parse_age_band(value)
+        return queryset.filter(**born_in_band(lo, hi, timezone.localdate()))
+
+    def by_qualification(self, queryset: QuerySet[Worker], name: str, value: str) -> QuerySet[Worker]:
+        """Holds a 社会工作职业资格 record that is not voided (archives' rows, through the reverse relation
+        `Worker.archive_records`: people sits below archives and imports nothing from it)."""
+        held = Exists(qualification_records().filter(worker=OuterRef("pk")))
+        return queryset.filter(held) if value == "1" else queryset.exclude(held)
+
+
+def qualification_records() -> QuerySet[Any]:
+    """The archive records that hold a 社会工作职业资格 (not voided), reached through `Worker.archive_records`."""
+    record: Any = Worker._meta.get_field("archive_records").related_model
+    return record._default_manager.filter(kind="qualification", voided_at__isnull=True,
+                                          qualification__isnull=False)

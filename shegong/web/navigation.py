@@ -1,5 +1,7 @@
 """The side navigation, built from every app's declared entries (shegong/<app>/menu.py), ordered by
-weight; each shown only to whom it declares (an action held anywhere, or its own test)."""
+weight; each shown to its audience (shegong/common/menus.py): ADMIN entries to holders of the entry's
+action through a grant over a division subtree, SELF entries to an account linked to a worker record, ALL
+entries to everyone signed in. Who is who is read from the actor's grants (data), never from a role name."""
 
 from __future__ import annotations
 
@@ -9,9 +11,10 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
-from shegong.access import may_anywhere
+from shegong.access import is_operator
+from shegong.access.scope import grant_scopes
 from shegong.archives.menu import MENU as ARCHIVES
-from shegong.common.menus import MenuEntry
+from shegong.common.menus import ADMIN, ALL, SELF, MenuEntry
 from shegong.org.menu import MENU as ORG
 from shegong.people.menu import MENU as PEOPLE
 from shegong.roster.menu import MENU as ROSTER
@@ -19,6 +22,33 @@ from shegong.staffing.menu import MENU as STAFFING
 from shegong.web.menu import MENU as WEB
 
 ENTRIES: list[MenuEntry] = sorted([*WEB, *ORG, *PEOPLE, *STAFFING, *ARCHIVES, *ROSTER], key=lambda e: e.weight)
+
+
+def admin_actions(actor: Any) -> set[str]:
+    """The actions the actor holds over a division subtree (grants that are not self-only); every action
+    for the operator. Empty for a worker's own account: its grants are all self-only."""
+    if is_operator(actor):
+        return {"view", "change", "reveal"}
+    return {a for g in grant_scopes(actor) if not g.self_only for a in g.actions}
+
+
+def is_admin(actor: Any, action: str | None = None) -> bool:
+    held = admin_actions(actor)
+    return bool(held) if action is None else action in held
+
+
+def has_own_record(actor: Any) -> bool:
+    return bool(getattr(actor, "worker_id", None))
+
+
+def shown(audience: str, action: str | None, actor: Any) -> bool:
+    if audience == ALL:
+        return bool(getattr(actor, "is_authenticated", False))
+    if audience == SELF:
+        return has_own_record(actor)
+    if audience == ADMIN:
+        return is_admin(actor, action)
+    return False
 
 
 @dataclass(frozen=True)
@@ -30,9 +60,9 @@ class NavLink:
 
 
 def _visible(entry: MenuEntry, request: HttpRequest) -> bool:
-    if entry.visible is not None:
-        return entry.visible(request)
-    return entry.action is None or may_anywhere(request.user, entry.action)
+    if not shown(entry.audience, entry.action, request.user):
+        return False
+    return entry.visible is None or entry.visible(request)
 
 
 def _active(entry: MenuEntry, request: HttpRequest) -> bool:
@@ -50,5 +80,11 @@ def navigation(request: HttpRequest) -> list[NavLink]:
         if not _visible(entry, request):
             continue
         url = entry.path or reverse(entry.url_name, args=entry.url_args(request) if entry.url_args else ())
+        if entry.fragment:
+            url = f"{url}#{entry.fragment}"
         links.append(NavLink(entry.label, url, _active(entry, request), entry.section))
     return links
+
+
+__all__ = ["ADMIN", "ALL", "SELF", "ENTRIES", "NavLink", "admin_actions", "has_own_record", "is_admin", "navigation",
+           "shown"]

@@ -3,9 +3,10 @@ for every page. Each app serves its own pages (shegong/<app>/views.py)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,11 +15,9 @@ from django.views.decorators.http import require_POST
 
 from shegong.access.errors import FORBIDDEN, NOT_VISIBLE
 from shegong.accounts.selectors import user_role_names
-from shegong.org.models import Division
 from shegong.org.selectors import division_roots
-from shegong.people.models import Worker
-from shegong.staffing.models import Appointment
-from shegong.staffing.selectors import vacancies
+from shegong.web import desk
+from shegong.web.navigation import is_admin
 
 
 @require_POST
@@ -29,23 +28,16 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """By who is signed in (their grants, as data): an administrator's work desk (to-dos and charts of
+    their scope, declared by the apps' desk.py), a worker's own page, or the note that nothing is granted."""
     user = request.user
-    today = timezone.localdate()
-    communities = Division.objects.restrict(user, "view").filter(level=Division.Level.COMMUNITY, is_active=True)
-    totals = communities.aggregate(n=Count("id"))
-    workers = Worker.objects.restrict(user, "view").aggregate(
-        active=Count("id", filter=Q(status=Worker.Status.ACTIVE)),
-        full_time=Count("id", filter=Q(status=Worker.Status.ACTIVE, category=Worker.Category.FULL_TIME)),
-        welfare=Count("id", filter=Q(status=Worker.Status.ACTIVE, category=Worker.Category.PUBLIC_WELFARE)),
-    )
-    current = Appointment.objects.restrict(user, "view").active_on(today).count()
-    vacancy_rows, vacancy_count = vacancies(actor=user, as_of=today, limit=12)
-    roots = list(division_roots(actor=user)[:20])
-    return render(request, "shegong/home.html", {
-        "totals": totals, "workers": workers, "current_appointments": current,
-        "vacancies": vacancy_rows, "vacancy_count": vacancy_count, "roots": roots,
-        "roles": user_role_names(user), "today": today,
-    })
+    context: dict[str, Any] = {"roles": user_role_names(user), "today": timezone.localdate()}
+    if is_admin(user, "view"):
+        charts = desk.charts(request)
+        context |= {"todos": desk.todos(request), "charts": charts,
+                    "roots": list(division_roots(actor=user)[:20])}
+        return render(request, "shegong/home_desk.html", context)
+    return render(request, "shegong/home_own.html", context | {"own": desk.own_page(request)})
 
 
 # ---- refusals (config/urls.py: handler403, handler404) -------------------------------------------

@@ -351,17 +351,27 @@ def test_division_index_roots(world, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_home_counts_only_scope(world, role, appointments):
+    """The home (issue 11): an administrator's work desk counts only their scope; a worker's home is
+    their own record; an account without a grant is told so."""
     resp = client_for(world, role).get("/")
     assert resp.status_code == 200
-    assert resp.context["workers"]["active"] == len(VIEW[role])
-    assert resp.context["totals"]["n"] == len(VIEW_COMMUNITY[role])
+    if role in ("worker", "nobody"):
+        own = resp.context["own"]
+        assert (own.worker.pk if own else None) == (world.w1.pk if role == "worker" else None)
+        assert [a.worker_id for a in own.posts] == [world.w1.pk] if own else True
+        if role == "nobody":
+            assert "您还没有被授予任何管辖范围" in resp.content.decode()
+        return
     assert {d.code for d in resp.context["roots"]} == ROOTS[role]
-    # Each worker holds one current post in the own community; the worker role sees only its own.
-    assert resp.context["current_appointments"] == len(VIEW[role])
-    vacant = {v["division"].code for v in resp.context["vacancies"]}
-    assert vacant == {getattr(world, c).code for c in VIEW_COMMUNITY[role]}
-    if role == "nobody":
-        assert "您还没有被授予任何管辖范围" in resp.content.decode()
+    charts = {c.key: c for c in resp.context["charts"]}
+    assert charts["gender"].total == len(VIEW[role])  # the active workers in scope
+    # No 党组织书记 anywhere: every community in scope has a 4.2.1 error.
+    assert sum(b.value for b in charts["clauses"].bars if b.label == "4.2.1") >= len(VIEW_COMMUNITY[role])
+    todos = {t.label: t.count for t in resp.context["todos"]}
+    if CHANGE[role]:
+        assert todos["有合规错误的社区"] == len(VIEW_COMMUNITY[role])
+    else:
+        assert todos == {}  # view only: nothing to do
 
 
 # ---- new worker form ---------------------------------------------------------------------------------
