@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from shegong.accounts.authority import is_account_admin
-from shegong.common.menus import MenuEntry
+from shegong.common.menus import ADMIN, ALL, MenuEntry
 
 
 def _admin(request: HttpRequest) -> bool:
@@ -14,8 +14,8 @@ def _admin(request: HttpRequest) -> bool:
 
 
 MENU = [
-    MenuEntry(_("用户管理"), "accounts:users", 900, section=_("账号"), visible=_admin,
+    MenuEntry(_("用户管理"), "accounts:users", 900, section=_("账号"), audience=ADMIN, action="change", visible=_admin,
               active_on=("accounts:users", "accounts:user_new", "accounts:user_detail", "accounts:grant_new")),
-    MenuEntry(_("我的账号"), "accounts:account", 910, action=None,
+    MenuEntry(_("我的账号"), "accounts:account", 910, audience=ALL,
               active_on=("accounts:account", "accounts:password", "accounts:tokens", "accounts:logins")),
 ]

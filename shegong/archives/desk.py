@@ -1,5 +1,5 @@
 """archives' part of the administrator's work desk (built by shegong.web.desk): the correction requests
-waiting for a decision and the qualifications whose registration is about to expire (to-dos), and the
+waiting for a decision or accepted and not yet carried out, and the qualifications whose registration is about to expire (to-dos), and the
 charts of the qualification rate and of archive completeness (8.1.2) in the actor's scope."""
 
 from __future__ import annotations
@@ -11,17 +11,17 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from shegong.archives import selectors
-from shegong.archives.models import CorrectionRequest
 from shegong.archives.rules import archive_rules
-from shegong.common.menus import Bar, Chart, DeskCharts, DeskItem
+from shegong.common.menus import Bar, Chart, DeskCharts, DeskItem, per_request
 from shegong.people.filters import qualification_records
 from shegong.people.models import Worker
 
 
-def pending_corrections(request: HttpRequest) -> int:
-    """Requests the actor may decide (change scope) that wait for a decision: one count."""
-    return (CorrectionRequest.objects.restrict(request.user, "change")
-            .filter(status=CorrectionRequest.Status.PENDING).count())
+def _corrections(request: HttpRequest, which: str) -> selectors.Todo:
+    """The archive's correction to-dos (archives.selectors: one count each, in the actor's change scope)."""
+    find = selectors.pending_corrections if which == "pending" else selectors.corrections_to_carry_out
+    result: selectors.Todo = per_request(request, f"archives.{which}", lambda: find(request.user))
+    return result
 
 
 def qualifications_due(request: HttpRequest) -> int:
@@ -30,12 +30,11 @@ def qualifications_due(request: HttpRequest) -> int:
     return len(selectors.qualifications_due(actor=request.user))
 
 
-def _corrections_url(request: HttpRequest) -> str:
-    return f"{reverse('archives:archive_corrections')}?{urlencode({'status': CorrectionRequest.Status.PENDING})}"
-
-
 DESK = [
-    DeskItem("待处理的更正申请", 10, pending_corrections, _corrections_url, hint="8.1.2"),
+    DeskItem("待处理的更正申请", 10, lambda request: _corrections(request, "pending").count,
+             lambda request: _corrections(request, "pending").url, hint="8.1.2"),
+    DeskItem("已采纳待落实的更正申请", 12, lambda request: _corrections(request, "accepted").count,
+             lambda request: _corrections(request, "accepted").url, hint="按此更正"),
     DeskItem("职业资格登记即将到期或已到期", 20, qualifications_due,
              lambda request: f"{reverse('archives:archive_index')}#due", hint="到期前 60 天提醒"),
 ]

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from shegong.access import is_operator
 from shegong.access.scope import grant_scopes
+from shegong.accounts.menu import MENU as ACCOUNTS
 from shegong.archives.menu import MENU as ARCHIVES
 from shegong.common.menus import ADMIN, ALL, SELF, MenuEntry
 from shegong.org.menu import MENU as ORG
@@ -21,7 +22,8 @@ from shegong.roster.menu import MENU as ROSTER
 from shegong.staffing.menu import MENU as STAFFING
 from shegong.web.menu import MENU as WEB
 
-ENTRIES: list[MenuEntry] = sorted([*WEB, *ORG, *PEOPLE, *STAFFING, *ARCHIVES, *ROSTER], key=lambda e: e.weight)
+ENTRIES: list[MenuEntry] = sorted([*WEB, *ORG, *ACCOUNTS, *PEOPLE, *STAFFING, *ARCHIVES, *ROSTER],
+                                  key=lambda e: e.weight)
 
 
 def admin_actions(actor: Any) -> set[str]:

@@ -113,6 +113,7 @@ def test_pending_corrections_link_to_the_list_that_shows_them(world):
     item = todo(desk(client), "待处理的更正申请")
     assert item is not None and item.count == 1
     assert item.href == "/archives/corrections/?status=pending"
+    assert todo(desk(client), "已采纳待落实的更正申请") is None  # zero: not shown
     page = client.get(item.href)
     assert page.status_code == 200 and "电话有误" in page.content.decode()
     # Outside the request's community the desk has nothing of it; view-only admins decide nothing.

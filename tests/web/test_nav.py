@@ -16,7 +16,7 @@ from shegong.common.menus import ADMIN, ALL, SELF
 from shegong.web.navigation import ENTRIES
 from tests import factories
 
-ADMIN_ENTRIES = {"区划与社区", "社区工作者", "人事档案", "合规检查", "岗位说明书", "花名册导入导出", "API 文档"}
+ADMIN_ENTRIES = {"区划与社区", "社区工作者", "人事档案", "合规检查", "岗位说明书", "花名册导入导出", "API 文档", "用户管理"}
 OWN_ENTRIES = {"我的信息", "我的岗位", "我的档案"}
 LINK = re.compile(r'<a href="([^"]*)"( class="active" aria-current="page")?>([^<]*)</a>')
 
@@ -39,7 +39,7 @@ def client_for(user) -> Client:
 def test_worker_gets_own_pages_and_none_of_the_admin_entries(world):
     links = nav(client_for(world.users["worker"]))
     labels = [label for label, _, _ in links]
-    assert labels == ["首页", "我的信息", "我的岗位", "我的档案", "岗位与职责"]
+    assert labels == ["首页", "我的信息", "我的岗位", "我的档案", "岗位与职责", "我的账号"]
     assert not ADMIN_ENTRIES & set(labels)
     hrefs = dict((label, href) for label, href, _ in links)
     pk = world.w1.pk
@@ -58,12 +58,12 @@ def test_administrators_get_the_admin_entries(world, role):
 def test_view_only_training_admin_has_no_api_docs(world):
     """The API is for administrators who keep data through it (change over a subtree)."""
     labels = {label for label, _, _ in nav(client_for(world.users["training"]))}
-    assert ADMIN_ENTRIES - {"API 文档"} <= labels
-    assert "API 文档" not in labels
+    assert ADMIN_ENTRIES - {"API 文档", "用户管理"} <= labels
+    assert "API 文档" not in labels and "用户管理" not in labels
 
 
 def test_account_without_grant_sees_home_only(world):
-    assert [label for label, _, _ in nav(client_for(world.users["nobody"]))] == ["首页", "岗位与职责"]
+    assert [label for label, _, _ in nav(client_for(world.users["nobody"]))] == ["首页", "岗位与职责", "我的账号"]
 
 
 def test_admin_on_the_roster_has_own_archive_and_the_archives_apart(world):

@@ -25,11 +25,12 @@ MAX_QUERIES = {
     # Issue 10: the signed-in user is read with their grants in one query (accounts/backends.py): one less
     # on every page.
     # Issue 11: the home is an administrator's work desk built from the apps' desk.py — per to-do one count
-    # (corrections, qualifications due, drafts, imports awaiting confirmation), the compliance report (its
-    # aggregates, and one lookup of the names of people breaking a holder rule, per 5,000 of them), the
+    # (corrections pending and to carry out, qualifications due, drafts, imports awaiting confirmation), the
+    # compliance report (its aggregates, and one lookup of the names of people breaking a holder rule, per
+    # 5,000 of them), the
     # team's charts (one aggregate for age/education/gender/party, one for qualifications, the archive
     # roll-up, the density roll-ups) and the scope's top divisions.
-    "home": 18,
+    "home": 19,
     "divisions": 5,
     "divisions_search": 4,
     "street": 9,  # + the division's history and its related names

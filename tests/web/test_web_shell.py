@@ -64,7 +64,7 @@ def test_menu_entries_and_the_current_one(world):
     links = nav(r.content.decode())
     labels = [label for label, _, _ in links]
     assert labels == ["首页", "区划与社区", "社区工作者", "人事档案", "合规检查", "岗位说明书", "岗位与职责",
-                      "花名册导入导出", "API 文档"]
+                      "花名册导入导出", "用户管理", "我的账号", "API 文档"]
     assert [label for label, _, active in links if active] == ["社区工作者"]
 
 

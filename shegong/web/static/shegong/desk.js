@@ -7,12 +7,15 @@
   var PALETTE = ["#2563eb", "#c8102e", "#15803d", "#b45309", "#7c3aed", "#0e7490", "#be185d", "#4b5563",
                  "#65a30d", "#9a3412", "#1e3a8a", "#a16207"];
 
-  function option(c) {
+  function option(c, narrow) {
     var base = { color: PALETTE, animation: false, tooltip: { trigger: c.kind === "pie" ? "item" : "axis",
       valueFormatter: function (v) { return v + " " + c.unit; } } };
     if (c.kind === "pie") {
-      base.series = [{ type: "pie", radius: ["38%", "68%"], center: ["50%", "54%"], cursor: "pointer",
-        label: { formatter: "{b}\n{c}({d}%)" },
+      // On a phone the names go into a legend below and the slices carry their share only.
+      if (narrow) { base.legend = { bottom: 0, type: "scroll" }; }
+      base.series = [{ type: "pie", radius: narrow ? ["30%", "58%"] : ["38%", "68%"],
+        center: ["50%", narrow ? "45%" : "54%"], cursor: "pointer",
+        label: narrow ? { position: "inside", formatter: "{d}%", color: "#fff" } : { formatter: "{b}\n{c}({d}%)" },
         data: c.labels.map(function (l, i) { return { name: l, value: c.values[i] }; }) }];
       return base;
     }
@@ -28,7 +31,7 @@
       series.markLine = { symbol: "none", silent: true, lineStyle: { color: "#c8102e", type: "dashed" },
         label: { formatter: c.target_label, position: "insideEndTop" },
         data: [horizontal ? { xAxis: c.target } : { yAxis: c.target }] };
-      value.max = function (v) { return Math.max(v.max, c.target) * 1.1; };
+      value.max = function (v) { return Math.ceil(Math.max(v.max, c.target) * 1.1); };
     }
     base.series = [series];
     return base;
@@ -40,7 +43,7 @@
     Array.prototype.forEach.call(document.querySelectorAll(".chart[data-chart]"), function (el) {
       var c = JSON.parse(el.getAttribute("data-chart"));
       var chart = window.echarts.init(el, null, { renderer: "canvas" });
-      chart.setOption(option(c));
+      chart.setOption(option(c, el.clientWidth < 480));
       chart.on("click", function (p) {
         var link = c.links[p.dataIndex];
         if (link) { window.location.href = link; }
