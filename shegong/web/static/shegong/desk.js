@@ -13,9 +13,10 @@
     if (c.kind === "pie") {
       // On a phone the names go into a legend below and the slices carry their share only.
       if (narrow) { base.legend = { bottom: 0, type: "scroll" }; }
-      base.series = [{ type: "pie", radius: narrow ? ["30%", "58%"] : ["38%", "68%"],
+      base.series = [{ type: "pie", radius: narrow ? ["22%", "66%"] : ["38%", "68%"],
         center: ["50%", narrow ? "45%" : "54%"], cursor: "pointer",
-        label: narrow ? { position: "inside", formatter: "{d}%", color: "#fff" } : { formatter: "{b}\n{c}({d}%)" },
+        label: narrow ? { position: "inside", color: "#fff", fontSize: 11,
+          formatter: function (p) { return Math.round(p.percent) + "%"; } } : { formatter: "{b}\n{c}({d}%)" },
         data: c.labels.map(function (l, i) { return { name: l, value: c.values[i] }; }) }];
       return base;
     }
