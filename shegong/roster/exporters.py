@@ -1,4 +1,4 @@
-"""Writing the canonical workbook: the empty template, and every list exported in the same form, so
+"""Writing the canonical workbook: the template (shegong.roster.template), and every list exported in the same form, so
 that export → import changes nothing. Rows are streamed from the database into a write-only
 workbook on disk; a 100,000-row export never holds all rows in memory."""
 
@@ -17,6 +17,7 @@ from shegong.common.xlsx import safe_row, write_row
 from shegong.org.models import Division
 from shegong.people.models import Worker
 from shegong.roster.columns import APPOINTMENTS, COMMUNITIES, PEOPLE, SheetSpec
+from shegong.roster.template import write_template
 from shegong.staffing.models import Appointment
 
 CHUNK = 2000
@@ -63,20 +64,23 @@ def appointment_rows(qs: QuerySet[Appointment], *, full: bool) -> Iterator[list[
 def write_workbook(out: IO[bytes], *, communities: QuerySet[Division] | None = None,
                    people: QuerySet[Worker] | None = None, appointments: QuerySet[Appointment] | None = None,
                    full: bool = False, template: bool = False) -> None:
-    """Write the sheets given (all three, empty, for the template). Dates are real Excel dates;
-    ID numbers and phones are text (masked unless `full`)."""
+    """Write the sheets given (with `template`, the template of shegong.roster.template instead). Dates
+    are real Excel dates; ID numbers and phones are text (masked unless `full`)."""
+    if template:
+        write_template(out)
+        return
     wb = Workbook(write_only=True)
-    if template or communities is not None:
-        ws = _sheet(wb, COMMUNITIES, [] if template else ["地址"])
-        for row in community_rows(communities) if communities is not None else ():
+    if communities is not None:
+        ws = _sheet(wb, COMMUNITIES, ["地址"])
+        for row in community_rows(communities):
             ws.append(safe_row(ws, row))
-    if template or people is not None:
-        ws = _sheet(wb, PEOPLE, [] if template else ["性别", "出生日期", "状态"])
-        for row in people_rows(people, full=full) if people is not None else ():
+    if people is not None:
+        ws = _sheet(wb, PEOPLE, ["性别", "出生日期", "状态"])
+        for row in people_rows(people, full=full):
             ws.append(safe_row(ws, row))
-    if template or appointments is not None:
-        ws = _sheet(wb, APPOINTMENTS, [] if template else ["姓名"])
-        for row in appointment_rows(appointments, full=full) if appointments is not None else ():
+    if appointments is not None:
+        ws = _sheet(wb, APPOINTMENTS, ["姓名"])
+        for row in appointment_rows(appointments, full=full):
             ws.append(safe_row(ws, row))
     wb.save(out)
 

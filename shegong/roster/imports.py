@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from shegong.access import Actor, can_at
 from shegong.common.bulk import fast_insert, history_insert, new_rows_factory
-from shegong.common.codes import choice_lookup
+from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS, choice_lookup
 from shegong.common.crypto import mask_id_number, search_hash
 from shegong.common.divcodes import DivisionCodeError, normalize_code, reference_names
 from shegong.common.errors import ApplicationError, ConflictError
@@ -47,7 +47,9 @@ from shegong.roster.columns import (
 )
 from shegong.roster.limits import Limits, limits
 from shegong.roster.spreadsheets import Table, find_header, read_sheets
+from shegong.roster.template import AUXILIARY_SHEETS, EXAMPLE_MARK
 from shegong.roster.values import cell_text, parse_date, parse_int
+from shegong.staffing.compliance import findings_change
 from shegong.staffing.models import Appointment, PostType
 from shegong.staffing.services import post_type_code
 from shegong.staffing.validators import (
@@ -61,6 +63,9 @@ from shegong.staffing.validators import (
 )
 
 BATCH = 2000
+MAX_FINDINGS = 200      # findings added / cleared kept in the preview (all are counted)
+MAX_CHANGES = 500       # rows of the preview's list of changes kept in the result (all are counted)
+EXAMPLE_KEY = normalize_header(EXAMPLE_MARK)
 PARTY_ORG_ALIASES = {"总支": "党总支", "党总支部": "党总支", "支部": "党支部", "党委会": "党委", "社区党委": "党委"}
 Progress = Callable[[str, int, int], None]
 
@@ -73,9 +78,10 @@ class Issue:
     value: str
     message: str
     col: int | None = None  # 1-based column number in the sheet (for marking the cell)
+    name: str = ""          # the row's 姓名 (社区名称 on the 社区 sheet): how a clerk finds the row
 
     def as_dict(self, *, col: bool = False) -> dict[str, Any]:
-        out = {"sheet": self.sheet, "row": self.row, "column": self.column, "value": self.value,
+        out = {"sheet": self.sheet, "row": self.row, "name": self.name, "column": self.column, "value": self.value,
                "message": self.message}
         if col:
             out["col"] = self.col
@@ -92,12 +98,20 @@ class ImportResult:
     errors: list[Issue] = field(default_factory=list)   # the first `max_errors` (docs/import-limits.md)
     warnings: list[Issue] = field(default_factory=list)  # as many
     error_count: int = 0                                 # all of them
+    # What the import creates and updates, row by row (the first MAX_CHANGES; change_count: all of them)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    change_count: int = 0
+    scope: str = ""             # the division code above every community the import touches
+    # The compliance findings the import would add and clear (a preview: RosterImport.preview_findings)
+    findings: dict[str, Any] | None = None
 
     def as_dict(self, *, cells: bool = False) -> dict[str, Any]:
         """The documented JSON form; `cells` adds each error's column number (to mark the workbook)."""
         return {"ok": self.ok, "dry_run": self.dry_run, "created": self.created, "updated": self.updated,
                 "unchanged": self.unchanged, "errors": [e.as_dict(col=cells) for e in self.errors],
-                "error_count": self.error_count, "warnings": [w.as_dict() for w in self.warnings]}
+                "error_count": self.error_count, "warnings": [w.as_dict() for w in self.warnings],
+                "changes": self.changes, "change_count": self.change_count, "scope": self.scope,
+                "findings": self.findings}
 
 
 class Row:
@@ -175,7 +189,23 @@ class RosterImport:
         if key == "id_number" and len(shown) >= 15:
             shown = mask_id_number(shown)  # error reports are masked like every other page
         self.result.errors.append(Issue(sheet, row.number if row else (table.table.header_row if table else 0),
-                                        header, shown[:200], message, index))
+                                        header, shown[:200], message, index, self._row_name(row)))
+
+    def _row_name(self, row: Row | None) -> str:
+        """The 姓名 of a row (the 社区名称 of a 社区 row): written in the row, or else, on a 任职 row, the
+        name of its person in the file's 人员 sheet or in the system. Only for rows with an error."""
+        if row is None:
+            return ""
+        name = cell_text(row.value("name"))
+        if name or row.table.spec is not APPOINTMENTS:
+            return name[:50]
+        try:
+            id_hash = search_hash(parse_id_number(row.value("id_number")).value)
+        except (IdNumberError, TypeError, ValueError):
+            return ""
+        known = getattr(self, "people", {}).get(id_hash) or {}
+        worker = getattr(self, "existing_workers", {}).get(id_hash)
+        return str(known.get("name") or (worker.name if worker is not None else ""))[:50]
 
     def file_error(self, sheet: str, row: int, message: str) -> None:
         """An error of the file or a sheet as a whole (no cell to mark)."""
@@ -198,6 +228,8 @@ class RosterImport:
     def parse(self) -> None:
         """Each sheet is a 社区, 人员 or 任职 table: by its name, or else by the headers it has."""
         for raw in read_sheets(self.data, self.filename):
+            if normalize_header(raw.name) in AUXILIARY_SHEETS:
+                continue  # the template's 填写说明 and 代码表
             named = spec_for_sheet_name(raw.name)
             specs = [named] if named is not None else list(SHEETS)
             table = find_header(raw, lambda headers, specs=specs: max(header_score(s, headers) for s in specs))
@@ -232,9 +264,18 @@ class RosterImport:
         for col in spec.columns:
             if col.required and col.key not in columns:
                 self.error(None, col.key, f"“{table.name}”表缺少必需的列“{col.header}”", table=parsed, value="")
-        parsed.rows = [Row(parsed, number, cells) for number, cells in table.rows]
+        parsed.rows = [Row(parsed, number, cells) for number, cells in table.rows if not self._example(table, number, cells)]
         table.rows = []  # the rows live on in `parsed` only
         return parsed
+
+    def _example(self, table: Table, number: int, cells: list[Any]) -> bool:
+        """The template's example row (its first cell starts with “示例:”) is skipped, with a warning."""
+        first = cells[0] if cells else None
+        if not isinstance(first, str) or not normalize_header(first).startswith(EXAMPLE_KEY):
+            return False
+        self.warn(table.name, number, table.headers[0].strip() if table.headers else "",
+                  "这是模板的示例行(第一格以“示例:”开头),已跳过,未导入")
+        return True
 
     def rows(self, spec: SheetSpec) -> Iterable[Row]:
         for t in self.tables:
@@ -243,13 +284,42 @@ class RosterImport:
 
     # ---- the run --------------------------------------------------------------------------------
 
-    def run(self, *, dry_run: bool = False, committed: Committed | None = None) -> ImportResult:
+    def run(self, *, dry_run: bool = False, committed: Committed | None = None, preview: bool = False) -> ImportResult:
         """Check, then (unless dry_run) write. `committed(result)` runs inside the import's transaction,
-        after its writes: what it writes (a job's status) is committed with them, or not at all."""
+        after its writes: what it writes (a job's status) is committed with them, or not at all. A dry run
+        with `preview` also finds the compliance findings the import would add and clear."""
         self.check(dry_run=dry_run)
         if self.result.ok and not dry_run:
             self.write(committed=committed)
+        elif self.result.ok and preview:
+            self.preview_findings()
         return self.result
+
+    def preview_findings(self) -> None:
+        """The compliance findings this import would add and clear, with their clauses: its very writes
+        (commit) made inside a savepoint, the communities it touches checked before and after
+        (findings_change), and rolled back. Run last: the writes leave this object's state used up."""
+        if not self.touched:
+            return
+        self.progress("检查对合规的影响", 0, 1)
+        progress, self.progress = self.progress, lambda stage, done, total: None
+        driver: Any = connection.Database  # type: ignore[attr-defined]
+        try:
+            change = findings_change(change=self.commit, scope=self.result.scope, actor=self.actor)
+        except (ApplicationError, DatabaseError, driver.DatabaseError) as exc:
+            text = exc.message if isinstance(exc, ApplicationError) else type(exc).__name__
+            self.warn(self.filename, 0, "", f"未能预估导入对合规检查的影响({text});导入本身不受影响")
+            return
+        finally:
+            self.progress = progress
+
+        def listed(findings: list[Any]) -> list[dict[str, Any]]:
+            return [{"community": f.community, "name": f.name, "clause": f.clause, "level": f.level,
+                     "message": f.message} for f in findings[:MAX_FINDINGS]]
+
+        self.result.findings = {"added": listed(change.added), "cleared": listed(change.cleared),
+                                "added_count": len(change.added), "cleared_count": len(change.cleared),
+                                "adds_errors": change.adds_errors}
 
     def check(self, *, dry_run: bool = False) -> ImportResult:
         """Parse, validate and plan, writing nothing."""
@@ -278,6 +348,7 @@ class RosterImport:
         try:
             with transaction.atomic():
                 self.commit()
+                self._link_people()
                 if committed is not None:
                     committed(self.result)
         except ConflictError as exc:
@@ -695,6 +766,66 @@ class RosterImport:
                     (holder.pk, item["community_code"], item["post"], item["start_date"]))
             # a new appointment is built from the item itself (the key), the values are for the diff only
             self._plan_row(self.plan_appointments, "appointments", item, item, appointment, _appointment_diff)
+        self._list_changes()
+
+    # ---- the list of changes (the preview's names) --------------------------------------------------
+
+    def _community_name(self, code: str) -> str:
+        known = self.existing_divisions.get(code)
+        return str(self.community_rows.get(code, {}).get("name") or (known.name if known else code))
+
+    def _list_changes(self) -> None:
+        """Every planned row as the preview lists it (新增/更新, 姓名, 社区, what changes), the first
+        MAX_CHANGES kept; and the communities touched, for the compliance preview and the link after."""
+        self.touched: set[str] = set()
+        self._change_people: list[tuple[dict[str, Any], str]] = []  # entries to link to the person, after
+        for code, values, division in self.plan_divisions:
+            self.touched.add(code)
+            self._change("社区", division, self._community_name(code), code,
+                         _describe(values, division, Division) if division else _community_summary(values))
+        for id_hash, values, worker in self.plan_workers:
+            self.touched.update({values.get("community_code") or "", worker.community.code if worker else ""} - {""})
+            code = values.get("community_code") or (worker.community.code if worker else "")
+            name = values.get("name") or (worker.name if worker else "")
+            self._change("人员", worker, name, code, self._worker_change(values, worker), id_hash)
+        for item, values, appointment in self.plan_appointments:
+            self.touched.add(item["community_code"])
+            text = (_describe(values, appointment, Appointment) if appointment else
+                    f"{item['post_type'].name} · {item['method']} · {item['start_date']:%Y-%m-%d} 起"
+                    + (f",{item['end_date']:%Y-%m-%d} 离任" if item["end_date"] else ""))
+            self._change("任职", appointment, item.get("name", ""), item["community_code"], text, item["id_hash"])
+        self.result.scope = _common_division(self.touched)
+
+    def _change(self, sheet: str, existing: Any, name: str, code: str, change: str, id_hash: str = "") -> None:
+        self.result.change_count += 1
+        if len(self.result.changes) >= MAX_CHANGES:
+            return
+        entry = {"sheet": sheet, "action": "更新" if existing is not None else "新增", "name": name,
+                 "community": code, "community_name": self._community_name(code), "change": change}
+        self.result.changes.append(entry)
+        if id_hash:
+            self._change_people.append((entry, id_hash))
+
+    def _worker_change(self, values: dict[str, Any], existing: Worker | None) -> str:
+        if existing is None:
+            return str(values.get("category") or "")
+        parts = []
+        for key, value in values.items():
+            label = WORKER_LABELS.get(key, "所在社区" if key == "community_code" else key)
+            if key == "phone":
+                parts.append(f"{label}已更改")
+            elif key == "community_code":
+                parts.append(f"{label}:{existing.community.name} → {self._community_name(value)}")
+            else:
+                parts.append(f"{label}:{_shown(key, getattr(existing, key))} → {_shown(key, value)}")
+        return ";".join(parts)
+
+    def _link_people(self) -> None:
+        """After the writes: each listed person's key, so that the page after the import links to them."""
+        for entry, id_hash in getattr(self, "_change_people", ()):
+            worker = self.existing_workers.get(id_hash)
+            if worker is not None and worker.pk is not None:
+                entry["worker"] = worker.pk
 
     def _plan_row(self, plan: list[Any], kind: str, key: Any, values: dict[str, Any], existing: Any,
                   diff_of: Callable[[Any, dict[str, Any]], dict[str, Any]]) -> None:
@@ -854,6 +985,46 @@ class RosterImport:
         return diff
 
 
+_CODE_TABLES = {"ethnicity": ETHNICITY, "political_status": POLITICAL_STATUS, "education": EDUCATION}
+
+
+def _shown(key: str, value: Any) -> str:
+    """A value as the preview shows it: a code table's name, a date, or 空 for nothing."""
+    if value in (None, ""):
+        return "空"
+    if key in _CODE_TABLES:
+        return _CODE_TABLES[key].label(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _describe(diff: dict[str, Any], existing: Any, model: Any) -> str:
+    """“户数:2800 → 3000;党组织类型:党支部 → 党委” for the planned differences of a row that exists."""
+    return ";".join(f"{model._meta.get_field(k).verbose_name}:{_shown(k, getattr(existing, k))} → {_shown(k, v)}"
+                    for k, v in diff.items())
+
+
+def _community_summary(values: dict[str, Any]) -> str:
+    parts = [f"户数 {values['households']}" if values.get("households") is not None else "",
+             f"常住人口 {values['resident_population']}" if values.get("resident_population") is not None else "",
+             values.get("party_org_type") or ""]
+    return " · ".join(p for p in parts if p)
+
+
+def _common_division(codes: Iterable[str]) -> str:
+    """The code of the smallest division above every code given (a province, city, county, street or
+    community code; "" when they lie in different provinces)."""
+    codes = list(codes)
+    if not codes:
+        return ""
+    first, last = min(codes), max(codes)
+    for length in (12, 9, 6, 4, 2):
+        if first[:length] == last[:length]:
+            return first[:length]
+    return ""
+
+
 def _changed_values(existing: Any, values: dict[str, Any]) -> dict[str, Any]:
     """The values that differ from the row's own (a community's name and the like)."""
     return {k: v for k, v in values.items() if getattr(existing, k) != v}
@@ -881,8 +1052,11 @@ _WORKER_FIELDS = {"phone": ("phone_encrypted", "phone_hash", "phone_masked"), "c
 
 
 def import_roster(data: bytes, filename: str, *, actor: Actor, dry_run: bool = False,
-                  progress: Progress | None = None, committed: Committed | None = None) -> ImportResult:
-    """Import a roster workbook; with dry_run, validate and count without writing. A file beyond the
-    limits (docs/import-limits.md), or one that another import conflicts with, comes back as a result
-    with ok=False and the reason as its error; nothing is written then."""
-    return RosterImport(data, filename, actor=actor, progress=progress).run(dry_run=dry_run, committed=committed)
+                  progress: Progress | None = None, committed: Committed | None = None,
+                  preview: bool = False) -> ImportResult:
+    """Import a roster workbook; with dry_run, validate and count without writing (and with preview,
+    find the compliance findings the import would add and clear). A file beyond the limits
+    (docs/import-limits.md), or one that another import conflicts with, comes back as a result with
+    ok=False and the reason as its error; nothing is written then."""
+    return RosterImport(data, filename, actor=actor, progress=progress).run(dry_run=dry_run, committed=committed,
+                                                                            preview=preview)

@@ -37,6 +37,7 @@ class ImportJob(models.Model):
         IMPORTING = "importing", "导入中"
         DONE = "done", "已导入"
         FAILED = "failed", "失败"
+        DISCARDED = "discarded", "已放弃"
 
     user = acting_user("用户")
     filename = models.CharField("文件名", max_length=255)

@@ -62,6 +62,19 @@ def import_job_commit(*, job: ImportJob, actor: Actor) -> ImportJob:
     return job
 
 
+def import_job_discard(*, job: ImportJob, actor: Actor) -> ImportJob:
+    """Give up a validated upload instead of importing it: nothing is written, and the job stays in the
+    list of imports as 已放弃 (with who and when in its message). Only a validated job can be discarded."""
+    _require_own_job(actor, job)
+    discarded = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.VALIDATED).update(
+        status=ImportJob.Status.DISCARDED, stage="", heartbeat=timezone.now(),
+        message=f"{timezone.localtime():%Y-%m-%d %H:%M} 由 {person(actor) or '系统'} 放弃,未写入任何数据")
+    job.refresh_from_db()
+    if not discarded:
+        raise ApplicationError("只有校验通过、尚未导入的文件才能放弃", field="status")
+    return job
+
+
 def import_job_retry(*, job: ImportJob, actor: Actor) -> ImportJob:
     """Validate a failed or rejected upload again (a job whose process died, an import that met another
     one, a file whose missing community has since been created); then it can be confirmed as usual."""
@@ -119,7 +132,7 @@ def import_job_run(*, job_id: int, commit: bool) -> None:
             with job.file.open("rb") as fh:
                 data = fh.read()
             result = import_roster(data, job.filename, actor=job.user, dry_run=not commit, progress=progress,
-                                   committed=committed if commit else None)
+                                   committed=committed if commit else None, preview=not commit)
         except Exception as exc:  # a job must end in a state the page can show
             message = exc.message if isinstance(exc, ApplicationError) else f"导入失败:{type(exc).__name__}: {exc}"
             ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED, message=message[:2000],

@@ -10,6 +10,7 @@ urlpatterns = [
     path("export/<str:what>.xlsx", views.roster_export, name="roster_export"),
     path("jobs/<int:pk>/", views.roster_job, name="roster_job"),
     path("jobs/<int:pk>/commit/", views.roster_job_commit, name="roster_job_commit"),
+    path("jobs/<int:pk>/discard/", views.roster_job_discard, name="roster_job_discard"),
     path("jobs/<int:pk>/retry/", views.roster_job_retry, name="roster_job_retry"),
     path("jobs/<int:pk>/errors.xlsx", views.roster_job_marked, name="roster_job_marked"),
 ]

@@ -1,4 +1,6 @@
-"""Roster pages: upload → dry run (counts and every error) → confirm → import; the marked workbook;
+"""Roster pages: upload → dry run (every error by row, 姓名 and column; or the preview: who is added or
+updated, and the compliance findings the import adds and clears) → confirm or discard → import, with links
+to what was imported; the marked workbook;
 the template; and .xlsx exports of communities, workers and appointments."""
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from shegong.roster.models import ImportJob
 from shegong.roster.services import (
     import_job_commit,
     import_job_create,
+    import_job_discard,
     import_job_retry,
     import_jobs_recover,
 )
@@ -73,11 +76,15 @@ def roster_job(request: HttpRequest, pk: int) -> HttpResponse:
         job.refresh_from_db()
     result = job.result or {}
     errors = result.get("errors", [])
+    changes = result.get("changes") or []
     context = {"job": job, "result": result, "errors": errors[:SHOWN_ERRORS],
                "error_count": max(result.get("error_count") or 0, len(errors)), "shown_count": min(len(errors), SHOWN_ERRORS),
                "marked_count": len(errors),
                "warnings": result.get("warnings", []), "sheets": [("communities", "社区"), ("people", "人员"),
-                                                                  ("appointments", "任职")]}
+                                                                  ("appointments", "任职")],
+               "changes": changes, "more_changes": max((result.get("change_count") or 0) - len(changes), 0),
+               "findings": result.get("findings"),
+               "can_import": may_anywhere(request.user, "change")}
     if request.headers.get("HX-Request"):
         return render(request, "roster/_job.html", context)
     return render(request, "roster/job.html", context)
@@ -98,6 +105,12 @@ def _job_step(request: HttpRequest, pk: int, step: Callable[..., Any]) -> HttpRe
 @require_POST
 def roster_job_commit(request: HttpRequest, pk: int) -> HttpResponse:
     return _job_step(request, pk, import_job_commit)
+
+
+@login_required
+@require_POST
+def roster_job_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    return _job_step(request, pk, import_job_discard)
 
 
 @login_required

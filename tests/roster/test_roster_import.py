@@ -840,7 +840,7 @@ def run_import(path, *args: str) -> tuple[int, str]:
 
 
 DOCUMENTED_KEYS = {"ok", "created", "updated", "unchanged", "errors", "warnings"}
-ERROR_KEYS = {"sheet", "row", "column", "value", "message"}
+ERROR_KEYS = {"sheet", "row", "name", "column", "value", "message"}
 
 
 def test_import_command_json_success(world, tmp_path, office):
@@ -935,8 +935,8 @@ def test_import_command_with_user_scope(world, tmp_path):
 TEMPLATE = {
     "社区": ["统计用区划代码", "社区名称", "街道(乡镇)名称", "户数", "常住人口", "党组织类型"],
     "人员": ["姓名", "公民身份号码", "民族", "政治面貌", "学历", "联系电话", "人员类别", "参加工作日期",
-           "社工岗入职日期", "所在社区代码"],
-    "任职": ["公民身份号码", "社区代码", "岗位", "任职方式", "任职日期", "离任日期"],
+           "社工岗入职日期", "所在社区代码", "性别", "出生日期", "状态"],
+    "任职": ["公民身份号码", "社区代码", "岗位", "任职方式", "任职日期", "离任日期", "姓名"],
 }
 
 
@@ -945,12 +945,14 @@ def test_template_command_writes_three_sheets_with_canonical_headers(db, tmp_pat
     out = io.StringIO()
     call_command("template", str(path), stdout=out)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == list(TEMPLATE)
+    assert wb.sheetnames == ["填写说明", *TEMPLATE, "代码表"]
     for name, headers in TEMPLATE.items():
         rows = list(wb[name].iter_rows(values_only=True))
-        assert len(rows) == 1, name
+        assert len(rows) == 2, name  # the header and the example row
         assert list(rows[0]) == headers
-    result = import_roster(path.read_bytes(), path.name, actor=system_actor("command"))  # the blank template is a valid, empty import
+        assert str(rows[1][0]).startswith("示例:")
+    # the untouched template (its example rows skipped) is a valid, empty import
+    result = import_roster(path.read_bytes(), path.name, actor=system_actor("command"))
     assert result.ok, describe(result.errors)
     assert counts(result) == (c(), c(), c())
 
@@ -968,7 +970,7 @@ def test_filled_template_imports(world, tmp_path):
     result = import_roster(path.read_bytes(), path.name, actor=system_actor("command"))
     assert result.ok, describe(result.errors)
     assert result.created == c(1, 1, 1)
-    assert result.warnings == []
+    assert [(w.sheet, w.row) for w in result.warnings] == [("社区", 2), ("人员", 2), ("任职", 2)]  # the examples
 
 
 # ================================================================ more error kinds, one row each

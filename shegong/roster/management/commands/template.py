@@ -4,7 +4,7 @@ from shegong.roster.exporters import write_workbook
 
 
 class Command(BaseCommand):
-    help = "写出空白的花名册模板(社区、人员、任职三张表)"
+    help = "写出花名册模板(填写说明,社区、人员、任职三张表各带一行示例,代码列有下拉列表)"
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="输出文件,例如 花名册模板.xlsx")
