@@ -288,6 +288,8 @@ ROUTES: dict[str, Route] = {
                                                json=False, success=W),
     "POST roster/jobs/<int:pk>/retry/": Route("job", job("/roster/jobs/{pk}/retry/"), "view", body({}),
                                               json=False, success=W),
+    "POST roster/jobs/<int:pk>/discard/": Route("job", job("/roster/jobs/{pk}/discard/"), "view", body({}),
+                                                json=False, success=W),
     "GET roster/jobs/<int:pk>/errors.xlsx": Route("job", job("/roster/jobs/{pk}/errors.xlsx")),
     # ---- archives ----
     # A worker's own account is taken to the own archive; the scope-wide workbook is not for it (404).
