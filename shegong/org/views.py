@@ -11,17 +11,23 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from shegong.access import can, get_scoped
 from shegong.common.divcodes import DivisionCodeError, normalize_code
+from shegong.common.errors import ApplicationError
 from shegong.common.history import history_entries
-from shegong.org.cascade import FIELD_NAME, chosen
+from shegong.org.cascade import ACTIONS, BLANKS, FIELD_NAME, HTML_ID, chosen
 from shegong.org.cascade import division_cascade as division_cascade_for
+from shegong.org.forms import DivisionForm
 from shegong.org.models import Division
 from shegong.org.selectors import community_counts, division_ancestors, division_list, division_roots
+from shegong.org.services import division_update
+
+READ_ONLY = "您可以查看但无权修改这个区划"
 
 # A part: (request, division, children) -> extra template context. For a community page children is [].
 DivisionPart = Callable[[HttpRequest, Division, list[Division]], dict[str, Any]]
@@ -62,10 +68,10 @@ def division_index(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _division(request: HttpRequest, code: str) -> Division:
+def _division(request: HttpRequest, code: str, action: str = "view", message: str = "") -> Division:
     with contextlib.suppress(DivisionCodeError):  # not a code at all: get_scoped answers "not found"
         code = normalize_code(code)  # any form of the code: 220102 or 220102000000
-    return get_scoped(Division, request.user, code=code)
+    return get_scoped(Division, request.user, action, message=message, code=code)
 
 
 @login_required
@@ -84,7 +90,37 @@ def division_detail(request: HttpRequest, code: str) -> HttpResponse:
     rows = [(d, counts.get(d.code, {}), workers.get(d.code)) for d in children]
     return render(request, "org/division.html", {
         "division": division, "ancestors": division_ancestors(division=division), "rows": rows,
-        "history": _history(division), **extra,
+        "history": _history(division), "can_change": can(request.user, "change", division), **extra,
+    })
+
+
+def _form_error(form: DivisionForm, exc: ApplicationError) -> None:
+    for field, msgs in exc.errors.items():
+        target = field if field in form.fields else None
+        for msg in msgs:
+            form.add_error(target, msg)
+
+
+@login_required
+def division_edit(request: HttpRequest, code: str) -> HttpResponse:
+    """Edit a division (a community's 户数 sets its 4.1 quota); only what was changed is saved, with the
+    reason given, in the division's history."""
+    division = _division(request, code, "change", READ_ONLY)
+    fields = ("name", "address", *(DivisionForm.COMMUNITY_ONLY if division.is_community else ()))
+    initial = {f: getattr(division, f) for f in fields}
+    form = DivisionForm(request.POST or None, initial=initial, community=division.is_community)
+    if request.method == "POST" and form.is_valid():
+        changes = form.changes()
+        try:
+            division_update(division=division, actor=request.user,
+                            reason=form.cleaned_data["reason"].strip() or "网页修改区划", **changes)
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"已保存{division.name}的修改" if changes else "没有修改")
+            return redirect("org:division_detail", code=division.code)
+    return render(request, "org/division_form.html", {
+        "division": division, "form": form, "ancestors": division_ancestors(division=division),
     })
 
 
@@ -93,5 +129,11 @@ def division_cascade(request: HttpRequest) -> HttpResponse:
     """The cascader's selects for the chosen division (htmx swaps them in when one level changes)."""
     field = request.GET.get("field", "")
     field = field if FIELD_NAME.match(field) else "community"  # only a plain name reaches the page
-    cascade = division_cascade_for(actor=request.user, field=field, selected=chosen(request.GET.getlist(field)))
+    action = request.GET.get("action", "view")
+    blank = request.GET.get("blank", "all")
+    html_id = request.GET.get("id", "")
+    cascade = division_cascade_for(actor=request.user, field=field, selected=chosen(request.GET.getlist(field)),
+                                   action=action if action in ACTIONS else "view",
+                                   blank=blank if blank in BLANKS else "all",
+                                   html_id=html_id if HTML_ID.match(html_id) else "")
     return render(request, "org/cascade.html", {"cascade": cascade})

@@ -6,8 +6,10 @@ from typing import cast
 
 from django import forms
 
+from shegong.access import Actor
 from shegong.common.codes import EDUCATION, ETHNICITY, POLITICAL_STATUS
 from shegong.common.forms import DateInput, VersionField
+from shegong.org.forms import CommunityCascadeField
 from shegong.people.models import Worker
 
 # ISO values in every language: a browser's date input shows and submits nothing for 2012/07/01.
@@ -33,9 +35,16 @@ class WorkerForm(forms.Form):
     work_start_date = forms.DateField(label="参加工作日期", required=False, widget=DATE)
     post_start_date = forms.DateField(label="社工岗入职日期", required=False, widget=DATE)
 
-    def __init__(self, *args, communities: list[tuple[str, str]], editing: bool = False, **kwargs):
+    def __init__(self, *args, communities: list[tuple[str, str]] | None = None, editing: bool = False,
+                 actor: Actor | None = None, **kwargs):
+        """`actor`: 所在社区 is chosen with the division cascader (市 → 区县 → 街道 → 社区) over the communities
+        the actor may change, and cleans to the community's code; without it, from `communities`
+        ((code, label) pairs) as one select."""
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["community"]).choices = communities
+        if actor is not None:
+            self.fields["community"] = CommunityCascadeField(label="所在社区", actor=actor)
+        else:
+            cast(forms.ChoiceField, self.fields["community"]).choices = communities or []
         if editing:
             self.fields["row_version"] = VersionField()
             self.fields["id_number"].required = False

@@ -43,7 +43,7 @@ LANGUAGES = ("zh-hans", "en")
 ADMIN = "city"  # civil-affairs admin of 长春 (2201): may change every worker, archive and street description there
 
 # Forms submitted as shown: nothing may change.
-EDIT_FORMS = {"worker_edit", "description_edit", "archive_record_edit"}
+EDIT_FORMS = {"worker_edit", "description_edit", "division_edit", "archive_record_edit"}
 
 # Forms that are not a round trip, and why.
 NOT_EDIT_FORMS = {
@@ -156,6 +156,8 @@ PAGES: dict[str, Callable[[Rich], list[str]]] = {
     "roster_export": lambda r: [],  # .xlsx (downloads are recognised by their suffix)
     "division_detail": lambda r: [reverse("org:division_detail", args=[c]) for c in
                                   ("22", "2201", "220102", r.world.c1.parent.code, r.world.c1.code)],
+    "division_edit": lambda r: [reverse("org:division_edit", args=[c]) for c in
+                                ("220102", r.world.c1.parent.code, r.world.c1.code)],
     "worker_detail": lambda r: [reverse("people:worker_detail", args=[w.pk]) for w in r.workers],
     "worker_edit": lambda r: [reverse("people:worker_edit", args=[w.pk]) for w in r.workers],
     "worker_appoint": lambda r: [reverse("staffing:worker_appoint", args=[r.world.w1.pk])],
