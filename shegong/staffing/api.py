@@ -16,9 +16,9 @@ from shegong.org.models import Division
 from shegong.org.selectors import division_get
 from shegong.people.selectors import worker_get
 from shegong.staffing.compliance import Report, community_report, compliance_report, filter_findings
+from shegong.staffing.entry import ConfirmationRequired, appoint_checked, clean_confirm_reason, end_checked
 from shegong.staffing.models import PostType
 from shegong.staffing.selectors import appointment_get, appointment_list
-from shegong.staffing.services import appointment_create, appointment_end
 
 router = Router(tags=["岗位与任职"])
 
@@ -79,6 +79,8 @@ class AppointmentIn(Schema):
     method: str = Field(description="选举 / 组织指派 / 聘用 / 兼任")
     start_date: dt.date
     note: str = ""
+    confirm: bool = Field(False, description="确认新增合规错误仍要任命(需同时给出 confirm_reason)")
+    confirm_reason: str = Field("", description="确认的理由,记入任职的变更记录(最多 60 字)")
 
 
 class AppointmentEndIn(Schema):
@@ -86,6 +88,7 @@ class AppointmentEndIn(Schema):
 
     end_date: dt.date
     end_reason: str = ""
+    confirm_reason: str = Field("", description="离任造成合规错误(如岗位空缺)时的说明,记入变更记录(最多 60 字)")
 
 
 @router.get("/post-types", response=list[PostTypeOut], summary="岗位类型(第 4–6 章)")
@@ -112,28 +115,6 @@ def appointment(request: HttpRequest, appointment_id: int):
     return appointment_get(actor=request.user, pk=appointment_id)
 
 
-@router.post("/appointments", response={201: AppointmentOut}, summary="任命岗位")
-def appointment_post(request: HttpRequest, payload: AppointmentIn):
-    # Both must be visible (404 otherwise); the service refuses (403) unless the actor may change both.
-    worker = worker_get(actor=request.user, pk=payload.worker_id)
-    community = division_get(actor=request.user, code=payload.community)
-    obj = appointment_create(worker=worker, community=community, post_type=payload.post_type,
-                             method=payload.method, start_date=payload.start_date, note=payload.note,
-                             actor=request.user, reason="API 任命")
-    return Status(201, appointment_get(actor=request.user, pk=obj.pk))
-
-
-@router.post("/appointments/{appointment_id}/end", response=AppointmentOut, summary="离任(任职记录保留)")
-def appointment_end_api(request: HttpRequest, appointment_id: int, payload: AppointmentEndIn):
-    obj = appointment_get(actor=request.user, pk=appointment_id)
-    appointment_end(appointment=obj, end_date=payload.end_date, end_reason=payload.end_reason,
-                    actor=request.user, reason="API 离任")
-    return appointment_get(actor=request.user, pk=appointment_id)
-
-
-# ---- compliance (clauses 3.2, 4) ---------------------------------------------------------------------
-
-
 class FindingOut(Schema):
     community: str = Field(description="社区区划代码")
     name: str = Field(description="社区名称")
@@ -144,6 +125,52 @@ class FindingOut(Schema):
     actual: int | str | None
     rule: str = Field(description="规则集中的规则编号")
     worker: int | None = Field(description="涉及人员的 id(按人核查的规则)")
+
+
+class ConfirmationOut(Schema):
+    message: str = Field(description="中文说明:将新增哪些合规错误,如何确认")
+    field: str = Field(description="confirm")
+    new_errors: list[FindingOut] = Field(description="这项变更将新增的合规错误(需确认)")
+    added: list[FindingOut] = Field(description="将新增或数字有变化的全部问题")
+    cleared: list[FindingOut] = Field(description="将消除或数字有变化的问题(变化前)")
+
+
+def _confirmation(exc: ConfirmationRequired) -> Status:
+    change = exc.change
+    return Status(409, {"message": exc.message, "field": "confirm",
+                        "new_errors": [f.as_dict() for f in change.new_errors],
+                        "added": [f.as_dict() for f in change.added],
+                        "cleared": [f.as_dict() for f in change.cleared]})
+
+
+@router.post("/appointments", response={201: AppointmentOut, 409: ConfirmationOut}, summary="任命岗位",
+             description="保存前按岗位设置要求核查(与合规检查同一套规则):若将新增合规错误(如第二名党组织书记,4.2.1),"
+                         "答 409 并列出这些错误;确需任命时以 confirm=true 和 confirm_reason(理由)再次提交,理由记入变更记录。")
+def appointment_post(request: HttpRequest, payload: AppointmentIn):
+    # Both must be visible (404 otherwise); the service refuses (403) unless the actor may change both.
+    worker = worker_get(actor=request.user, pk=payload.worker_id)
+    community = division_get(actor=request.user, code=payload.community)
+    try:
+        checked = appoint_checked(worker=worker, community=community, post_type=payload.post_type,
+                                  method=payload.method, start_date=payload.start_date, note=payload.note,
+                                  actor=request.user, reason="API 任命",
+                                  confirm_reason=clean_confirm_reason(payload.confirm, payload.confirm_reason))
+    except ConfirmationRequired as exc:
+        return _confirmation(exc)
+    return Status(201, appointment_get(actor=request.user, pk=checked.appointment.pk))
+
+
+@router.post("/appointments/{appointment_id}/end", response=AppointmentOut, summary="离任(任职记录保留)",
+             description="离任造成的合规错误(如岗位空缺)不阻止离任;可用 confirm_reason 说明,记入变更记录。")
+def appointment_end_api(request: HttpRequest, appointment_id: int, payload: AppointmentEndIn):
+    obj = appointment_get(actor=request.user, pk=appointment_id)
+    end_checked(appointment=obj, end_date=payload.end_date, end_reason=payload.end_reason, actor=request.user,
+                reason="API 离任", confirm_reason=clean_confirm_reason(bool(payload.confirm_reason.strip()),
+                                                                        payload.confirm_reason))
+    return appointment_get(actor=request.user, pk=appointment_id)
+
+
+# ---- compliance (clauses 3.2, 4) ---------------------------------------------------------------------
 
 
 class ComplianceOut(Schema):

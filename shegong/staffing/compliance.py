@@ -17,6 +17,7 @@ standard.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -445,17 +446,69 @@ def compliance_report(*, actor: Actor, scope: str = "", as_of: dt.date | None = 
     return division, report
 
 
+_RANGE = re.compile(r"^(\d+)(?:–(\d+))?$")
+
+
+def _further(before: Finding, after: Finding) -> bool:
+    """Whether `after` is further from the expected range than `before` (the same head-count rule of
+    the same community: 3 committee members → 4 is a step towards 5–7, 8 → 9 a step away)."""
+    match = _RANGE.match(after.expected)
+    if match is None or not isinstance(before.actual, int) or not isinstance(after.actual, int):
+        return False
+    lo, hi = int(match.group(1)), int(match.group(2) or match.group(1))
+
+    def distance(n: int) -> int:
+        return lo - n if n < lo else max(0, n - hi)
+
+    return distance(after.actual) > distance(before.actual)
+
+
 @dataclass(frozen=True)
 class FindingsChange:
     """What a change would do to the findings: the ones it adds and the ones it clears. A finding whose
-    numbers change ("2 名" → "3 名") counts as cleared and added."""
+    numbers change ("2 名" → "3 名") counts as cleared and added; `changed` pairs them up."""
 
     added: list[Finding]
     cleared: list[Finding]
 
+    def _before(self) -> dict[tuple[Any, ...], Finding]:
+        return {(f.community, f.rule, f.worker): f for f in self.cleared}
+
+    @property
+    def new_errors(self) -> list[Finding]:
+        """The errors this change brings about: an error the community did not have, or one it had that
+        moves further from what the standard expects. An error that only moves towards the expected
+        range (the 4th of 5–7 committee members) is not new: entering the staff one by one needs no
+        confirmation at every step."""
+        before = self._before()
+        out = []
+        for f in self.added:
+            if f.level != ERROR:
+                continue
+            old = before.get((f.community, f.rule, f.worker))
+            if old is None or old.level != ERROR or _further(old, f):
+                out.append(f)
+        return out
+
     @property
     def adds_errors(self) -> bool:
-        return any(f.level == ERROR for f in self.added)
+        return bool(self.new_errors)
+
+    @property
+    def changed(self) -> list[tuple[Finding, Finding]]:
+        """(before, after) of the findings whose numbers change."""
+        before = self._before()
+        return [(before[k], f) for f in self.added if (k := (f.community, f.rule, f.worker)) in before]
+
+    @property
+    def only_added(self) -> list[Finding]:
+        before = self._before()
+        return [f for f in self.added if (f.community, f.rule, f.worker) not in before]
+
+    @property
+    def only_cleared(self) -> list[Finding]:
+        after = {(f.community, f.rule, f.worker) for f in self.added}
+        return [f for f in self.cleared if (f.community, f.rule, f.worker) not in after]
 
     @property
     def is_empty(self) -> bool:

@@ -16,6 +16,15 @@ from shegong.org.models import division_fk
 from shegong.people.models import worker_fk
 
 
+class Method(NameChoices):
+    """任职方式: how a post is taken (5.1.1: 选举 or 上级党组织指派; 4.1 社工岗 聘用; 4.2.1/4.3.3 兼任)."""
+
+    ELECTION = "选举"
+    ASSIGNED = "组织指派"
+    HIRED = "聘用"
+    CONCURRENT = "兼任"
+
+
 class PostType(models.Model):
     """A post of clauses 4–6, seeded from data/post_types.json with the standard's duties."""
 
@@ -39,6 +48,10 @@ class PostType(models.Model):
     duties_clause = models.CharField("职责条款", max_length=20)
     duties = models.JSONField("岗位职责", default=list, help_text="[[条款号, 职责], …]")
     sort = models.PositiveSmallIntegerField("排序", default=0)
+    # The method a new appointment to this post takes unless the clerk chooses another (data, not an
+    # `if` in a view: 党组织 and 居委会 posts are elected, 社工岗 hired, the posts of 4.2.1/4.3.3 held
+    # concurrently).
+    usual_method = models.CharField("常用任职方式", max_length=8, choices=Method.choices, blank=True)
 
     # Post types decide what a worker may be appointed to: every edit is kept with who and when.
     history = HistoricalRecords()
@@ -63,11 +76,7 @@ AppointmentManager = models.Manager.from_queryset(AppointmentQuerySet)
 class Appointment(ScopedModel, Versioned):
     """A worker holding a post in a community, from start to end (empty while current)."""
 
-    class Method(NameChoices):
-        ELECTION = "选举"
-        ASSIGNED = "组织指派"
-        HIRED = "聘用"
-        CONCURRENT = "兼任"
+    Method = Method
 
     worker = worker_fk("appointments")
     community = division_fk("社区", related_name="appointments")

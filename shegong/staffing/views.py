@@ -36,10 +36,11 @@ from shegong.org.models import Division
 from shegong.org.selectors import division_ancestors, division_list, division_roots
 from shegong.org.views import division_part
 from shegong.people.models import Worker
-from shegong.people.views import change_communities, community_from, form_error, worker_part
+from shegong.people.views import community_from, form_error, worker_part
 from shegong.staffing.compliance import (
     ERROR,
     WARNING,
+    FindingsChange,
     clause_counts,
     community_report,
     compliance_report,
@@ -60,12 +61,17 @@ from shegong.staffing.descriptions import (
     description_versions,
     descriptions_for_appointments,
 )
+from shegong.staffing.entry import (
+    ConfirmationRequired,
+    appoint_checked,
+    end_checked,
+    preview_end,
+)
 from shegong.staffing.exporters import write_report
 from shegong.staffing.forms import AppointForm, DescriptionForm, EndForm
 from shegong.staffing.lists import FINDINGS, vacancies_list
 from shegong.staffing.models import Appointment, PostDescription, PostType
 from shegong.staffing.selectors import VACANCY_PAGE_POSTS, post_type_names, posts_held, vacancy_queryset
-from shegong.staffing.services import appointment_create, appointment_end
 
 PAGE_SIZE = 50
 
@@ -373,26 +379,51 @@ def _community_posts(request: HttpRequest, division: Division, children: list[Di
                            "rule_set": report.rule_set}}
 
 
+def _tell(request: HttpRequest, change: FindingsChange) -> None:
+    """After saving: the findings the change cleared (good news), changed and added."""
+    for f in change.only_cleared:
+        messages.success(request, f"已消除合规问题({f.clause}):{f.message}")
+    for before, after in change.changed:
+        messages.info(request, f"合规问题有变化({after.clause}):{after.message}(此前 {before.actual})")
+    for f in change.only_added:
+        tell = messages.error if f.level == ERROR else messages.warning
+        tell(request, f"新增合规{f.level_name}({f.clause}):{f.message}")
+
+
 @login_required
 def worker_appoint(request: HttpRequest, pk: int) -> HttpResponse:
+    """任命: the findings the appointment would add and clear are checked before it is saved; one that
+    brings about a new compliance error is saved only when the user confirms it with a reason (issue 11)."""
     worker = get_scoped(Worker.objects.select_related("community"), request.user, "change",
                         message="您可以查看但无权为这名社区工作者任免岗位", pk=pk)
-    communities = change_communities(request)
-    form = AppointForm(request.POST or None, communities=communities,
+    form = AppointForm(request.POST or None, actor=request.user,
+                       preview_url=reverse("staffing:worker_appoint", args=[worker.pk]),
                        initial={"community": worker.community.code, "start_date": timezone.localdate()})
+    post = request.GET.get("post_type", "")
+    if request.method != "POST" and post in form.usual_methods:  # the post chosen (htmx): its usual method
+        form.initial.update(post_type=post, method=form.usual_methods[post])
+    change = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            appointment_create(worker=worker, community=community_from(request, data["community"]),
-                               post_type=data["post_type"], method=data["method"], start_date=data["start_date"],
-                               note=data["note"], actor=request.user, reason="网页任命")
+            checked = appoint_checked(
+                worker=worker, community=community_from(request, data["community"]), post_type=data["post_type"],
+                method=data["method"], start_date=data["start_date"], note=data["note"], actor=request.user,
+                reason="网页任命", confirm_reason=form.given_confirm_reason())
+        except ConfirmationRequired as exc:
+            change = exc.change
+            if data["confirm"]:
+                form.add_error("confirm_reason", "勾选确认时必须填写理由(记入任职的变更记录)")
+            else:
+                form.add_error(None, f"这项任命将新增 {len(change.new_errors)} 项合规错误(见下表)。"
+                                     "如确需任命,请勾选确认并填写理由后再次提交")
         except ApplicationError as exc:
             form_error(form, exc)
         else:
             messages.success(request, f"已任命 {worker.name} 为{data['post_type'].name}")
+            _tell(request, checked.change)
             return redirect("people:worker_detail", pk=worker.pk)
-    return render(request, "staffing/appoint_form.html", {"form": form, "worker": worker,
-                                                          "post_types": PostType.objects.all()})
+    return render(request, "staffing/appoint_form.html", {"form": form, "worker": worker, "change": change})
 
 
 def _end_conflict(form: EndForm, exc: ConflictError, appointment: Appointment, expected: Any) -> EndForm:
@@ -407,17 +438,20 @@ def _end_conflict(form: EndForm, exc: ConflictError, appointment: Appointment, e
 
 @login_required
 def appointment_end_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """离任: the page shows what ending the post today would do to the community's findings (a vacancy),
+    and after saving what it did."""
     appointment = get_scoped(Appointment.objects.select_related("worker", "community", "post_type"), request.user,
                              "change", message="您可以查看但无权变更这项任职", pk=pk)
-    form = EndForm(request.POST or None, initial={"end_date": timezone.localdate(),
-                                                  "row_version": appointment.row_version})
+    today = timezone.localdate()
+    form = EndForm(request.POST or None, initial={"end_date": today, "row_version": appointment.row_version})
     if request.method == "POST" and form.is_valid():
         expected = form.cleaned_data.get("row_version")
 
         def save() -> str:
-            appointment_end(appointment=appointment, end_date=form.cleaned_data["end_date"],
-                            end_reason=form.cleaned_data["end_reason"], actor=request.user, reason="网页离任",
-                            expected_version=expected)
+            checked = end_checked(appointment=appointment, end_date=form.cleaned_data["end_date"],
+                                  end_reason=form.cleaned_data["end_reason"], actor=request.user, reason="网页离任",
+                                  expected_version=expected)
+            _tell(request, checked.change)
             return f"{appointment.worker.name} 已从{appointment.post_type.name}离任,记录已保留"
 
         done, form = submit(request, form, save, to="people:worker_detail", errors=form_error,
@@ -425,4 +459,8 @@ def appointment_end_view(request: HttpRequest, pk: int) -> HttpResponse:
                             pk=appointment.worker_id)
         if done is not None:
             return done
-    return render(request, "staffing/end_form.html", {"form": form, "appointment": appointment})
+    preview = None
+    if appointment.end_date is None:
+        preview = preview_end(appointment=appointment, end_date=today, actor=request.user)
+    return render(request, "staffing/end_form.html", {"form": form, "appointment": appointment,
+                                                      "preview": preview, "today": today})
