@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
 from django.core.management import call_command
@@ -226,3 +227,35 @@ def test_demo_refuses_database_with_workers(world):
     assert "跳过" in run("demo", "--if-empty")
     assert Worker.objects.count() == before
     assert not User.objects.filter(username="minzheng").exists()
+
+
+# ================================================================ serve
+
+
+def test_serve_collects_static_files_only_when_they_changed(settings, tmp_path):
+    """`shegong serve --static-only` (the first step of every `shegong serve`): collects when there is
+    nothing collected yet, skips when no source file changed, collects again after a file is touched
+    or added (issue 11, point 12). Plain storage and one source folder: no compression in a test."""
+    source = tmp_path / "src"
+    source.mkdir()
+    css = source / "site.css"
+    css.write_text("body { color: black }")
+    settings.STATICFILES_FINDERS = ["django.contrib.staticfiles.finders.FileSystemFinder"]
+    settings.STATICFILES_DIRS = [source]
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {**settings.STORAGES,
+                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    first = run("serve", "--static-only")
+    assert "有变化,需要重新收集" in first and "收集并压缩静态文件" in first
+    assert (tmp_path / "static" / "site.css").read_text() == "body { color: black }"
+    again = run("serve", "--static-only")
+    assert "未改变,跳过收集" in again and "收集并压缩" not in again
+    css.write_text("body { color: navy }")
+    os.utime(css, ns=(css.stat().st_atime_ns, css.stat().st_mtime_ns + 10**9))  # a later mtime, whatever the clock
+    changed = run("serve", "--static-only")
+    assert "收集并压缩静态文件" in changed
+    assert (tmp_path / "static" / "site.css").read_text() == "body { color: navy }"
+    assert "未改变,跳过收集" in run("serve", "--static-only")
+    (source / "new.js").write_text("1")
+    assert "收集并压缩静态文件" in run("serve", "--static-only")
+    assert (tmp_path / "static" / "new.js").exists()
