@@ -4,7 +4,7 @@ import datetime as dt
 from operator import attrgetter
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ConfigDict
@@ -127,25 +127,23 @@ class FindingOut(Schema):
     worker: int | None = Field(description="涉及人员的 id(按人核查的规则)")
 
 
-class ConfirmationOut(Schema):
-    message: str = Field(description="中文说明:将新增哪些合规错误,如何确认")
-    field: str = Field(description="confirm")
-    new_errors: list[FindingOut] = Field(description="这项变更将新增的合规错误(需确认)")
-    added: list[FindingOut] = Field(description="将新增或数字有变化的全部问题")
-    cleared: list[FindingOut] = Field(description="将消除或数字有变化的问题(变化前)")
-
-
-def _confirmation(exc: ConfirmationRequired) -> Status:
+def _confirmation(exc: ConfirmationRequired) -> JsonResponse:
+    """409 in the API's one error shape (`message`, `field`), with the findings: `new_errors` (what needs
+    the confirmation), `added` and `cleared` (as in GET /compliance; a finding whose numbers change is in
+    both)."""
     change = exc.change
-    return Status(409, {"message": exc.message, "field": "confirm",
-                        "new_errors": [f.as_dict() for f in change.new_errors],
-                        "added": [f.as_dict() for f in change.added],
-                        "cleared": [f.as_dict() for f in change.cleared]})
+    return JsonResponse({"message": exc.message, "field": "confirm",
+                         "new_errors": [f.as_dict() for f in change.new_errors],
+                         "added": [f.as_dict() for f in change.added],
+                         "cleared": [f.as_dict() for f in change.cleared]},
+                        status=409, json_dumps_params={"ensure_ascii": False})
 
 
-@router.post("/appointments", response={201: AppointmentOut, 409: ConfirmationOut}, summary="任命岗位",
+@router.post("/appointments", response={201: AppointmentOut}, summary="任命岗位",
              description="保存前按岗位设置要求核查(与合规检查同一套规则):若将新增合规错误(如第二名党组织书记,4.2.1),"
-                         "答 409 并列出这些错误;确需任命时以 confirm=true 和 confirm_reason(理由)再次提交,理由记入变更记录。")
+                         "答 409,`field` 为 confirm,另列 `new_errors`(需确认的新增错误)、`added`、`cleared`"
+                         "(与 GET /compliance 的 findings 同形);确需任命时以 confirm=true 和 confirm_reason(理由)"
+                         "再次提交,理由记入变更记录。")
 def appointment_post(request: HttpRequest, payload: AppointmentIn):
     # Both must be visible (404 otherwise); the service refuses (403) unless the actor may change both.
     worker = worker_get(actor=request.user, pk=payload.worker_id)
