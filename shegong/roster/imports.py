@@ -166,6 +166,7 @@ class RosterImport:
         self.result = ImportResult()
         self.tables: list[ParsedTable] = []
         self.today = timezone.localdate()
+        self.with_history = True  # False while a preview makes the writes (rolled back)
 
     # ---- reporting ------------------------------------------------------------------------------
 
@@ -303,6 +304,7 @@ class RosterImport:
             return
         self.progress("检查对合规的影响", 0, 1)
         progress, self.progress = self.progress, lambda stage, done, total: None
+        self.with_history = False
         driver: Any = connection.Database  # type: ignore[attr-defined]
         try:
             change = findings_change(change=self.commit, scope=self.result.scope, actor=self.actor)
@@ -868,7 +870,7 @@ class RosterImport:
             for d in Division.objects.filter(code__in=[d.code for d in new]):
                 self.existing_divisions[d.code] = d
         if changed:
-            bulk_update_with_history(changed, Division, sorted(fields), **kwargs)
+            self._update(changed, Division, sorted(fields), kwargs)
 
     def _commit_workers(self, actor: Actor, reason: str, kwargs: dict[str, Any]) -> None:
         total = len(self.plan_workers)
@@ -900,7 +902,7 @@ class RosterImport:
             hashes = [w.id_number_hash for w in chunk[j:j + BATCH]]
             for pk, id_hash in Worker.objects.filter(id_number_hash__in=hashes).values_list("pk", "id_number_hash"):
                 by_hash[id_hash].set_pk(pk)
-        history_insert(Worker, chunk, actor=actor, reason=reason)
+        self._history(Worker, chunk, actor, reason)
         self.existing_workers.update(by_hash)
 
     def _commit_appointments(self, actor: Actor, reason: str, kwargs: dict[str, Any]) -> None:
@@ -927,10 +929,22 @@ class RosterImport:
             self.progress(f"写入{label}", min(i + step, total), total)
         if changed:
             self._claim_versions(changed, model, label)
-            bulk_update_with_history(changed, model, sorted(fields | {VERSION_FIELD}), **kwargs)
+            self._update(changed, model, sorted(fields | {VERSION_FIELD}), kwargs)
 
-    @staticmethod
-    def _insert_appointments(appts: list[Any], actor: Actor, reason: str) -> None:
+    def _history(self, model: Any, objs: list[Any], actor: Actor, reason: str) -> None:
+        """The creation history of new rows (who, when, the file) — not in a preview, whose writes are
+        rolled back: history rows change no compliance finding, and they are half the writing."""
+        if self.with_history:
+            history_insert(model, objs, actor=actor, reason=reason)
+
+    def _update(self, objs: list[Any], model: Any, fields: list[str], kwargs: dict[str, Any]) -> None:
+        """A bulk update with its history (without, in a preview: see _history)."""
+        if self.with_history:
+            bulk_update_with_history(objs, model, fields, **kwargs)
+        else:
+            model.objects.bulk_update(objs, fields, batch_size=BATCH)
+
+    def _insert_appointments(self, appts: list[Any], actor: Actor, reason: str) -> None:
         """Insert new appointments, read their keys back by natural key, write their creation history."""
         fast_insert(Appointment, appts)
         keyed = {(a.worker_id, a.community_id, a.post_type_id, a.start_date): a for a in appts}
@@ -942,7 +956,7 @@ class RosterImport:
                 found = keyed.get(tuple(key))  # type: ignore[arg-type]
                 if found is not None:
                     found.set_pk(pk)
-        history_insert(Appointment, appts, actor=actor, reason=reason)
+        self._history(Appointment, appts, actor, reason)
 
     @staticmethod
     def _claim_versions(objs: list[Any], model: Any, label: str) -> None:
@@ -960,13 +974,12 @@ class RosterImport:
         for o in objs:
             setattr(o, VERSION_FIELD, getattr(o, VERSION_FIELD) + 1)
 
-    @staticmethod
-    def _create(objs: list[Any], model: Any, actor: Actor, reason: str) -> None:
+    def _create(self, objs: list[Any], model: Any, actor: Actor, reason: str) -> None:
         """Insert new rows and their creation history (who, when, the file) in bulk."""
         model.objects.bulk_create(objs, batch_size=BATCH)
         if any(o.pk is None for o in objs):
             raise RuntimeError("this database backend does not return primary keys from bulk inserts")
-        history_insert(model, objs, actor=actor, reason=reason)
+        self._history(model, objs, actor, reason)
 
     @staticmethod
     def _worker_diff(worker: Worker, values: dict[str, Any]) -> dict[str, Any]:
