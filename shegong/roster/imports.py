@@ -204,9 +204,8 @@ class RosterImport:
             id_hash = search_hash(parse_id_number(row.value("id_number")).value)
         except (IdNumberError, TypeError, ValueError):
             return ""
-        known = getattr(self, "people", {}).get(id_hash) or {}
         worker = getattr(self, "existing_workers", {}).get(id_hash)
-        return str(known.get("name") or (worker.name if worker is not None else ""))[:50]
+        return str(getattr(self, "file_names", {}).get(id_hash) or (worker.name if worker is not None else ""))[:50]
 
     def file_error(self, sheet: str, row: int, message: str) -> None:
         """An error of the file or a sheet as a whole (no cell to mark)."""
@@ -515,6 +514,7 @@ class RosterImport:
         self.people_rows: dict[str, Row] = {}
         self.invalid_people: set[str] = set()
         self.existing_workers: dict[str, Worker] = {}
+        self.file_names: dict[str, str] = {}          # id hash -> 姓名 on the 人员 sheet (rows with errors too)
         by_id: dict[str, list[Row]] = defaultdict(list)
         pending: list[tuple[Row, str, dict[str, Any], str]] = []
         total = len(rows)
@@ -572,6 +572,7 @@ class RosterImport:
         id_hash = search_hash(values["id_number"].value) if "id_number" in values else ""
         if id_hash:
             by_id[id_hash].append(row)  # duplicates are reported even on rows with other errors
+            self.file_names.setdefault(id_hash, str(values.get("name") or ""))  # names 任职 rows, even if wrong
         if errors or cell_errors or code is None:
             if id_hash:
                 self.invalid_people.add(id_hash)

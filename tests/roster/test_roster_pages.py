@@ -55,18 +55,23 @@ def test_errors_name_the_row_by_its_name_and_offer_a_re_upload(world):
     c = _client(world)
     good = factories.id_number()
     bad = good[:-1] + ("0" if good[-1] != "0" else "1")  # a wrong check digit
+    wrong_category = factories.id_number()
     resp = c.post("/roster/", {"file": _file(
-        people=[["错号人", bad, "专职", world.c1.code], ["对号人", good, "专职", world.c1.code]],
-        appointments=[[good, world.c1.code, "不存在的岗位", "选举", dt.date(2021, 1, 5)]])})
+        people=[["错号人", bad, "专职", world.c1.code], ["对号人", good, "专职", world.c1.code],
+                ["类别错", wrong_category, "临时工", world.c1.code]],
+        appointments=[[good, world.c1.code, "不存在的岗位", "选举", dt.date(2021, 1, 5)],
+                      [wrong_category, world.c1.code, "书记", "选举", dt.date(2021, 1, 5)]])})
     job = ImportJob.objects.get()
     assert job.status == ImportJob.Status.REJECTED
     page = c.get(resp.url).content.decode()
     text = _text(page)
     assert "错号人" in text and "对号人" in text  # the 任职 row has no name column: named from the 人员 sheet
     assert bad not in page  # the ID number stays masked
-    errors = {e["sheet"]: e for e in job.result["errors"]}
-    assert errors["人员"]["name"] == "错号人" and errors["人员"]["row"] == 2 and errors["人员"]["column"] == "公民身份号码"
-    assert errors["任职"]["name"] == "对号人" and errors["任职"]["column"] == "岗位"
+    errors = {(e["sheet"], e["row"]): e for e in job.result["errors"]}
+    assert errors["人员", 2]["name"] == "错号人" and errors["人员", 2]["column"] == "公民身份号码"
+    assert errors["任职", 2]["name"] == "对号人" and errors["任职", 2]["column"] == "岗位"
+    assert errors["人员", 4]["name"] == "类别错" and errors["人员", 4]["column"] == "人员类别"
+    assert errors["任职", 3]["name"] == "类别错"  # named from its 人员 row, although that row is wrong
     # the re-upload form is on the error page, its file input labelled, posting to the upload
     assert re.search(r'<label for="reupload-file">', page) and 'id="reupload-file" name="file"' in page
     assert 'action="/roster/"' in page and 'enctype="multipart/form-data"' in page
