@@ -188,7 +188,9 @@ def test_create_worker_through_form(world):
     body = page.content.decode()
     assert "已登记 周八" in body
     created = [e for e in page.context["history"] if e.kind == "创建"]
-    assert created and created[0].who == "community" and created[0].reason == "网页登记"
+    # Change logs name a person, never a login name (issue 11, point 10); this test account has no 姓名.
+    assert created and created[0].reason == "网页登记"
+    assert created[0].who == f"未登记姓名的账号(编号 {world.users['community'].pk})"
 
 
 def test_create_worker_with_bad_check_digit_shows_error_at_field(world):
@@ -203,7 +205,8 @@ def test_create_worker_with_bad_check_digit_shows_error_at_field(world):
     body = resp.content.decode()
     block = field_block(body, "id_number")
     assert "has-error" in block
-    assert f"公民身份号码校验码错误:最后一位应为 {valid[-1]},而不是 {wrong}" in html.unescape(block)
+    assert "公民身份号码校验码错误" in html.unescape(block) and "对照身份证逐位核对" in html.unescape(block)
+    assert "应为" not in html.unescape(block)  # never which last digit would pass (issue 11, point 14)
     assert "公民身份号码校验码错误" not in html.unescape(field_block(body, "name"))
 
 
@@ -217,7 +220,7 @@ def test_create_worker_duplicate_id_number_is_refused(world):
     assert Worker.objects.count() == before
 
 
-def test_edit_worker_records_history_with_username(world):
+def test_edit_worker_records_history_with_the_actors_name(world):
     client = client_for(world, "community")
     w1 = world.w1
     form = client.get(f"/workers/{w1.pk}/edit/")
@@ -232,14 +235,15 @@ def test_edit_worker_records_history_with_username(world):
     edits = [e for e in page.context["history"] if e.kind == "修改"]
     assert len(edits) == 1
     entry = edits[0]
-    assert entry.who == "community"
+    assert entry.who == f"未登记姓名的账号(编号 {world.users['community'].pk})"
     assert entry.reason == "网页修改"
     changes = {c.field: (c.old, c.new) for c in entry.changes}
     assert changes["name"] == ("张三", "张三丰")
     assert changes["education"] == ("大学本科", "硕士研究生")
     body = html.unescape(page.content.decode())
     history = body[body.index('<ul class="history">'):]
-    assert re.search(r"· community · <span class=\"tag blue\">修改</span>", history)
+    assert re.search(r"· 未登记姓名的账号\(编号 \d+\) · <span class=\"tag blue\">修改</span>", history)
+    assert "· community ·" not in history  # never the login name
     assert "<del>张三</del> → <ins>张三丰</ins>" in history
 
 
@@ -292,7 +296,7 @@ def test_appoint_and_end_post(world):
     assert f'href="/appointments/{appt.pk}/end/"' not in body
     ended = [e for e in page.context["history"] if e.reason == "网页离任"]
     assert len(ended) == 1
-    assert ended[0].who == "community"
+    assert ended[0].who == f"未登记姓名的账号(编号 {world.users['community'].pk})"
     assert ended[0].subject.startswith("任职:党组织书记")
     assert {c.field: (c.old, c.new) for c in ended[0].changes}["end_date"] == ("—", "2024-06-30")
     history = body[body.index('<ul class="history">'):]
