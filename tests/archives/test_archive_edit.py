@@ -30,19 +30,8 @@ from tests.files import png
 SYSTEM = system_actor("command")
 
 
-@pytest.fixture(autouse=True)
-def upload_root(settings, tmp_path):
-    settings.UPLOAD_ROOT = str(tmp_path / "uploads")
-
-
-def client_for(world, role: str) -> Client:
-    client = Client()
-    client.force_login(world.users[role])
-    return client
-
-
-def text_of(resp) -> str:
-    return html.unescape(resp.content.decode())
+# The archive web tests' own helpers and their per-test upload directory (an autouse fixture, used here by name).
+from tests.archives.test_archive_web import client_for, text_of, upload_root  # noqa: E402, F401
 
 
 def url(name: str, *args) -> str:
